@@ -1,0 +1,55 @@
+# Thin wrappers around go; `make` or `make help` lists the targets.
+
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+PREFIX   ?= /usr/local
+FUZZTIME ?= 30s
+LDFLAGS  := -X main.version=$(VERSION)
+
+.DEFAULT_GOAL := help
+.PHONY: help build test check bench fuzz update install example deps
+
+help:    ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build:   ## binaries into bin/ (CGO_ENABLED=0, -trimpath, main.version from VERSION)
+	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+test:    ## the whole test suite, race detector on, no cached results
+	go test -race -count=1 ./...
+
+check:   ## gofmt, go vet, go mod tidy -diff, then test
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	go mod tidy -diff
+	$(MAKE) test
+
+bench: build ## Go benchmarks of translate, then bench/parse.sh (Supervisor vs supersede)
+	go test -run '^$$' -bench . -benchmem ./translate/
+	bench/parse.sh
+
+fuzz:    ## run each Fuzz target in ./translate for FUZZTIME (default 30s)
+	@list="$$(go test -list '^Fuzz' ./translate)" || { echo "$$list"; exit 1; }; \
+	targets="$$(echo "$$list" | grep '^Fuzz')" || { echo "no Fuzz targets in ./translate"; exit 1; }; \
+	for t in $$targets; do \
+		echo "go test -run '^$$' -fuzz '^$$t$$' -fuzztime $(FUZZTIME) ./translate"; \
+		go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./translate || exit 1; \
+	done
+
+update:  ## accept new golden/testscript output, then review the diff
+	go test ./translate ./cmd/supersede -update
+
+install: ## supersede into PREFIX/bin (default /usr/local); supervisord/supervisorctl links come with later milestones
+	CGO_ENABLED=0 GOBIN="$(abspath $(PREFIX))/bin" go install -trimpath -ldflags "$(LDFLAGS)" ./cmd/supersede
+
+example: build ## show what supersede understands of the shipped tutorial example
+	bin/supersede show -c testdata/examples/tutorial/supervisord.conf
+
+deps:    ## install Debian's supervisor (the oracle the tests compare with) if missing
+	@if [ -x /usr/bin/supervisord ] && [ -d /usr/lib/python3/dist-packages/supervisor ]; then \
+		echo "supervisor is installed"; \
+	else \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		set -x; \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y supervisor; \
+	fi

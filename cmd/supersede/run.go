@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/spf13/pflag"
+)
+
+// version is set with -ldflags "-X main.version=..."; it falls back to
+// the module version from the build info.
+var version string
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitConfig  = 2 // configuration or usage error
+)
+
+// usageError is a problem with the command line; it exits 2 and may carry
+// a hint.
+type usageError struct {
+	err  error
+	hint string
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// configError is a configuration the user must fix; it exits 2. Its
+// messages were printed already.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+// env is the process environment given to a command.
+type env struct {
+	args    []string // after the command name
+	environ []string
+	stdout  io.Writer
+	stderr  io.Writer
+	exe     string // argv[0]
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"show", "print what Supervisor would understand of a supervisord.conf", runShow},
+		{"version", "print the version", func(_ context.Context, e *env) error {
+			fmt.Fprintln(e.stdout, "supersede", buildVersion())
+			return nil
+		}},
+		{"help", "show help for a command", runHelp},
+	}
+}
+
+// run dispatches argv, prints an error once and maps it to an exit code.
+func run(ctx context.Context, argv, environ []string, stdout, stderr io.Writer) int {
+	if len(argv) == 0 {
+		argv = []string{"supersede"}
+	}
+	e := &env{environ: environ, stdout: stdout, stderr: stderr, exe: argv[0]}
+	args := argv[1:]
+	if len(args) == 0 {
+		usage(stderr)
+		return exitConfig
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" {
+		usage(stdout)
+		return exitOK
+	}
+	if name == "--version" {
+		name = "version"
+	}
+	for _, c := range commands {
+		if c.name == name {
+			e.args = args[1:]
+			return report(c.run(ctx, e), stderr)
+		}
+	}
+	return report(&usageError{err: fmt.Errorf("unknown command %q", name), hint: "run 'supersede help' for the list"}, stderr)
+}
+
+func report(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "supersede: %v\n", ue.err)
+		if ue.hint != "" {
+			fmt.Fprintf(stderr, "%s\n", ue.hint)
+		}
+		return exitConfig
+	}
+	var ce *configError
+	if errors.As(err, &ce) {
+		return exitConfig
+	}
+	fmt.Fprintf(stderr, "supersede: %v\n", err)
+	return exitRuntime
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: supersede COMMAND [ARGS]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+}
+
+func runHelp(ctx context.Context, e *env) error {
+	if len(e.args) == 0 {
+		usage(e.stdout)
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == e.args[0] && c.name != "help" {
+			e2 := *e
+			e2.args = []string{"--help"}
+			e2.stderr = e.stdout
+			return c.run(ctx, &e2)
+		}
+	}
+	return &usageError{err: fmt.Errorf("unknown command %q", e.args[0])}
+}
+
+// flagSet makes a subcommand's flag set, printing to e.stderr.
+func flagSet(e *env, name, synopsis string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.SortFlags = false
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: supersede %s %s\n\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args and turns a flag error into a usage error.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return &usageError{err: err, hint: "run 'supersede help " + fs.Name() + "'"}
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+module github.com/supersede/supersede
+
+go 1.26
+
+require (
+	github.com/rogpeppe/go-internal v1.14.1
+	github.com/spf13/pflag v1.0.10
+	gopkg.in/ini.v1 v1.68.0
+)
+
+require (
+	golang.org/x/sys v0.26.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
+)

@@ -1,0 +1,419 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file is the ini reader: Python 3.11's configparser.RawConfigParser
+// as Supervisor configures it (inline_comment_prefixes=(";", "#"),
+// strict=False), line for line.
+//
+// It is written by hand because gopkg.in/ini.v1, the library of choice
+// for ini files in Go, cannot express this dialect:
+//   - it keeps no line numbers, and every value here must keep its file:line;
+//   - its continuation rule (AllowPythonMultilineValues) ends a value at a
+//     blank line and does not compare indentation with the key line, while
+//     configparser keeps blank lines inside values, drops comment lines
+//     from them, and lets an indented "[section]" or "key=value" line
+//     continue the previous value;
+//   - its inline comments (SpaceBeforeInlineComment) are cut by quotes,
+//     and configparser's earliest ";"/"#" after any whitespace wins;
+//   - it cannot report every malformed line of a file at once the way
+//     configparser's ParsingError does, which Supervisor's message repeats;
+//   - [DEFAULT] inheritance and section merging across files read into one
+//     parser (Supervisor's [include]) follow configparser's dict order,
+//     which the oracle's "sections" list and expansion order expose.
+// translate/ini_test.go pins down, case by case, where ini.v1 differs.
+
+// iniValue is one key of a section.
+type iniValue struct {
+	lines []string // while reading: the value's lines; joined by finish
+	value string
+	pos   Pos // the key line
+}
+
+// iniSection is a section as configparser holds it: keys in first-insertion order.
+type iniSection struct {
+	name string
+	keys []string
+	vals map[string]*iniValue
+	pos  Pos // the header that created it
+}
+
+func newIniSection(name string, pos Pos) *iniSection {
+	return &iniSection{name: name, vals: map[string]*iniValue{}, pos: pos}
+}
+
+func (s *iniSection) set(key string, v *iniValue) {
+	if _, ok := s.vals[key]; !ok {
+		s.keys = append(s.keys, key)
+	}
+	s.vals[key] = v
+}
+
+// iniParser is one RawConfigParser into which several files may be read.
+type iniParser struct {
+	sections []*iniSection
+	byName   map[string]*iniSection
+	defaults *iniSection
+	// sectionFile is Supervisor's section_to_file: the file that created a
+	// section, for files read through read (includes), not the main file.
+	sectionFile map[string]string
+}
+
+func newIniParser() *iniParser {
+	return &iniParser{
+		byName:      map[string]*iniSection{},
+		defaults:    newIniSection("DEFAULT", Pos{}),
+		sectionFile: map[string]string{},
+	}
+}
+
+// has reports whether the section exists (configparser's has_section).
+func (p *iniParser) has(section string) bool {
+	_, ok := p.byName[section]
+	return ok
+}
+
+// get returns a section's value, falling back to [DEFAULT] as
+// configparser's get does.
+func (p *iniParser) get(section, key string) (*iniValue, bool) {
+	if s, ok := p.byName[section]; ok {
+		if v, ok := s.vals[key]; ok {
+			return v, true
+		}
+	}
+	v, ok := p.defaults.vals[key]
+	return v, ok
+}
+
+// items returns a section's keys with [DEFAULT]'s first, in dict order,
+// as configparser's items(section) does.
+func (p *iniParser) items(section string) []string {
+	s := p.byName[section]
+	keys := make([]string, 0, len(p.defaults.keys)+len(s.keys))
+	keys = append(keys, p.defaults.keys...)
+	for _, k := range s.keys {
+		if _, dup := p.defaults.vals[k]; !dup {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// options returns a section's keys then [DEFAULT]'s (configparser's options).
+func (p *iniParser) options(section string) []string {
+	s := p.byName[section]
+	keys := append([]string(nil), s.keys...)
+	for _, k := range p.defaults.keys {
+		if _, dup := s.vals[k]; !dup {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// expandHere is Supervisor's UnhosedConfigParser.expand_here: every
+// literal "%(here)s" in every section (with [DEFAULT] values copied into
+// the section that inherits them) becomes dir.
+func (p *iniParser) expandHere(dir string) {
+	const here = "%(here)s"
+	for _, s := range p.sections {
+		for _, k := range p.items(s.name) {
+			v, _ := p.get(s.name, k)
+			if strings.Contains(v.value, here) {
+				s.set(k, &iniValue{value: strings.ReplaceAll(v.value, here, dir), pos: v.pos})
+			}
+		}
+	}
+}
+
+// iniLine is one line as Python's text-mode file iteration yields it:
+// universal newlines, the "\n" kept.
+type iniLine struct {
+	text string
+	no   int
+}
+
+// splitLines splits data as Python's universal-newline text reading does.
+func splitLines(data string) []iniLine {
+	var lines []iniLine
+	no := 0
+	for len(data) > 0 {
+		i := strings.IndexAny(data, "\r\n")
+		no++
+		if i < 0 {
+			lines = append(lines, iniLine{data, no})
+			break
+		}
+		lines = append(lines, iniLine{data[:i] + "\n", no})
+		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+			i++
+		}
+		data = data[i+1:]
+	}
+	return lines
+}
+
+// pyIsSpace is Python's str.isspace for one character.
+func pyIsSpace(r rune) bool {
+	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
+}
+
+// pyStrip is Python's str.strip() without arguments.
+func pyStrip(s string) string { return strings.TrimFunc(s, pyIsSpace) }
+
+// pyRstrip is Python's str.rstrip() without arguments.
+func pyRstrip(s string) string { return strings.TrimRightFunc(s, pyIsSpace) }
+
+// commentStart returns where configparser's inline-comment rule cuts line:
+// the earliest ";" or "#" at the start or after a whitespace character,
+// 0 for a full-line comment, -1 for none.
+func commentStart(line string) int {
+	if t := pyStrip(line); t != "" && (t[0] == ';' || t[0] == '#') {
+		return 0
+	}
+	prevSpace := true // index 0 counts
+	for i, r := range line {
+		if (r == ';' || r == '#') && prevSpace {
+			return i
+		}
+		prevSpace = pyIsSpace(r)
+	}
+	return -1
+}
+
+// indentOf is the index (in characters) of the first non-space character.
+func indentOf(line string) int {
+	n := 0
+	for _, r := range line {
+		if !pyIsSpace(r) {
+			return n
+		}
+		n++
+	}
+	return 0
+}
+
+// syntaxError is configparser's ParsingError or MissingSectionHeaderError.
+type syntaxError struct {
+	file  string
+	lines []iniLine
+	noHdr bool
+}
+
+// read parses one file into p, as RawConfigParser._read does. name is
+// the file as configparser is given it; errors name it.
+func (p *iniParser) read(name string, data []byte) ErrorList {
+	if err := checkUTF8(name, data); err != nil {
+		return ErrorList{err}
+	}
+	var (
+		cur         *iniSection
+		optname     string
+		haveOpt     bool // optname is set and non-empty
+		indentLevel int
+		bad         []iniLine
+	)
+	lines := splitLines(string(data))
+	for _, ln := range lines {
+		line := ln.text
+		cs := commentStart(line)
+		raw := line
+		if cs >= 0 {
+			raw = line[:cs]
+		}
+		value := pyStrip(raw)
+		if value == "" {
+			// empty_lines_in_values: a blank line (not a comment line)
+			// is kept inside a value
+			if cs < 0 && cur != nil && haveOpt {
+				v := cur.vals[optname]
+				v.lines = append(v.lines, "")
+			}
+			continue
+		}
+		ind := indentOf(line)
+		if cur != nil && haveOpt && ind > indentLevel {
+			v := cur.vals[optname]
+			v.lines = append(v.lines, value)
+			continue
+		}
+		indentLevel = ind
+		pos := Pos{name, ln.no}
+		if hdr, ok := matchHeader(value); ok {
+			if s, ok := p.byName[hdr]; ok {
+				cur = s
+			} else if hdr == "DEFAULT" {
+				cur = p.defaults
+			} else {
+				cur = newIniSection(hdr, pos)
+				p.byName[hdr] = cur
+				p.sections = append(p.sections, cur)
+			}
+			optname, haveOpt = "", false
+			continue
+		}
+		if cur == nil {
+			msg := fmt.Sprintf("File contains no section headers.\nfile: %s, line: %d\n%s",
+				pyRepr(name), ln.no, pyRepr(line))
+			return ErrorList{{
+				Pos:        pos,
+				Err:        fmt.Errorf("%w: %s comes before any [section] header", ErrSyntax, pyRepr(pyStrip(line))),
+				Supervisor: msg,
+				Hint:       "start the file with a section such as [supervisord] or [program:name]",
+			}}
+		}
+		key, val, ok := splitOption(value)
+		if !ok {
+			bad = append(bad, ln)
+			continue
+		}
+		if key == "" {
+			bad = append(bad, ln)
+		}
+		optname = strings.ToLower(pyRstrip(key))
+		haveOpt = optname != ""
+		cur.set(optname, &iniValue{lines: []string{pyStrip(val)}, pos: pos})
+	}
+	p.joinValues()
+	if len(bad) == 0 {
+		return nil
+	}
+	msg := "Source contains parsing errors: " + pyRepr(name)
+	for _, b := range bad {
+		msg += fmt.Sprintf("\n\t[line %2d]: %s", b.no, pyRepr(b.text))
+	}
+	errs := make(ErrorList, len(bad))
+	for i, b := range bad {
+		errs[i] = &Error{
+			Pos:  Pos{name, b.no},
+			Err:  fmt.Errorf("%w: %s is neither a [section] header nor a key=value line", ErrSyntax, pyRepr(pyStrip(b.text))),
+			Hint: "write key=value, or indent the line deeper than its key to continue a value",
+		}
+	}
+	errs[0].Supervisor = msg
+	return errs
+}
+
+// joinValues is configparser's _join_multiline_values.
+func (p *iniParser) joinValues() {
+	join := func(s *iniSection) {
+		for _, k := range s.keys {
+			v := s.vals[k]
+			if v.lines != nil {
+				v.value = pyRstrip(strings.Join(v.lines, "\n"))
+				v.lines = nil
+			}
+		}
+	}
+	join(p.defaults)
+	for _, s := range p.sections {
+		join(s)
+	}
+}
+
+// matchHeader is configparser's SECTCRE: "[" + anything, greedily + "]".
+func matchHeader(value string) (string, bool) {
+	if len(value) < 3 || value[0] != '[' {
+		return "", false
+	}
+	end := strings.LastIndexByte(value, ']')
+	if end < 2 {
+		return "", false
+	}
+	// "." in Python's re does not match "\n"; value holds none.
+	return value[1:end], true
+}
+
+// splitOption is configparser's OPTCRE: the key is everything before the
+// first "=" or ":", the value everything after, both stripped later.
+func splitOption(value string) (key, val string, ok bool) {
+	i := strings.IndexAny(value, "=:")
+	if i < 0 {
+		return "", "", false
+	}
+	key = strings.TrimRightFunc(value[:i], pyIsSpace)
+	val = strings.TrimLeftFunc(value[i+1:], pyIsSpace)
+	return key, val, true
+}
+
+// checkUTF8 reports the first byte that Python's UTF-8 decoder rejects,
+// in its words.
+func checkUTF8(name string, data []byte) *Error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r != utf8.RuneError || size > 1 {
+			i += size
+			continue
+		}
+		reason := "invalid start byte"
+		b := data[i]
+		if n := utf8SeqLen(b); n > 1 {
+			reason = "invalid continuation byte"
+			if i+n > len(data) && prefixOK(data[i:]) {
+				reason = "unexpected end of data"
+			}
+		}
+		line := 1 + strings.Count(string(data[:i]), "\n")
+		msg := fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: %s", b, i, reason)
+		return &Error{
+			Pos:  Pos{name, line},
+			Err:  fmt.Errorf("%w: %s", ErrSyntax, msg),
+			Hint: "save the file as UTF-8",
+			// Supervisor reads text in chunks; for files over 8 KiB its
+			// position counts from the chunk start.
+			Supervisor: msg,
+		}
+	}
+	return nil
+}
+
+// utf8SeqLen is the length a UTF-8 lead byte announces, or 1 if it is
+// not a valid lead byte for Python's decoder.
+func utf8SeqLen(b byte) int {
+	switch {
+	case b >= 0xc2 && b <= 0xdf:
+		return 2
+	case b >= 0xe0 && b <= 0xef:
+		return 3
+	case b >= 0xf0 && b <= 0xf4:
+		return 4
+	}
+	return 1
+}
+
+// prefixOK reports whether the truncated sequence at the end of data is a
+// valid prefix of a UTF-8 character.
+func prefixOK(data []byte) bool {
+	b := data[0]
+	for j := 1; j < len(data); j++ {
+		c := data[j]
+		lo, hi := byte(0x80), byte(0xbf)
+		if j == 1 {
+			switch b {
+			case 0xe0:
+				lo = 0xa0
+			case 0xed:
+				hi = 0x9f
+			case 0xf0:
+				lo = 0x90
+			case 0xf4:
+				hi = 0x8f
+			}
+		}
+		if c < lo || c > hi {
+			return false
+		}
+	}
+	return true
+}
+
+var errNoHeader = errors.New("no section header")

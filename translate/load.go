@@ -1,0 +1,485 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+)
+
+// Options are the facts about the host that Supervisor's parser reads
+// besides the files. The zero value means "this process on this host",
+// exactly as supervisord started here would see it.
+type Options struct {
+	// Environ is supervisord's environment, the source of %(ENV_X)s.
+	// Nil means os.Environ().
+	Environ []string
+
+	// Dir is the current directory; relative logfile, pidfile and unix
+	// socket paths resolve against it. Empty means os.Getwd().
+	Dir string
+
+	// Hostname is %(host_node_name)s. Empty means os.Hostname().
+	Hostname string
+
+	// Lenient takes the host facts out, for configs written for another
+	// machine: users are not looked up, directories not checked, factory
+	// specs not imported, unset %(ENV_X)s names get placeholders, and a
+	// conf.d snippet without [supervisord] loads as if included from a
+	// minimal main config. Every other error is still reported.
+	Lenient bool
+
+	// readFile and glob replace the file system in tests and fuzzing.
+	readFile func(string) ([]byte, error)
+	glob     func(string) []string
+}
+
+func (o *Options) fill() error {
+	if o.Environ == nil {
+		o.Environ = os.Environ()
+	}
+	if o.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		o.Dir = wd
+	}
+	if o.Hostname == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return err
+		}
+		o.Hostname = h
+	}
+	if o.readFile == nil {
+		o.readFile = os.ReadFile
+	}
+	if o.glob == nil {
+		o.glob = pyGlob
+	}
+	return nil
+}
+
+// environ turns KEY=VALUE strings into a Python-ordered dict.
+func environ(list []string) Env {
+	var e Env
+	for _, kv := range list {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		e = e.Set(k, v)
+	}
+	return e
+}
+
+// noSupervisord is the message that makes lenient mode load a snippet.
+const noSupervisord = ".ini file does not include supervisord section"
+
+// Load reads the supervisord.conf at path, with its includes, exactly as
+// Supervisor 4.2.5 would. On a configuration problem it returns an
+// ErrorList with every problem found, first the one supervisord itself
+// would report. The Config is returned with the error when the file could
+// be read at all, for tools that show what was understood.
+func Load(path string, opts Options) (*Config, error) {
+	if err := opts.fill(); err != nil {
+		return nil, err
+	}
+	if !opts.Lenient {
+		l := newLoader(path, opts, nil)
+		return l.run()
+	}
+	cfg, err := loadLenient(path, opts, false)
+	if err != nil && SupervisorMessage(err) == noSupervisord {
+		if strings.ContainsFunc(path, pyIsSpace) {
+			return nil, &Error{Pos: Pos{File: path}, Err: fmt.Errorf("%w: a snippet whose path holds white space cannot be included", ErrInclude),
+				Hint: "rename the file, or give it a [supervisord] section"}
+		}
+		return loadLenient(path, opts, true)
+	}
+	return cfg, err
+}
+
+// loadLenient runs the loader until the placeholders for unset
+// %(ENV_X)s names are stable, as the oracle does.
+func loadLenient(path string, opts Options, snippet bool) (*Config, error) {
+	var (
+		placeholders Env
+		seen         []envUse
+		cfg          *Config
+		err          error
+	)
+	for range 10 {
+		l := newLoader(path, opts, placeholders)
+		l.snippet = snippet
+		cfg, err = l.run()
+		for _, u := range l.envUses() {
+			if !containsUse(seen, u) {
+				seen = append(seen, u)
+			}
+		}
+		wanted := placeholdersFor(seen, l.osEnv)
+		if envEqual(wanted, placeholders) {
+			break
+		}
+		placeholders = wanted
+	}
+	if cfg != nil {
+		cfg.Snippet = snippet
+		cfg.Placeholders = placeholders
+	}
+	return cfg, err
+}
+
+// loader is one run of Supervisor's ServerOptions.realize.
+type loader struct {
+	opts         Options
+	path         string // the config file as given
+	here         string
+	snippet      bool
+	osEnv        Env
+	placeholders Env
+	env          *expansions // Supervisor's environ_expansions
+	p            *iniParser
+	cfg          *Config
+	errs         ErrorList
+	home         string
+}
+
+func newLoader(path string, opts Options, placeholders Env) *loader {
+	l := &loader{opts: opts, path: path, placeholders: placeholders}
+	l.osEnv = environ(opts.Environ)
+	l.home, _ = l.osEnv.Get("HOME")
+	l.env = newExpansions()
+	for _, kv := range l.osEnv {
+		l.env.setStr("ENV_"+kv.Name, kv.Value)
+	}
+	for _, kv := range placeholders {
+		l.env.setStr("ENV_"+kv.Name, kv.Value)
+	}
+	l.here = ConfigDir(path, opts.Dir)
+	return l
+}
+
+// pyDirname is os.path.dirname.
+func pyDirname(p string) string {
+	head, _ := pySplitPath(p)
+	return head
+}
+
+// abs makes p absolute against the loader's current directory.
+func (l *loader) abs(p string) string { return pyAbspath(p, l.opts.Dir) }
+
+// fail records a problem. sup is Supervisor's text; msg, if not empty, a
+// better one for file:line output.
+func (l *loader) fail(pos Pos, kind error, sup, msg, hint string) {
+	if msg == "" {
+		msg = sup
+	}
+	l.errs = append(l.errs, &Error{Pos: pos, Err: fmt.Errorf("%w: %s", kind, msg), Supervisor: sup, Hint: hint})
+}
+
+// failed reports whether any problem was recorded.
+func (l *loader) failed() bool { return len(l.errs) > 0 }
+
+func (l *loader) result() (*Config, error) {
+	if len(l.errs) > 0 {
+		return l.cfg, l.errs
+	}
+	return l.cfg, nil
+}
+
+// run is ServerOptions.realize → read_config, in Supervisor's order.
+func (l *loader) run() (*Config, error) {
+	l.cfg = &Config{File: l.abs(l.path), Here: l.here}
+	if l.snippet {
+		l.cfg.File = l.abs(l.path)
+	}
+	l.p = newIniParser()
+	if !l.readMain() {
+		return l.result()
+	}
+	l.cfg.Sections = make([]string, len(l.p.sections))
+	for i, s := range l.p.sections {
+		l.cfg.Sections[i] = s.name
+	}
+	if !l.p.has("supervisord") {
+		l.fail(Pos{File: l.path}, ErrMissing, noSupervisord,
+			"no [supervisord] section", "add a [supervisord] section, or use --lenient to read a conf.d snippet as if included")
+		return l.result()
+	}
+	l.supervisord()
+	l.cfg.RPCInterfaces = l.rpcInterfaces()
+	l.cfg.Groups = l.groups()
+	for _, g := range l.cfg.Groups {
+		for _, p := range g.Processes {
+			env := append(Env(nil), l.cfg.Supervisord.Environment...)
+			for _, kv := range p.Env {
+				env = env.Set(kv.Name, kv.Value)
+			}
+			p.Env = env
+		}
+	}
+	l.cfg.Servers = l.servers()
+	l.resolveSupervisordUser()
+	l.serverURL()
+	l.cfg.Ctl = l.ctl()
+	return l.result()
+}
+
+// readMain reads the main file and its includes into the ini parser,
+// stopping where Supervisor stops.
+func (l *loader) readMain() bool {
+	var data []byte
+	name := l.path
+	if l.snippet {
+		pattern := pyGlobEscape(l.abs(l.path))
+		data = []byte("[supervisord]\n\n[include]\nfiles = " + strings.ReplaceAll(pattern, "%", "%%") + "\n")
+		name = "<lenient: minimal main config>"
+	} else {
+		fi, err := os.Stat(l.absHost(l.path))
+		if err != nil && !errors.Is(err, os.ErrNotExist) || err == nil && fi.IsDir() {
+			// Python's open() of a directory fails with IsADirectoryError
+			l.fail(Pos{File: l.path}, ErrNoConfig, "could not read config file "+l.path, "", "")
+			return false
+		}
+		if err != nil {
+			l.fail(Pos{File: l.path}, ErrNoConfig, "could not find config file "+l.path, "", "check the path given with -c")
+			return false
+		}
+		data, err = l.opts.readFile(l.absHost(l.path))
+		if err != nil {
+			l.fail(Pos{File: l.path}, ErrNoConfig, "could not read config file "+l.path, err.Error(), "")
+			return false
+		}
+	}
+	if errs := l.p.read(name, data); errs != nil {
+		l.errs = append(l.errs, errs...)
+		return false
+	}
+	if !l.p.has("include") {
+		return true
+	}
+	l.p.expandHere(l.here)
+	files, ok := l.p.get("include", "files")
+	if !ok {
+		s := l.p.byName["include"]
+		l.fail(s.pos, ErrMissing, ".ini file has [include] section, but no files setting", "",
+			"add files = <glob> ... to [include], or remove the section")
+		return false
+	}
+	exp := newExpansions()
+	exp.setStr("here", l.here)
+	exp.setStr("host_node_name", l.opts.Hostname)
+	exp.update(l.env)
+	list, err := expand(files.value, exp, "include.files")
+	if err != nil {
+		l.fail(files.pos, ErrExpansion, err.Error(), "", "")
+		return false
+	}
+	base := l.here
+	if l.snippet {
+		base = "."
+	}
+	for _, pattern := range pySplitWhitespace(list) {
+		pattern = pyJoin(base, pattern)
+		matches := l.opts.glob(pattern)
+		if len(matches) == 0 {
+			l.cfg.Warnings = append(l.cfg.Warnings, `No file matches via include "`+pattern+`"`)
+			continue
+		}
+		sortStrings(matches)
+		for _, f := range matches {
+			l.cfg.Infos = append(l.cfg.Infos, `Included extra file "`+f+`" during parsing`)
+			data, err := l.opts.readFile(l.absHost(f))
+			if err != nil {
+				continue // configparser's read skips files it cannot open
+			}
+			before := len(l.p.sections)
+			if errs := l.p.read(f, data); errs != nil {
+				for _, e := range errs {
+					e.Hint = strings.TrimSpace(e.Hint + " (included from " + files.pos.String() + ")")
+				}
+				l.errs = append(l.errs, errs...)
+				return false
+			}
+			for _, s := range l.p.sections[before:] {
+				l.p.sectionFile[s.name] = f
+			}
+			l.p.expandHere(pyAbspath(pyDirname(f), l.opts.Dir))
+		}
+	}
+	return true
+}
+
+// pySplitWhitespace is Python's str.split() without arguments.
+func pySplitWhitespace(s string) []string { return strings.FieldsFunc(s, pyIsSpace) }
+
+// pyGlobEscape is glob.escape.
+func pyGlobEscape(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if r == '*' || r == '?' || r == '[' {
+			b.WriteByte('[')
+			b.WriteRune(r)
+			b.WriteByte(']')
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// value is one setting as Supervisor's saneget returns it.
+type value struct {
+	s   string
+	pos Pos
+	set bool // false: the default was used
+}
+
+// raw returns a key's value without expansion.
+func (l *loader) raw(section, key string) (value, bool) {
+	v, ok := l.p.get(section, key)
+	if !ok {
+		return value{}, false
+	}
+	return value{s: v.value, pos: v.pos, set: true}, true
+}
+
+// get is Supervisor's saneget: the value (or def, when def is not nil),
+// expanded with environ_expansions plus exp. ok is false when the key is
+// absent with no default, or when expansion failed (then the problem is
+// recorded).
+func (l *loader) get(section, key string, def *string, exp *expansions) (value, bool) {
+	v, found := l.raw(section, key)
+	if !found {
+		if def == nil {
+			return value{}, false
+		}
+		v = value{s: *def, pos: l.sectionPos(section)}
+	}
+	if strings.IndexByte(v.s, '%') < 0 {
+		return v, true
+	}
+	combined := l.env.clone()
+	if exp != nil {
+		combined.update(exp)
+	}
+	s, err := expand(v.s, combined, section+"."+key)
+	if err != nil {
+		return v, false
+	}
+	v.s = s
+	return v, true
+}
+
+// getExp is get that records an expansion failure with suffix added to
+// Supervisor's text. It returns ok=false if the key is absent (and no
+// default) or on failure.
+func (l *loader) getExp(section, key string, def *string, exp *expansions, suffix string) (value, bool) {
+	v, found := l.raw(section, key)
+	if !found {
+		if def == nil {
+			return value{}, false
+		}
+		v = value{s: *def, pos: l.sectionPos(section)}
+	}
+	if strings.IndexByte(v.s, '%') < 0 {
+		return v, true
+	}
+	combined := l.env.clone()
+	if exp != nil {
+		combined.update(exp)
+	}
+	s, err := expand(v.s, combined, section+"."+key)
+	if err != nil {
+		l.fail(v.pos, ErrExpansion, err.Error()+suffix, err.Error(), expansionHint(err))
+		return v, false
+	}
+	v.s = s
+	return v, true
+}
+
+// expansionHint says what to do about an expansion failure.
+func expansionHint(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "which cannot be expanded") && strings.Contains(msg, "'ENV_"):
+		return "set the variable in supervisord's environment, or use --lenient or --env NAME=VALUE"
+	case strings.Contains(msg, "which cannot be expanded"):
+		return "that name is not available in this key; see the expansion table in Supervisor's docs"
+	default:
+		return "write a literal % as %%"
+	}
+}
+
+func (l *loader) sectionPos(section string) Pos {
+	if s, ok := l.p.byName[section]; ok {
+		return s.pos
+	}
+	return Pos{File: l.path}
+}
+
+// keyPos is where a key was set, or the section header.
+func (l *loader) keyPos(section, key string) Pos {
+	if v, ok := l.p.get(section, key); ok {
+		return v.pos
+	}
+	return l.sectionPos(section)
+}
+
+// keyPositions maps every key of a section (with [DEFAULT]) to its line.
+func (l *loader) keyPositions(section string) map[string]Pos {
+	m := map[string]Pos{}
+	for _, k := range l.p.items(section) {
+		v, _ := l.p.get(section, k)
+		m[k] = v.pos
+	}
+	return m
+}
+
+// str returns a pointer to s, for defaults.
+func str(s string) *string { return &s }
+
+var tempDirOnce struct {
+	sync.Mutex
+	m map[string]string
+}
+
+// pyTempDir is tempfile.gettempdir(): the first of $TMPDIR, $TEMP, $TMP,
+// /tmp, /var/tmp, /usr/tmp and the current directory in which a file can
+// be created, made absolute.
+func pyTempDir(env Env, cwd string) string {
+	var cands []string
+	for _, k := range []string{"TMPDIR", "TEMP", "TMP"} {
+		if v, ok := env.Get(k); ok && v != "" {
+			cands = append(cands, v)
+		}
+	}
+	cands = append(cands, "/tmp", "/var/tmp", "/usr/tmp", cwd)
+	key := strings.Join(cands, "\x00")
+	tempDirOnce.Lock()
+	defer tempDirOnce.Unlock()
+	if d, ok := tempDirOnce.m[key]; ok {
+		return d
+	}
+	dir := cwd
+	for _, c := range cands {
+		c = pyAbspath(c, cwd)
+		f, err := os.CreateTemp(c, ".supersede-probe-")
+		if err != nil {
+			continue
+		}
+		f.Close()
+		os.Remove(f.Name())
+		dir = c
+		break
+	}
+	if tempDirOnce.m == nil {
+		tempDirOnce.m = map[string]string{}
+	}
+	tempDirOnce.m[key] = dir
+	return dir
+}
