@@ -77,8 +77,8 @@ func dtDecimal(r rune) int {
 	return -1
 }
 
-// dtIsSpace is Python's str.isspace() for one character (Unicode 14.0).
-func dtIsSpace(r rune) bool {
+// pyIsSpace is Python's str.isspace() for one character (Unicode 14.0).
+func pyIsSpace(r rune) bool {
 	switch {
 	case r <= 0x20:
 		return r == ' ' || (r >= 0x09 && r <= 0x0d) || (r >= 0x1c && r <= 0x1f)
@@ -92,15 +92,15 @@ func dtIsSpace(r rune) bool {
 	return r >= 0x2000 && r <= 0x200a
 }
 
-// dtStrip is Python's str.strip() with no argument.
-func dtStrip(s string) string {
+// pyStrip is Python's str.strip() with no argument.
+func pyStrip(s string) string {
 	i, j := 0, len(s)
 	for i < j {
 		r, n := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
 			r, n = utf8.DecodeRuneInString(s[i:])
 		}
-		if !dtIsSpace(r) {
+		if !pyIsSpace(r) {
 			break
 		}
 		i += n
@@ -110,7 +110,7 @@ func dtStrip(s string) string {
 		if r >= utf8.RuneSelf {
 			r, n = utf8.DecodeLastRuneInString(s[i:j])
 		}
-		if !dtIsSpace(r) {
+		if !pyIsSpace(r) {
 			break
 		}
 		j -= n
@@ -138,7 +138,7 @@ func dtIntASCII(s string) string {
 		switch {
 		case r < 127:
 			b = append(b, byte(r))
-		case dtIsSpace(r):
+		case pyIsSpace(r):
 			b = append(b, ' ')
 		default:
 			d := dtDecimal(r)
@@ -313,9 +313,9 @@ func dtLowerASCII(s string) (string, bool) {
 	return string(b), true
 }
 
-// dtLower is Python's str.lower(): full case mapping (U+0130 becomes
+// pyLower is Python's str.lower(): full case mapping (U+0130 becomes
 // "i\u0307") and the final sigma rule.
-func dtLower(s string) string {
+func pyLower(s string) string {
 	if l, ok := dtLowerASCII(s); ok {
 		return l
 	}
@@ -427,6 +427,16 @@ func dtUpperASCII(s string) (string, bool) {
 	return string(b), true
 }
 
+// pyUpper is Python's str.upper(): exact where the result is ASCII (the
+// only results Supervisor compares: signal and event names, "AUTO"),
+// Go's simple case mapping elsewhere.
+func pyUpper(s string) string {
+	if u, ok := dtUpperASCII(s); ok {
+		return u
+	}
+	return strings.ToUpper(s)
+}
+
 // dtErr builds an error whose text is Supervisor's message.
 func dtErr(parts ...string) error {
 	return errors.New(strings.Join(parts, ""))
@@ -435,7 +445,7 @@ func dtErr(parts ...string) error {
 // boolean is Supervisor's datatypes.boolean: yes/true/on/1 and
 // no/false/off/0, case-insensitive. Error "not a valid boolean value: %r".
 func boolean(s string) (bool, error) {
-	switch dtLower(s) {
+	switch pyLower(s) {
 	case "yes", "true", "on", "1":
 		return true, nil
 	case "no", "false", "off", "0":
@@ -449,7 +459,7 @@ func boolean(s string) (bool, error) {
 // 1024/1024²/1024³; errors are int()'s messages on the (lower-cased)
 // remainder.
 func byteSize(s string) (int64, error) {
-	v := dtLower(s)
+	v := pyLower(s)
 	mult := int64(1)
 	if n := len(v); n >= 2 {
 		switch v[n-2:] {
@@ -533,7 +543,7 @@ func signalNumber(s string) (syscall.Signal, error) {
 	case dtIntOverflow:
 		return 0, dtErr("value ", pyRepr(s), " is not a valid signal number")
 	default:
-		name, ok := dtUpperASCII(dtStrip(s))
+		name, ok := dtUpperASCII(pyStrip(s))
 		if ok {
 			if !strings.HasPrefix(name, "SIG") {
 				name = "SIG" + name
@@ -587,7 +597,7 @@ func listOfStrings(s string) []string {
 	}
 	out := strings.Split(s, ",")
 	for i, x := range out {
-		out[i] = dtStrip(x)
+		out[i] = pyStrip(x)
 	}
 	return out
 }
@@ -596,7 +606,7 @@ func listOfStrings(s string) []string {
 // "unexpected", case-insensitive. Error "invalid 'autorestart' value %r"
 // with the lower-cased value.
 func autoRestart(s string) (Restart, error) {
-	v := dtLower(s)
+	v := pyLower(s)
 	switch v {
 	case "yes", "true", "on", "1":
 		return RestartAlways, nil
@@ -637,7 +647,7 @@ var dtLevelAttrs = map[string]bool{
 // "__module__", "mro", ...); those names are accepted here too and returned
 // lower-cased, since supervisord accepts them at parse time.
 func loggingLevel(s string) (string, error) {
-	v := dtLower(s)
+	v := pyLower(s)
 	switch v {
 	case "critical", "error", "warn", "info", "debug", "trace", "blather":
 		return v, nil
@@ -652,7 +662,7 @@ func loggingLevel(s string) (string, error) {
 // stripped; ' ', ':' and '/' are rejected, checked in that order. Error
 // "Invalid name: %r because of character: %r" (repr of the original name).
 func processOrGroupName(s string) (string, error) {
-	v := dtStrip(s)
+	v := pyStrip(s)
 	for _, c := range []string{" ", ":", "/"} {
 		if strings.Contains(v, c) {
 			return "", dtErr("Invalid name: ", pyRepr(s), " because of character: ", pyRepr(c))
@@ -694,7 +704,7 @@ func inetAddress(s string) (host string, port int, err error) {
 		if port, err = portNumber(s); err != nil {
 			return "", 0, err
 		}
-		host = dtLower(host)
+		host = pyLower(host)
 	} else if port, err = portNumber(s); err != nil {
 		return "", 0, dtErr("not a valid port number: ", pyRepr(s), " ")
 	}

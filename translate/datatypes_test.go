@@ -392,8 +392,8 @@ func TestDatatypeDifferential(t *testing.T) {
 			dtCheck(t, "process_or_group_name("+strconv.Quote(n)+")", r, v, err)
 		})
 		add("strings", n, func(r dtPyResult) { dtCheck(t, "list_of_strings("+strconv.Quote(n)+")", r, listOfStrings(n), nil) })
-		add("lower", n, func(r dtPyResult) { dtCheck(t, "lower("+strconv.Quote(n)+")", r, dtLower(n), nil) })
-		add("strip", n, func(r dtPyResult) { dtCheck(t, "strip("+strconv.Quote(n)+")", r, dtStrip(n), nil) })
+		add("lower", n, func(r dtPyResult) { dtCheck(t, "lower("+strconv.Quote(n)+")", r, pyLower(n), nil) })
+		add("strip", n, func(r dtPyResult) { dtCheck(t, "strip("+strconv.Quote(n)+")", r, pyStrip(n), nil) })
 	}
 	for _, s := range []string{strings.Repeat("1", 4300), strings.Repeat("1", 4301), strings.Repeat("1", 4301) + "x", "0o" + strings.Repeat("7", 30), strings.Repeat("9", 300) + "_"} {
 		add("int", s, func(r dtPyResult) { v, err := pyIntLiteral(s); dtCheck(t, "int(long)", r, v, err) })
@@ -461,7 +461,7 @@ func TestDatatypeUnicodeTables(t *testing.T) {
 		if r.Ok == nil || json.Unmarshal(r.Ok, &want) != nil {
 			t.Fatalf("bad oracle answer %v", r)
 		}
-		got := dtLower(calls[k][1].(string))
+		got := pyLower(calls[k][1].(string))
 		if got != want {
 			in := strings.Split(calls[k][1].(string), "\x00")
 			g, w := strings.Split(got, "\x00"), strings.Split(want, "\x00")
@@ -490,7 +490,7 @@ func TestDatatypeUnicodeTables(t *testing.T) {
 			t.Fatalf("bad oracle answer %v", r)
 		}
 		in := calls[k][1].(string)
-		if got := dtStrip(in); got != want {
+		if got := pyStrip(in); got != want {
 			t.Errorf("strip(chunk %d): %+q vs %+q", k, got[:min(20, len(got))], want[:min(20, len(want))])
 		}
 	}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"math"
 	"os/user"
 	"regexp"
 	"slices"
@@ -28,9 +29,7 @@ func (l *loader) groupError(pos Pos, kind error, sup, hint string) {
 
 // groupGet reads a group-level key (expansions: here and ENV_*).
 func (l *loader) groupGet(section, key string, def *string) (value, bool) {
-	here := newExpansions()
-	here.setStr("here", l.here)
-	return l.getExp(section, key, def, here, "")
+	return l.getExp(section, key, def, l.hereExp, "")
 }
 
 // groupPriority reads a group priority.
@@ -152,7 +151,7 @@ func (l *loader) groups() []*Group {
 		if v, ok := l.groupGet(s.name, "events", str("")); ok {
 			seen := map[string]bool{}
 			for _, e := range listOfStrings(v.s) {
-				seen[strings.ToUpper(e)] = true
+				seen[pyUpper(e)] = true
 			}
 			if len(seen) == 0 {
 				l.groupError(s.pos, ErrMissing, fmt.Sprintf(`[%s] section requires an "events" line`, s.name), "add events=PROCESS_STATE (or the types you listen for)")
@@ -406,6 +405,11 @@ var eventTypes = map[string]bool{
 	"PROCESS_GROUP": true, "PROCESS_GROUP_ADDED": true, "PROCESS_GROUP_REMOVED": true,
 }
 
+// MaxProcesses bounds the processes one config may define, so that a
+// typo such as numprocs=100000000 is an error instead of gigabytes of
+// memory. Supervisor has no such limit.
+const MaxProcesses = 100000
+
 // procCtx is one section's reading in Supervisor's _processes_from_section.
 type procCtx struct {
 	l       *loader
@@ -435,9 +439,7 @@ func (c *procCtx) get(key string, def *string) (value, bool) {
 	if strings.IndexByte(v.s, '%') < 0 {
 		return v, true
 	}
-	combined := c.l.env.clone()
-	combined.update(c.common)
-	s, err := expand(v.s, combined, c.section+"."+key)
+	s, err := expand(v.s, layer(c.l.env, c.common), c.section+"."+key)
 	if err != nil {
 		c.fail(v.pos, ErrExpansion, err.Error(), expansionHint(err))
 		return v, false
@@ -491,6 +493,16 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 		}
 		return b
 	}
+	// secondsKey reads a whole number of seconds; past ±292 years it
+	// does not fit a time.Duration (Supervisor's ints are unbounded).
+	secondsKey := func(key, def string) time.Duration {
+		n := intKey(key, def)
+		if n > math.MaxInt64/int(time.Second) || n < math.MinInt64/int(time.Second) {
+			c.fail(c.l.keyPos(section, key), ErrValue, fmt.Sprintf("%s=%d is out of range", key, n), "use at most 9223372036 seconds")
+			n = 0
+		}
+		return time.Duration(n) * time.Second
+	}
 	sizeKey := func(key, def string) int64 {
 		v, ok := c.get(key, str(def))
 		if !ok {
@@ -514,7 +526,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 		}
 		t.AutoRestart = r
 	}
-	t.StartSecs = time.Duration(intKey("startsecs", "1")) * time.Second
+	t.StartSecs = secondsKey("startsecs", "1")
 	t.StartRetries = intKey("startretries", "3")
 	t.StopSignal = syscall.SIGTERM
 	if v, ok := c.get("stopsignal", str("TERM")); ok {
@@ -525,7 +537,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 			t.StopSignal = sig
 		}
 	}
-	t.StopWait = time.Duration(intKey("stopwaitsecs", "10")) * time.Second
+	t.StopWait = secondsKey("stopwaitsecs", "10")
 	t.StopAsGroup = boolKey("stopasgroup", "false")
 	killDef := "false"
 	if t.StopAsGroup {
@@ -554,7 +566,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 	stderrEvents := boolKey("stderr_events_enabled", "false")
 	if v, found := l.raw(section, "serverurl"); found {
 		if v, ok := c.get("serverurl", nil); ok {
-			if v.s != "" && strings.ToUpper(pyStrip(v.s)) != "AUTO" {
+			if v.s != "" && pyUpper(pyStrip(v.s)) != "AUTO" {
 				t.ServerURL = str(v.s)
 			} else if v.s == "" {
 				t.ServerURL = str("")
@@ -605,13 +617,25 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 	if t.StopAsGroup && !t.KillAsGroup {
 		c.fail(l.keyPos(section, "killasgroup"), ErrValue, "Cannot set stopasgroup=true and killasgroup=false", "remove killasgroup=false")
 	}
+	if numprocs > MaxProcesses-l.processCount {
+		c.fail(l.keyPos(section, "numprocs"), ErrValue,
+			fmt.Sprintf("numprocs=%d would make more than %d processes in all", numprocs, MaxProcesses),
+			"supersede refuses configs that large; Supervisor would try to start them all")
+	}
+	if numprocs > 0 && numprocsStart > math.MaxInt64-numprocs {
+		c.fail(l.keyPos(section, "numprocs_start"), ErrValue,
+			fmt.Sprintf("numprocs_start=%d: process numbers would not fit in 64 bits", numprocsStart),
+			"use a smaller numprocs_start")
+	}
 	if c.failed {
 		return nil
 	}
+	l.processCount += max(numprocs, 0)
 
 	var procs []*Process
 	exp := c.common // Supervisor mutates the section's common expansions
-	for num := numprocsStart; num < numprocs+numprocsStart; num++ {
+	for i := 0; i < numprocs; i++ {
+		num := numprocsStart + i
 		exp.set("process_num", pyIntValue(int64(num)))
 		exp.set("numprocs", pyIntValue(int64(numprocs)))
 		exp.update(l.env)
@@ -656,7 +680,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 					c.fail(v.pos, ErrExpansion, err.Error(), expansionHint(err)+" (log file names are expanded twice: write a literal % as %%%%)")
 					return nil
 				}
-				switch strings.ToLower(s) {
+				switch pyLower(s) {
 				case "none", "off":
 					lg.Kind = LogNone
 				case "auto":

@@ -1,10 +1,8 @@
 package translate
 
 import (
-	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -63,6 +61,15 @@ type iniParser struct {
 	// sectionFile is Supervisor's section_to_file: the file that created a
 	// section, for files read through read (includes), not the main file.
 	sectionFile map[string]string
+
+	unjoined []*iniValue // values of the file being read, for joinValues
+	hereRefs []hereRef   // values holding "%(here)s", for expandHere
+}
+
+// hereRef names a section value that still holds a literal "%(here)s".
+type hereRef struct {
+	s   *iniSection
+	key string
 }
 
 func newIniParser() *iniParser {
@@ -122,50 +129,84 @@ func (p *iniParser) options(section string) []string {
 // the section that inherits them) becomes dir.
 func (p *iniParser) expandHere(dir string) {
 	const here = "%(here)s"
+	defaultsHere := false
+	for _, k := range p.defaults.keys {
+		if strings.Contains(p.defaults.vals[k].value, here) {
+			defaultsHere = true
+			break
+		}
+	}
+	if !defaultsHere {
+		// Only values read since the last call can hold it: visit those
+		// instead of every key of every section once per included file.
+		refs := p.hereRefs
+		p.hereRefs = nil
+		for _, r := range refs {
+			v := r.s.vals[r.key]
+			if strings.Contains(v.value, here) {
+				nv := &iniValue{value: strings.ReplaceAll(v.value, here, dir), pos: v.pos}
+				r.s.vals[r.key] = nv
+				if strings.Contains(nv.value, here) {
+					p.hereRefs = append(p.hereRefs, r)
+				}
+			}
+		}
+		return
+	}
+	p.hereRefs = nil
 	for _, s := range p.sections {
 		for _, k := range p.items(s.name) {
 			v, _ := p.get(s.name, k)
 			if strings.Contains(v.value, here) {
-				s.set(k, &iniValue{value: strings.ReplaceAll(v.value, here, dir), pos: v.pos})
+				nv := &iniValue{value: strings.ReplaceAll(v.value, here, dir), pos: v.pos}
+				s.set(k, nv)
+				if strings.Contains(nv.value, here) {
+					p.hereRefs = append(p.hereRefs, hereRef{s, k})
+				}
 			}
 		}
 	}
 }
 
-// iniLine is one line as Python's text-mode file iteration yields it:
-// universal newlines, the "\n" kept.
+// iniLine is one line as Python's text-mode file iteration yields it
+// (universal newlines), without its line break.
 type iniLine struct {
 	text string
 	no   int
+	nl   bool // a line break followed: Python's line ends with "\n"
 }
 
-// splitLines splits data as Python's universal-newline text reading does.
-func splitLines(data string) []iniLine {
-	var lines []iniLine
-	no := 0
-	for len(data) > 0 {
-		i := strings.IndexAny(data, "\r\n")
-		no++
-		if i < 0 {
-			lines = append(lines, iniLine{data, no})
-			break
-		}
-		lines = append(lines, iniLine{data[:i] + "\n", no})
-		if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
-			i++
-		}
-		data = data[i+1:]
+// python is the line as Python holds it, for error messages.
+func (l iniLine) python() string {
+	if l.nl {
+		return l.text + "\n"
 	}
-	return lines
+	return l.text
 }
 
-// pyIsSpace is Python's str.isspace for one character.
-func pyIsSpace(r rune) bool {
-	return unicode.IsSpace(r) || (r >= 0x1c && r <= 0x1f)
+// nextLine cuts the first line off data as Python's universal-newline
+// text reading does.
+func nextLine(data string) (line, rest string, nl bool) {
+	i := strings.IndexAny(data, "\r\n")
+	if i < 0 {
+		return data, "", false
+	}
+	j := i + 1
+	if data[i] == '\r' && j < len(data) && data[j] == '\n' {
+		j++
+	}
+	return data[:i], data[j:], true
 }
 
-// pyStrip is Python's str.strip() without arguments.
-func pyStrip(s string) string { return strings.TrimFunc(s, pyIsSpace) }
+// countLines is how many lines Python reads from data.
+func countLines(data string) int {
+	n := 0
+	for data != "" {
+		_, data, _ = nextLine(data)
+		n++
+	}
+	return n
+}
 
 // pyRstrip is Python's str.rstrip() without arguments.
 func pyRstrip(s string) string { return strings.TrimRightFunc(s, pyIsSpace) }
@@ -199,13 +240,6 @@ func indentOf(line string) int {
 	return 0
 }
 
-// syntaxError is configparser's ParsingError or MissingSectionHeaderError.
-type syntaxError struct {
-	file  string
-	lines []iniLine
-	noHdr bool
-}
-
 // read parses one file into p, as RawConfigParser._read does. name is
 // the file as configparser is given it; errors name it.
 func (p *iniParser) read(name string, data []byte) ErrorList {
@@ -219,8 +253,11 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 		indentLevel int
 		bad         []iniLine
 	)
-	lines := splitLines(string(data))
-	for _, ln := range lines {
+	rest := string(data)
+	for no := 1; rest != ""; no++ {
+		var ln iniLine
+		ln.text, rest, ln.nl = nextLine(rest)
+		ln.no = no
 		line := ln.text
 		cs := commentStart(line)
 		raw := line
@@ -260,7 +297,7 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 		}
 		if cur == nil {
 			msg := fmt.Sprintf("File contains no section headers.\nfile: %s, line: %d\n%s",
-				pyRepr(name), ln.no, pyRepr(line))
+				pyRepr(name), ln.no, pyRepr(ln.python()))
 			return ErrorList{{
 				Pos:        pos,
 				Err:        fmt.Errorf("%w: %s comes before any [section] header", ErrSyntax, pyRepr(pyStrip(line))),
@@ -276,9 +313,14 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 		if key == "" {
 			bad = append(bad, ln)
 		}
-		optname = strings.ToLower(pyRstrip(key))
+		optname = pyLower(pyRstrip(key))
 		haveOpt = optname != ""
-		cur.set(optname, &iniValue{lines: []string{pyStrip(val)}, pos: pos})
+		nv := &iniValue{lines: []string{pyStrip(val)}, pos: pos}
+		cur.set(optname, nv)
+		p.unjoined = append(p.unjoined, nv)
+		if cur != p.defaults {
+			p.hereRefs = append(p.hereRefs, hereRef{cur, optname})
+		}
 	}
 	p.joinValues()
 	if len(bad) == 0 {
@@ -286,7 +328,7 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 	}
 	msg := "Source contains parsing errors: " + pyRepr(name)
 	for _, b := range bad {
-		msg += fmt.Sprintf("\n\t[line %2d]: %s", b.no, pyRepr(b.text))
+		msg += fmt.Sprintf("\n\t[line %2d]: %s", b.no, pyRepr(b.python()))
 	}
 	errs := make(ErrorList, len(bad))
 	for i, b := range bad {
@@ -300,21 +342,26 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 	return errs
 }
 
-// joinValues is configparser's _join_multiline_values.
+// joinValues is configparser's _join_multiline_values, for the values
+// of the file just read (the others were joined before).
 func (p *iniParser) joinValues() {
-	join := func(s *iniSection) {
-		for _, k := range s.keys {
-			v := s.vals[k]
-			if v.lines != nil {
-				v.value = pyRstrip(strings.Join(v.lines, "\n"))
-				v.lines = nil
-			}
+	for _, v := range p.unjoined {
+		if len(v.lines) == 1 {
+			v.value = pyRstrip(v.lines[0])
+		} else {
+			v.value = pyRstrip(strings.Join(v.lines, "\n"))
+		}
+		v.lines = nil
+	}
+	p.unjoined = p.unjoined[:0]
+	// keep only the references whose value holds "%(here)s"
+	refs := p.hereRefs[:0]
+	for _, r := range p.hereRefs {
+		if strings.Contains(r.s.vals[r.key].value, "%(here)s") {
+			refs = append(refs, r)
 		}
 	}
-	join(p.defaults)
-	for _, s := range p.sections {
-		join(s)
-	}
+	p.hereRefs = refs
 }
 
 // matchHeader is configparser's SECTCRE: "[" + anything, greedily + "]".
@@ -362,7 +409,10 @@ func checkUTF8(name string, data []byte) *Error {
 				reason = "unexpected end of data"
 			}
 		}
-		line := 1 + strings.Count(string(data[:i]), "\n")
+		line := countLines(string(data[:i]))
+		if i == 0 || data[i-1] == '\n' || data[i-1] == '\r' {
+			line++
+		}
 		msg := fmt.Sprintf("'utf-8' codec can't decode byte 0x%02x in position %d: %s", b, i, reason)
 		return &Error{
 			Pos:  Pos{name, line},
@@ -415,5 +465,3 @@ func prefixOK(data []byte) bool {
 	}
 	return true
 }
-
-var errNoHeader = errors.New("no section header")

@@ -146,6 +146,8 @@ type loader struct {
 	cfg          *Config
 	errs         ErrorList
 	home         string
+	hereExp      *expansions // {"here": l.here}, the common expansion of most keys
+	processCount int         // processes defined so far, against MaxProcesses
 }
 
 func newLoader(path string, opts Options, placeholders Env) *loader {
@@ -160,6 +162,8 @@ func newLoader(path string, opts Options, placeholders Env) *loader {
 		l.env.setStr("ENV_"+kv.Name, kv.Value)
 	}
 	l.here = ConfigDir(path, opts.Dir)
+	l.hereExp = newExpansions()
+	l.hereExp.setStr("here", l.here)
 	return l
 }
 
@@ -363,11 +367,7 @@ func (l *loader) get(section, key string, def *string, exp *expansions) (value, 
 	if strings.IndexByte(v.s, '%') < 0 {
 		return v, true
 	}
-	combined := l.env.clone()
-	if exp != nil {
-		combined.update(exp)
-	}
-	s, err := expand(v.s, combined, section+"."+key)
+	s, err := expand(v.s, layer(l.env, exp), section+"."+key)
 	if err != nil {
 		return v, false
 	}
@@ -389,11 +389,7 @@ func (l *loader) getExp(section, key string, def *string, exp *expansions, suffi
 	if strings.IndexByte(v.s, '%') < 0 {
 		return v, true
 	}
-	combined := l.env.clone()
-	if exp != nil {
-		combined.update(exp)
-	}
-	s, err := expand(v.s, combined, section+"."+key)
+	s, err := expand(v.s, layer(l.env, exp), section+"."+key)
 	if err != nil {
 		l.fail(v.pos, ErrExpansion, err.Error()+suffix, err.Error(), expansionHint(err))
 		return v, false

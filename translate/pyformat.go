@@ -41,6 +41,19 @@ type expansions struct {
 	keys  []string
 	vals  []pyValue
 	index map[string]int
+	under *expansions // set on a view made by layer: looked up when a key is not here
+}
+
+// layer returns Python's dict(base.items() + top.items()) as a read-only
+// view that copies nothing. Supervisor's saneget builds that dict for
+// every value it expands; copying the whole environment each time was
+// most of the parse time for large configs. Modify neither base nor top
+// while the view is in use.
+func layer(base, top *expansions) *expansions {
+	if top == nil || len(top.keys) == 0 {
+		return base
+	}
+	return &expansions{keys: top.keys, vals: top.vals, index: top.index, under: base}
 }
 
 // newExpansions returns an empty expansion dict.
@@ -66,6 +79,9 @@ func (e *expansions) setStr(name, s string) { e.set(name, pyStr(s)) }
 func (e *expansions) get(name string) (pyValue, bool) {
 	i, ok := e.index[name]
 	if !ok {
+		if e.under != nil {
+			return e.under.get(name)
+		}
 		return pyValue{}, false
 	}
 	return e.vals[i], true
@@ -73,6 +89,13 @@ func (e *expansions) get(name string) (pyValue, bool) {
 
 // clone returns an independent copy (Python d.copy()).
 func (e *expansions) clone() *expansions {
+	if e.under != nil {
+		c := e.under.clone()
+		for i, k := range e.keys {
+			c.set(k, e.vals[i])
+		}
+		return c
+	}
 	c := &expansions{
 		keys:  make([]string, len(e.keys), len(e.keys)+8),
 		vals:  make([]pyValue, len(e.vals), len(e.vals)+8),
@@ -97,6 +120,13 @@ func (e *expansions) update(o *expansions) {
 // order, which is byte order for UTF-8).
 func (e *expansions) names() []string {
 	n := slices.Clone(e.keys)
+	if e.under != nil {
+		for _, k := range e.under.names() {
+			if _, own := e.index[k]; !own {
+				n = append(n, k)
+			}
+		}
+	}
 	slices.Sort(n)
 	return n
 }
@@ -109,6 +139,9 @@ func (e *expansions) asciiRepr() string { return e.reprMode(true) }
 
 // reprMode renders the dict with repr (ascii=false) or ascii (ascii=true).
 func (e *expansions) reprMode(ascii bool) string {
+	if e.under != nil {
+		return e.clone().reprMode(ascii)
+	}
 	b := make([]byte, 0, 16*len(e.keys)+2)
 	b = append(b, '{')
 	for i, k := range e.keys {

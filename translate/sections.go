@@ -14,8 +14,7 @@ func (l *loader) supervisord() {
 	sd := &l.cfg.Supervisord
 	sd.Pos = l.sectionPos(sect)
 	sd.KeyPos = l.keyPositions(sect)
-	here := newExpansions()
-	here.setStr("here", l.here)
+	here := l.hereExp
 	get := func(key, def string) (value, bool) {
 		return l.getExp(sect, key, str(def), here, "")
 	}
@@ -343,8 +342,7 @@ func (l *loader) servers() []Server {
 			continue
 		}
 		srv := Server{Section: s.name, Name: serverName(s.name), Unix: true, Pos: s.pos}
-		here := newExpansions()
-		here.setStr("here", l.here)
+		here := l.hereExp
 		if _, found := l.raw(s.name, "file"); !found {
 			l.fail(s.pos, ErrMissing, fmt.Sprintf("section [%s] has no file value", s.name), "", "add file=/run/supervisor.sock")
 			continue
