@@ -28,8 +28,8 @@ func ResolveExec(p *Process, osEnv []string, dir string) Exec {
 		return Exec{Err: "command is empty", Kind: "BadCommand"}
 	}
 	at := func(name string) string {
-		if strings.HasPrefix(name, "/") {
-			return name
+		if name == "" || strings.HasPrefix(name, "/") {
+			return name // stat("") fails, as in Python
 		}
 		return pyJoin(dir, name)
 	}

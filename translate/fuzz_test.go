@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -143,10 +144,10 @@ func fuzzNastyConfigs() []string {
 		"[supervisord]\n[program:x]\ncommand=/bin/true\nnumprocs=99999999999999999999999\n",
 		"[supervisord]\n[program:x]\ncommand=/bin/true\nnumprocs=100000000\nprocess_name=%(process_num)s\n",
 		"[supervisord]\n[program:x]\ncommand=/bin/true\nnumprocs=1000\nprocess_name=%(process_num)s\n",
-		"[supervisord]\n[program:x]\ncommand=/bin/true\nnumprocs=100000\nprocess_name=%(process_num)s\n",
+		"[supervisord]\n[program:x]\ncommand=/bin/true\nnumprocs=100001\nprocess_name=%(process_num)s\n",
 		"[supervisord]\n[program:a]\ncommand=/bin/true\n[program:b]\ncommand=/bin/true\nnumprocs=9223372036854775807\nprocess_name=%(process_num)s\n",
 		"[supervisord]\n[program:a]\ncommand=/bin/true\nnumprocs=9223372036854775807\nprocess_name=%(process_num)s\n",
-		"[supervisord]\n[program:a]\ncommand=/bin/true\nnumprocs=99999\nprocess_name=%(process_num)s\n[program:b]\ncommand=/bin/true\nnumprocs=9223372036854775807\nprocess_name=%(process_num)s\n",
+		"[supervisord]\n[program:a]\ncommand=/bin/true\nnumprocs=3\nprocess_name=%(process_num)s\n[program:b]\ncommand=/bin/true\nnumprocs=9223372036854775806\nprocess_name=%(process_num)s\nnumprocs_start=2\n",
 		"[supervisord]\n[program:a]\ncommand=/bin/true\nnumprocs=2\nnumprocs_start=-9223372036854775808\nprocess_name=%(process_num)s\n",
 		"[supervisord]\n[program:x]\ncommand=/bin/true\nnumprocs=2\nprocess_name=same\n",
 		"[supervisord]\n[program:x]\ncommand=/bin/true\nnumprocs=2\nprocess_name=%(process_num)s\n[program:y]\ncommand=/bin/true\nnumprocs=2\nprocess_name=%(process_num)s\n[group:g]\nprograms=x,y\n",
@@ -380,6 +381,63 @@ func FuzzIniRead(f *testing.F) {
 	})
 }
 
+// naiveExpandHere is Supervisor's expand_here as written in Python:
+// every section, every item (with [DEFAULT]'s), replaced and set in the
+// section. FuzzIniMerge compares iniParser.expandHere with it.
+func naiveExpandHere(p *iniParser, dir string) {
+	const here = "%(here)s"
+	for _, s := range p.sections {
+		for _, k := range p.items(s.name) {
+			v, _ := p.get(s.name, k)
+			if strings.Contains(v.value, here) {
+				s.set(k, &iniValue{value: strings.ReplaceAll(v.value, here, dir), pos: v.pos})
+			}
+		}
+	}
+}
+
+// FuzzIniMerge reads a main file and an include into one parser, with
+// expand_here after each as Load does, and compares the result with the
+// same reads expanded by naiveExpandHere. The include's directory holds
+// "%(here)s" itself, so a replacement can bring the name back.
+func FuzzIniMerge(f *testing.F) {
+	f.Add([]byte("[DEFAULT]\nd=%(here)s/d\n[s]\nk=%(here)s\n[include]\nfiles=x\n"), []byte("[s]\nj=%(here)s\n[t]\nk=%(here)s %(here)s\n"))
+	f.Add([]byte("[s]\nk=%(here)s\n"), []byte("[DEFAULT]\nd=%(here)s\n[s]\nk=%(here)s\n"))
+	f.Add([]byte("[s]\nk=%(here)s\n  %(here)s\n"), []byte("[s]\nk=no\n[DEFAULT]\nk=%(here)s\n"))
+	f.Add([]byte("[s]\nk=v\n"), []byte("[s]\n=%(here)s\nk\n"))
+	f.Add([]byte("[DEFAULT]\n"), []byte("no header %(here)s\n"))
+	for _, s := range fuzzIncludes {
+		f.Add([]byte("[supervisord]\nlogfile=%(here)s/log\n"), []byte(s))
+	}
+	const (
+		mainName, incName = "/fuzz/supervisord.conf", "/fuzz/%(here)s/conf.d/a.conf"
+		mainDir, incDir   = "/fuzz", "/fuzz/%(here)s/conf.d"
+	)
+	f.Fuzz(func(t *testing.T, main, inc []byte) {
+		files := map[string]int{mainName: fuzzLineCount(string(main)), incName: fuzzLineCount(string(inc))}
+		got, want := newIniParser(), newIniParser()
+		for _, step := range []struct {
+			name, dir string
+			data      []byte
+		}{{mainName, mainDir, main}, {incName, incDir, inc}} {
+			errs := got.read(step.name, step.data)
+			errs2 := want.read(step.name, step.data)
+			if a, b := dumpIni(newIniParser(), errs), dumpIni(newIniParser(), errs2); a != b {
+				t.Fatalf("reading %s: errors differ:\n%s\n---\n%s", step.name, a, b)
+			}
+			if errs != nil {
+				break // Load stops at the first file with an error
+			}
+			got.expandHere(step.dir)
+			naiveExpandHere(want, step.dir)
+			if a, b := dumpIni(got, nil), dumpIni(want, nil); a != b {
+				t.Fatalf("after expand_here(%q) for %s:\n%s\n--- want ---\n%s", step.dir, step.name, a, b)
+			}
+			checkIniParser(t, got, files)
+		}
+	})
+}
+
 // memFS serves the fuzzed files to Load through its readFile and glob
 // hooks. dirs are the directories that exist.
 type memFS struct {
@@ -568,6 +626,10 @@ func FuzzLoad(f *testing.F) {
 	environ := []string{"HOME=/root", "PATH=/usr/bin:/bin", "A=a", "EMPTY=", "SPACE=a b", "PCT=%(x)s", "UNI=\u00e9"}
 
 	f.Fuzz(func(t *testing.T, main, a, b []byte) {
+		var (
+			strictOK    bool
+			strictProcs string
+		)
 		fs := &memFS{
 			files: map[string][]byte{mainPath: main, incA: a, incB: b},
 			dirs:  map[string]bool{dir: true, confd: true, "/": true},
@@ -632,8 +694,53 @@ func FuzzLoad(f *testing.F) {
 			if cfg != nil {
 				checkConfig(t, mode, cfg, files)
 			}
+			if !lenient {
+				strictOK, strictProcs = err == nil, processList(cfg)
+				continue
+			}
+			// lenient only takes host facts out: what loads strictly
+			// loads leniently, with the same processes
+			if strictOK && err != nil {
+				t.Errorf("strict mode loads, lenient mode fails: %v", err)
+			} else if strictOK && processList(cfg) != strictProcs {
+				t.Errorf("processes differ:\nstrict:  %q\nlenient: %q", strictProcs, processList(cfg))
+			}
+			// lenient mode reads nothing from the host: the same input
+			// gives the same result, whatever Go's map order
+			cfg2, _, err2 := watchedLoad(mainPath, opts, mode)
+			if a, b := dumpLoad(cfg, err), dumpLoad(cfg2, err2); a != b {
+				t.Errorf("two lenient loads differ:\n%s\n---\n%s", a, b)
+			}
 		}
 	})
+}
+
+// processList names a Config's processes with their commands.
+func processList(cfg *Config) string {
+	if cfg == nil {
+		return "<nil>"
+	}
+	var b strings.Builder
+	for _, g := range cfg.Groups {
+		fmt.Fprintf(&b, "%s(", g.Name)
+		for _, p := range g.Processes {
+			fmt.Fprintf(&b, " %q %q", p.Namespec(), p.Command)
+		}
+		b.WriteString(" ) ")
+	}
+	return b.String()
+}
+
+// dumpLoad renders Load's result in full, for determinism checks.
+func dumpLoad(cfg *Config, err error) string {
+	data, jerr := json.Marshal(cfg)
+	if jerr != nil {
+		return "json: " + jerr.Error()
+	}
+	if err != nil {
+		return string(data) + "\n" + err.Error()
+	}
+	return string(data)
 }
 
 // fuzzExpansions is the dict FuzzExpand expands with: what a program

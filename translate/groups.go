@@ -141,9 +141,9 @@ func (l *loader) groups() []*Group {
 		}
 		g.ResultHandler = "supervisor.dispatchers:default_handler"
 		if v, ok := l.groupGet(s.name, "result_handler", str(g.ResultHandler)); ok {
-			spec, err := factorySpec(v.s)
+			spec, err := l.resolveFactory(v.s, s.name)
 			if err != nil {
-				l.groupError(v.pos, ErrValue, err.Error(), "write module:attribute")
+				l.groupError(v.pos, ErrValue, err.Error(), "write module:attribute, such as supervisor.dispatchers:default_handler")
 			} else {
 				g.ResultHandler = spec
 			}
@@ -365,7 +365,7 @@ func (l *loader) fcgiSocket(s *iniSection, name string) (*Socket, bool) {
 	if err != nil {
 		return fail(v.pos, err.Error()+suffix, "")
 	}
-	sock.URL = fmt.Sprintf("tcp://%s:%d", strings.ToLower(m[1]), port)
+	sock.URL = fmt.Sprintf("tcp://%s:%d", pyLower(m[1]), port)
 	return sock, true
 }
 
@@ -466,6 +466,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 	c.common.setStr("group_name", groupName)
 
 	t := Process{Section: section, Group: groupName, Pos: l.sectionPos(section), KeyPos: l.keyPositions(section)}
+	envPos := l.keyPos(section, "environment")
 	intKey := func(key, def string) int {
 		v, ok := c.get(key, str(def))
 		if !ok {
@@ -634,14 +635,25 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 
 	var procs []*Process
 	exp := c.common // Supervisor mutates the section's common expansions
+	var changed []string // ENV_ names the previous process's environment set
 	for i := 0; i < numprocs; i++ {
 		num := numprocsStart + i
 		exp.set("process_num", pyIntValue(int64(num)))
 		exp.set("numprocs", pyIntValue(int64(numprocs)))
-		exp.update(l.env)
+		// expansions.update(self.environ_expansions): after the first
+		// process only the names the last environment= changed differ.
+		if i == 0 {
+			exp.update(l.env)
+		} else {
+			for _, k := range changed {
+				if v, ok := l.env.get(k); ok {
+					exp.set(k, v)
+				}
+			}
+		}
+		changed = changed[:0]
 		p := t
 		p.ExitCodes = slices.Clone(t.ExitCodes)
-		envPos := l.keyPos(section, "environment")
 		es, err := expand(envStr, exp, "environment")
 		if err != nil {
 			c.fail(envPos, ErrExpansion, err.Error(), expansionHint(err))
@@ -655,6 +667,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 		p.Env = env
 		for _, kv := range env {
 			exp.setStr("ENV_"+kv.Name, kv.Value)
+			changed = append(changed, "ENV_"+kv.Name)
 		}
 		if _, found := l.raw(section, "directory"); found {
 			v, ok := c.get("directory", nil)

@@ -124,6 +124,30 @@ func (p *iniParser) options(section string) []string {
 	return keys
 }
 
+// snapshot copies the named section, the sections starting with prefix
+// and [DEFAULT] into a parser of their own, as reading the file alone
+// would give them (values are never changed in place, so they are shared).
+func (p *iniParser) snapshot(name, prefix string) *iniParser {
+	q := newIniParser()
+	cp := func(s *iniSection) *iniSection {
+		c := newIniSection(s.name, s.pos)
+		c.keys = append([]string(nil), s.keys...)
+		for k, v := range s.vals {
+			c.vals[k] = v
+		}
+		return c
+	}
+	q.defaults = cp(p.defaults)
+	for _, s := range p.sections {
+		if s.name == name || strings.HasPrefix(s.name, prefix) {
+			c := cp(s)
+			q.sections = append(q.sections, c)
+			q.byName[s.name] = c
+		}
+	}
+	return q
+}
+
 // expandHere is Supervisor's UnhosedConfigParser.expand_here: every
 // literal "%(here)s" in every section (with [DEFAULT] values copied into
 // the section that inherits them) becomes dir.
@@ -211,21 +235,52 @@ func countLines(data string) int {
 // pyRstrip is Python's str.rstrip() without arguments.
 func pyRstrip(s string) string { return strings.TrimRightFunc(s, pyIsSpace) }
 
-// commentStart returns where configparser's inline-comment rule cuts line:
-// the earliest ";" or "#" at the start or after a whitespace character,
-// 0 for a full-line comment, -1 for none.
+// commentStart returns where configparser's inline-comment rule cuts line
+// (0 for a full-line comment, -1 for none). configparser looks at the
+// first ";" and the first "#", then the second of each, and so on, and
+// stops at the first round in which one of them stands at the start of
+// the line or after a whitespace character, taking the leftmost of that
+// round. So in "a#b #c ;d" the comment starts at " ;d", not at " #c".
 func commentStart(line string) int {
 	if t := pyStrip(line); t != "" && (t[0] == ';' || t[0] == '#') {
 		return 0
 	}
-	prevSpace := true // index 0 counts
-	for i, r := range line {
-		if (r == ';' || r == '#') && prevSpace {
-			return i
+	semi, hash := -1, -1 // the occurrence of each prefix this round
+	semiDone, hashDone := false, false
+	for !semiDone || !hashDone {
+		best := -1
+		for k, c := range [2]byte{';', '#'} {
+			idx, done := &semi, &semiDone
+			if k == 1 {
+				idx, done = &hash, &hashDone
+			}
+			if *done {
+				continue
+			}
+			n := strings.IndexByte(line[*idx+1:], c)
+			if n < 0 {
+				*done = true
+				continue
+			}
+			*idx += n + 1
+			if *idx == 0 || precededBySpace(line, *idx) {
+				if best < 0 || *idx < best {
+					best = *idx
+				}
+			}
 		}
-		prevSpace = pyIsSpace(r)
+		if best >= 0 {
+			return best
+		}
 	}
 	return -1
+}
+
+// precededBySpace reports whether the character before byte i is
+// whitespace in Python's sense.
+func precededBySpace(line string, i int) bool {
+	r, _ := utf8.DecodeLastRuneInString(line[:i])
+	return pyIsSpace(r)
 }
 
 // indentOf is the index (in characters) of the first non-space character.

@@ -148,6 +148,24 @@ type loader struct {
 	home         string
 	hereExp      *expansions // {"here": l.here}, the common expansion of most keys
 	processCount int         // processes defined so far, against MaxProcesses
+	ctlIni       *iniParser  // the main file's [supervisorctl] as read, before includes
+	dirs         map[string]bool
+}
+
+// isDir reports whether p (relative to the loader's directory) is a
+// directory; the answers are kept, as the host does not change during
+// one parse and configs name the same log directory many times.
+func (l *loader) isDir(p string) bool {
+	if d, ok := l.dirs[p]; ok {
+		return d
+	}
+	fi, err := os.Stat(l.absHost(p))
+	d := err == nil && fi.IsDir()
+	if l.dirs == nil {
+		l.dirs = map[string]bool{}
+	}
+	l.dirs[p] = d
+	return d
 }
 
 func newLoader(path string, opts Options, placeholders Env) *loader {
@@ -206,8 +224,10 @@ func (l *loader) run() (*Config, error) {
 		return l.result()
 	}
 	l.cfg.Sections = make([]string, len(l.p.sections))
+	l.cfg.SectionFiles = make(map[string]string, len(l.p.sections))
 	for i, s := range l.p.sections {
 		l.cfg.Sections[i] = s.name
+		l.cfg.SectionFiles[s.name] = l.sectionFile(s.name)
 	}
 	if !l.p.has("supervisord") {
 		l.fail(Pos{File: l.path}, ErrMissing, noSupervisord,
@@ -262,6 +282,9 @@ func (l *loader) readMain() bool {
 	if errs := l.p.read(name, data); errs != nil {
 		l.errs = append(l.errs, errs...)
 		return false
+	}
+	if !l.snippet && l.p.has("supervisorctl") {
+		l.ctlIni = l.p.snapshot("supervisorctl", "ctlplugin:")
 	}
 	if !l.p.has("include") {
 		return true
@@ -428,10 +451,13 @@ func (l *loader) keyPos(section, key string) Pos {
 
 // keyPositions maps every key of a section (with [DEFAULT]) to its line.
 func (l *loader) keyPositions(section string) map[string]Pos {
-	m := map[string]Pos{}
-	for _, k := range l.p.items(section) {
-		v, _ := l.p.get(section, k)
-		m[k] = v.pos
+	s := l.p.byName[section]
+	m := make(map[string]Pos, len(s.keys)+len(l.p.defaults.keys))
+	for _, k := range l.p.defaults.keys {
+		m[k] = l.p.defaults.vals[k].pos
+	}
+	for _, k := range s.keys {
+		m[k] = s.vals[k].pos
 	}
 	return m
 }

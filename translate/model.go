@@ -22,11 +22,12 @@ type Config struct {
 	Servers       []Server
 	ServerURL     *string // the URL handed to children when a program sets none; nil without servers
 	RPCInterfaces []RPCInterface
-	Groups        []*Group // in Supervisor's order: priority, then name
-	Sections      []string // raw section names in the order the ini reader met them
-	Warnings      []string // parse warnings supervisord would log
-	Infos         []string // parse infos supervisord would log
-	Ctl           *Ctl     // the [supervisorctl] section as supervisorctl reads it; nil if absent
+	Groups        []*Group          // in Supervisor's order: priority, then name
+	Sections      []string          // raw section names in the order the ini reader met them
+	SectionFiles  map[string]string // section → the file that first defined it, absolute
+	Warnings      []string          // parse warnings supervisord would log
+	Infos         []string          // parse infos supervisord would log
+	Ctl           *Ctl              // the [supervisorctl] section as supervisorctl reads it; nil if absent
 }
 
 // Supervisord is the [supervisord] section after defaults.

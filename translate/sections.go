@@ -2,8 +2,8 @@ package translate
 
 import (
 	"fmt"
-	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -197,7 +197,7 @@ func (l *loader) existingDirectory(v string) (string, error) {
 	if l.opts.Lenient {
 		return nv, nil
 	}
-	if fi, err := os.Stat(l.absHost(nv)); err == nil && fi.IsDir() {
+	if l.isDir(nv) {
 		return nv, nil
 	}
 	return nv, fmt.Errorf("%s is not an existing directory", v)
@@ -213,7 +213,7 @@ func (l *loader) existingDirpath(v string) (string, error) {
 	if dir == "" {
 		return nv, nil
 	}
-	if fi, err := os.Stat(l.absHost(dir)); err == nil && fi.IsDir() {
+	if l.isDir(dir) {
 		return nv, nil
 	}
 	return nv, fmt.Errorf("The directory named as part of the path %s does not exist", v)
@@ -235,16 +235,50 @@ var entryPoint = regexp.MustCompile(`^\s*(.+?)\s*=\s*([\w.]+)\s*(:\s*([\w.]+))?\
 // factorySpec checks a Python factory spec as Supervisor's import_spec
 // does, without importing it, and returns it as module:attr.
 func factorySpec(spec string) (string, error) {
+	out, _, _, err := parseFactorySpec(spec)
+	return out, err
+}
+
+// resolveFactory is import_spec: in strict mode a spec naming one of
+// Supervisor's own modules must name something that module defines (see
+// pymodules.go); other Python modules cannot be imported from Go, so their
+// specs are resolved only as far as the module's files exist on this
+// host; lenient mode only checks the syntax. section is for Supervisor's
+// message.
+func (l *loader) resolveFactory(spec, section string) (string, error) {
+	out, module, attrs, err := parseFactorySpec(spec)
+	if err != nil || l.opts.Lenient {
+		return out, err
+	}
+	if module != "supervisor" && !strings.HasPrefix(module, "supervisor.") {
+		if !pyModuleExists(module) {
+			return out, fmt.Errorf("%s cannot be resolved within [%s]", spec, section)
+		}
+		return out, nil // its attributes cannot be checked without Python
+	}
+	names, ok := supervisorModules[module]
+	if ok && attrs != "" {
+		first, _, _ := strings.Cut(attrs, ".")
+		ok = slices.Contains(strings.Fields(names), first)
+	}
+	if !ok {
+		return out, fmt.Errorf("%s cannot be resolved within [%s]", spec, section)
+	}
+	return out, nil
+}
+
+// parseFactorySpec parses "x=" + spec with pkg_resources.EntryPoint.pattern.
+func parseFactorySpec(spec string) (out, module, attrs string, err error) {
 	src := "x=" + spec
 	m := entryPoint.FindStringSubmatch(src)
 	if m == nil || strings.ContainsRune(spec, '\n') {
-		return "", fmt.Errorf("(\"EntryPoint must be in 'name=module:attrs [extras]' format\", %s)", pyRepr(src))
+		return "", "", "", fmt.Errorf("(\"EntryPoint must be in 'name=module:attrs [extras]' format\", %s)", pyRepr(src))
 	}
-	out := m[2]
+	out = m[2]
 	if m[4] != "" {
 		out += ":" + m[4]
 	}
-	return out, nil
+	return out, m[2], m[4], nil
 }
 
 // rpcInterfaces reads every [rpcinterface:NAME] (Supervisor's get_plugins).
@@ -266,9 +300,9 @@ func (l *loader) rpcInterfaces() []RPCInterface {
 		if !ok {
 			continue
 		}
-		spec, err := factorySpec(v.s)
+		spec, err := l.resolveFactory(v.s, s.name)
 		if err != nil {
-			l.fail(v.pos, ErrValue, err.Error(), "", "write module:attribute")
+			l.fail(v.pos, ErrValue, err.Error(), "", "write module:attribute, such as supervisor.rpcinterface:make_main_rpcinterface")
 			continue
 		}
 		ri := RPCInterface{Name: name, Factory: spec, Pos: s.pos}
@@ -450,15 +484,19 @@ func (l *loader) ctl() *Ctl {
 	}
 	c := &Ctl{Prompt: "supervisor"}
 	abs := normalizePath(l.path, l.opts.Dir, l.home)
-	data, err := l.opts.readFile(l.absHost(l.path))
-	if err != nil {
-		c.Err = "could not read config file " + l.path
-		return c
-	}
-	p := newIniParser()
-	if errs := p.read(l.path, data); errs != nil {
-		c.Err = errs[0].SupervisorText()
-		return c
+	p := l.ctlIni
+	if p == nil {
+		// a snippet: supervisorctl reads the file itself, not the wrapper
+		data, err := l.opts.readFile(l.absHost(l.path))
+		if err != nil {
+			c.Err = "could not read config file " + l.path
+			return c
+		}
+		p = newIniParser()
+		if errs := p.read(l.path, data); errs != nil {
+			c.Err = errs[0].SupervisorText()
+			return c
+		}
 	}
 	if !p.has("supervisorctl") {
 		c.Err = ".ini file does not include supervisorctl section"

@@ -174,7 +174,11 @@ func groups(cfg *translate.Config, o Options) []any {
 			{"type", g.Type.String()},
 		}
 		if ok {
-			d = append(d, Field{"section", section}, Field{"priority", g.Priority}, Field{"file", g.File})
+			file, found := cfg.SectionFiles[section]
+			if !found {
+				file = cfg.File // the oracle's section_to_file.get(section, configfile)
+			}
+			d = append(d, Field{"section", section}, Field{"priority", g.Priority}, Field{"file", file})
 		} else {
 			d = append(d, Field{"section", nil}, Field{"priority", g.Priority})
 		}

@@ -26,7 +26,8 @@ import (
 //	SUPERSEDE_RANDOM_OUT=/tmp/fails go test ./internal/oracle -run Random
 //
 // $SUPERSEDE_RANDOM_OUT, when set, is a directory that receives every
-// failing case (its files, our output and the oracle's).
+// failing case as SEED-MODE/caseSUFFIX/ (its files, oracle.out and
+// supersede.out; SUFFIX is the odd part of the case directory's name).
 
 var (
 	randomSeed  = flag.Int64("random.seed", 425_2023, "seed of the first TestRandomAgainstOracle case")
@@ -157,12 +158,13 @@ func TestRandomAgainstOracle(t *testing.T) {
 	script := filepath.Join(shared, "oracle", "supervisor-parse.py")
 	root := t.TempDir()
 	n := *randomN
+	corpus := corpusFiles(shared)
 	cases := make([]*randomCase, n)
 	var strictJobs, lenientJobs []oracleJob
 	for i := range cases {
 		seed := *randomSeed + int64(i)
-		c := generateCase(seed)
-		c.dir = filepath.Join(root, fmt.Sprintf("c%05d", i))
+		c := generateCase(seed, corpus)
+		c.dir = filepath.Join(root, fmt.Sprintf("c%05d%s", i, c.sub))
 		if err := c.write(); err != nil {
 			t.Fatal(err)
 		}
@@ -238,13 +240,44 @@ func TestRandomAgainstOracle(t *testing.T) {
 	if failed > 0 {
 		t.Logf("%d differences in all (%d cases)", failed, n)
 	}
+	if testing.Verbose() {
+		// what the oracle said: how much of the generated input was valid
+		stats := map[string]int{}
+		for i := range cases {
+			for _, m := range []struct {
+				name string
+				res  oracleResult
+			}{{"strict", strict[i]}, {"lenient", lenient[i]}} {
+				key := fmt.Sprintf("%s exit %d", m.name, m.res.RC)
+				if m.res.RC != 0 {
+					var doc struct{ Error string }
+					_ = json.Unmarshal([]byte(m.res.Out), &doc)
+					msg := doc.Error
+					if i := strings.IndexAny(msg, "'\"0123456789"); i > 0 {
+						msg = msg[:i]
+					}
+					key += ": " + msg
+				}
+				stats[key]++
+			}
+		}
+		keys := make([]string, 0, len(stats))
+		for k := range stats {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return stats[keys[i]] > stats[keys[j]] })
+		for _, k := range keys {
+			t.Logf("%6d  %s", stats[k], k)
+		}
+	}
 }
 
 // randomCase is one generated config: its main file and the included
 // ones, relative to dir.
 type randomCase struct {
 	seed  int64
-	dir   string
+	dir   string // where the files go: the test's directory + sub
+	sub   string // odd characters for the case's directory name
 	main  string
 	files map[string]string
 	dirs  []string // extra empty directories
@@ -323,7 +356,7 @@ func (c *randomCase) save(t *testing.T, mode, want, got string) {
 	if out == "" {
 		return
 	}
-	dir := filepath.Join(out, fmt.Sprintf("%d-%s", c.seed, mode))
+	dir := filepath.Join(out, fmt.Sprintf("%d-%s", c.seed, mode), "case"+c.sub)
 	cp := *c
 	cp.dir = dir
 	if err := cp.write(); err != nil {
@@ -348,8 +381,8 @@ type gen struct {
 	hasInclude bool
 	progs      []string // names of [program:x] sections
 	fcgis      []string
-	hasUnix    bool
 	sockets    int
+	supEnv     []string // names [supervisord] environment= sets
 }
 
 type entry struct {
@@ -361,8 +394,23 @@ type sect struct {
 	entries []entry
 }
 
-func generateCase(seed int64) *randomCase {
+// corpusFiles lists shared/corpus/real's configs, the seeds of the
+// mutation cases.
+func corpusFiles(shared string) []string {
+	files, _ := filepath.Glob(filepath.Join(shared, "corpus", "real", "*.conf"))
+	ini, _ := filepath.Glob(filepath.Join(shared, "corpus", "real", "*.ini"))
+	return append(files, ini...)
+}
+
+// generateCase makes case seed: mostly a config built from scratch,
+// sometimes a real-world config of the corpus with random mutations.
+func generateCase(seed int64, corpus []string) *randomCase {
 	g := &gen{r: rand.New(rand.NewPCG(uint64(seed), 0x5eed))}
+	if len(corpus) > 0 && g.chance(0.2) {
+		if data, err := os.ReadFile(corpus[g.r.IntN(len(corpus))]); err == nil {
+			return g.mutate(seed, string(data))
+		}
+	}
 	switch k := g.r.IntN(10); {
 	case k < 6: // valid on purpose
 	case k < 9:
@@ -371,13 +419,17 @@ func generateCase(seed int64) *randomCase {
 		g.bad = 0.15
 	}
 	if g.chance(0.3) {
-		g.unset = 0.1
+		g.unset = 0.05
 	}
 	if g.chance(0.3) {
 		g.chaos = 0.05
 	}
+	if g.chance(0.25) {
+		return g.focused(seed)
+	}
 	c := &randomCase{seed: seed, files: map[string]string{}}
 	c.main = g.pick("supervisord.conf", "supervisord.conf", "main.conf", "sup ervisor.conf", "конфиг.conf", "a%b.conf")
+	c.sub = g.pick("", "", "", "", "", "[ab]", " sp", "%d", "100%", "é", "%(here)s")
 
 	g.hasInclude = g.chance(0.3)
 	var main []sect
@@ -386,6 +438,7 @@ func generateCase(seed int64) *randomCase {
 	if g.chance(0.15) {
 		main = append(main, g.defaults())
 	}
+	sup := g.supervisord()
 	nprog := 1 + g.r.IntN(4)
 	var progSects []sect
 	for range nprog {
@@ -426,8 +479,7 @@ func generateCase(seed int64) *randomCase {
 		other = append(other, g.unknownSection())
 	}
 
-	sup := g.supervisord()
-	if !g.chance(0.03) || g.bad == 0 {
+	if !g.chance(0.06) {
 		main = append(main, sup)
 	}
 	all := append(progSects, other...)
@@ -520,7 +572,7 @@ func generateCase(seed int64) *randomCase {
 	if g.chance(0.1) {
 		c.files["notexec"] = "data\n"
 	}
-	if g.chance(0.2) {
+	if g.chance(0.8) {
 		c.dirs = append(c.dirs, "logs")
 	}
 	return c
@@ -565,7 +617,7 @@ var (
 	exitGood = []string{"0", "0,2", " 0 , 2,255", "", "1_0", "255", "0,0", "2 ,3", "+1", "٣"}
 	exitBad  = []string{"0,,1", "256", "-1", "a", "0;1", "1,"}
 	autoGood = []string{"true", "false", "unexpected", "Unexpected", "TRUE", "yes", "off", "1", "0", "UNEXPECTED"}
-	autoBad  = []string{"always", "never", "unexpect", "İ"}
+	autoBad  = []string{"always", "never", "unexpect", "İ", "ΣΑΣ"}
 	levGood  = []string{"info", "debug", "warn", "error", "critical", "trace", "blather", "INFO", "Warn", "DEBUG"}
 	levBad   = []string{"warning", "verbose", "5", "crit"}
 	userGood = []string{"nobody", "root", "0", "65534", "nobody", "www-data"}
@@ -605,6 +657,11 @@ func (g *gen) interp(c ictx, own []string) string {
 	}
 	if c == cEnviron || c == cProc {
 		opts = append(opts, "%(process_num)d", "%(process_num)02d", "%(process_num)s", "%(numprocs)d", "%(process_num)x", "%(process_num)o", "%(numprocs)e", "%(process_num)+d", "%(process_num)#x", "%(numprocs)3.1f", "%(process_num)c", "%(numprocs)g", "%(process_num)-4d|", "%(process_num) d", "%(process_num)i", "%(process_num)u", "%(numprocs)X", "%(numprocs)%")
+	}
+	if c == cEnviron || c == cProc {
+		for _, k := range g.supEnv {
+			opts = append(opts, "%(ENV_"+k+")s")
+		}
 	}
 	if c == cProc {
 		for _, k := range own {
@@ -678,7 +735,7 @@ func (g *gen) supervisord() sect {
 	s := sect{header: "supervisord"}
 	add := func(k, v string) { s.entries = append(s.entries, entry{k, v}) }
 	if g.chance(0.3) {
-		add("logfile", g.val([]string{"%(here)s/sup.log", "sup.log", "/tmp/sup-%(ENV_ORACLE_GREETING)s.log", "syslog", "logs/x.log", "%(here)s/../up.log", "./a/../s.log", "%(ENV_HOME)s/x.log"}, []string{"/nonexistent/x.log", "~/x.log"}))
+		add("logfile", g.val([]string{"%(here)s/sup.log", "sup.log", "/tmp/sup-%(ENV_ORACLE_GREETING)s.log", "syslog", "logs/x.log", "%(here)s/../up.log", "./logs/../s.log", "%(here)s/./x.log"}, []string{"/nonexistent/x.log", "~/x.log", "%(ENV_HOME)s/x.log"}))
 	}
 	if g.chance(0.15) {
 		add("logfile_maxbytes", g.typed(sizeGood, sizeBad, "ORACLE_PRIO"))
@@ -713,13 +770,19 @@ func (g *gen) supervisord() sect {
 		add("user", g.val(userGood, userBad))
 	}
 	if g.chance(0.15) {
-		add("directory", g.val([]string{"/tmp", "%(here)s", "/", "%(ENV_HOME)s/.."}, []string{"/nonexistent", "~"}))
+		add("directory", g.val([]string{"/tmp", "%(here)s", "/", "/tmp/.."}, []string{"/nonexistent", "~", "%(ENV_HOME)s/.."}))
 	}
 	if g.chance(0.15) {
 		add("identifier", g.str(cHere, nil))
 	}
 	if g.chance(0.3) {
-		add("environment", g.environment(true, cHere))
+		env := g.environment(true, cHere)
+		for _, k := range []string{"K1", "K2", "A_B", "LANG", "PATH"} {
+			if strings.Contains(env, k+"=") && !strings.Contains(env, "#") {
+				g.supEnv = append(g.supEnv, k)
+			}
+		}
+		add("environment", env)
 	}
 	if g.chance(0.05) {
 		add(g.pick("profile_options", "unknown_key", "Logfile"), "x")
@@ -929,7 +992,7 @@ func (g *gen) program(kind string) sect {
 	}
 	switch kind {
 	case "eventlistener":
-		ev := []string{"PROCESS_STATE", "TICK_60", "process_state_exited", "PROCESS_COMMUNICATION", "SUPERVISOR_STATE_CHANGE", "EVENT", "TICK_5", "PROCESS_LOG_STDOUT", "tick_3600", "REMOTE_COMMUNICATION", "PROCESS_GROUP_ADDED", "PROCESS_STATE_FATAL"}
+		ev := []string{"proceß_state", "PROCESS_STATE", "TICK_60", "process_state_exited", "PROCESS_COMMUNICATION", "SUPERVISOR_STATE_CHANGE", "EVENT", "TICK_5", "PROCESS_LOG_STDOUT", "tick_3600", "REMOTE_COMMUNICATION", "PROCESS_GROUP_ADDED", "PROCESS_STATE_FATAL"}
 		n := 1 + g.r.IntN(3)
 		var evs []string
 		for range n {
@@ -956,7 +1019,7 @@ func (g *gen) program(kind string) sect {
 		case 2:
 			sock = "unix://%(here)s/fcgi.sock"
 		case 3:
-			sock = g.pick("tcp://LocalHost:9009", "tcp://127.0.0.1:%(ENV_ORACLE_PRIO)s", "tcp://*:9010", "tcp://localhost:9011")
+			sock = g.pick("tcp://İ:9013", "tcp://ΣΑΣ:9014", "tcp://LocalHost:9009", "tcp://127.0.0.1:%(ENV_ORACLE_PRIO)s", "tcp://*:9010", "tcp://localhost:9011")
 		default:
 			sock = g.val([]string{"tcp://localhost:9012"}, []string{"unix://rel.sock", "udp://h:1", "tcp://h", "tcp://h:99999", "unix:///tmp/%(process_num)d.sock"})
 		}
@@ -974,6 +1037,9 @@ func (g *gen) program(kind string) sect {
 		}
 		if g.chance(0.3) && (unix || g.chance(g.bad)) {
 			add("socket_owner", g.val([]string{"nobody", "nobody:nogroup", "0:0", "root", "65534:65534"}, []string{"nosuchuser", "nobody:nosuchgroup", ":"}))
+		}
+		if g.chance(0.3) {
+			add("user", g.val([]string{"nobody", "root", "0", "www-data"}, userBad))
 		}
 		if g.chance(0.2) {
 			add("socket_backlog", g.val([]string{"1", "64", "65535", "+5"}, []string{"0", "65536", "x"}))
@@ -1035,7 +1101,7 @@ func (g *gen) logfile(own []string) string {
 	good := []string{"AUTO", "auto", "NONE", "none", "off", "OFF", "syslog", "Syslog",
 		"%(here)s/%(program_name)s.log", "x.log", "/tmp/%(program_name)s-%(process_num)d.log",
 		"/tmp/a%%%%b.log", "%%(here)s/dbl.log", "logs/%(program_name)s.log", "/tmp/" + g.str(cProc, own) + ".log",
-		"%(here)s/../up.log", "/tmp//double//slash.log"}
+		"%(here)s/../up.log", "/tmp//double.log", "/tmp/./dot.log"}
 	bad := []string{"/nonexistent/x.log", "~/x.log", "/tmp/a%%b.log", "/tmp/%%(nosuch)s.log"}
 	return g.val(good, bad)
 }
@@ -1091,7 +1157,7 @@ func (g *gen) inetServer(name string) sect {
 	}
 	s := sect{header: h}
 	if !g.chance(g.bad) {
-		s.entries = append(s.entries, entry{"port", g.typed([]string{"9001", "*:9001", "LocalHost:9002", ":9003", "127.0.0.1:9004", "[::1]:9005", "localhost:%(ENV_ORACLE_PRIO)s"}, []string{"70000", "x", "localhost:", "0"})})
+		s.entries = append(s.entries, entry{"port", g.typed([]string{"9001", "*:9001", "LocalHost:9002", ":9003", "127.0.0.1:9004", "[::1]:9005", "localhost:%(ENV_ORACLE_PRIO)s", "İ:9006", "ΣΑΣ:9007", " 9008", "*:9009 "}, []string{"70000", "x", "localhost:", "0"})})
 	}
 	g.auth(&s)
 	return s
@@ -1159,7 +1225,7 @@ func (g *gen) render(sects []sect) string {
 		}
 		hdr := "[" + s.header + "]"
 		if g.chance(0.1) {
-			hdr += g.pick(" ; comment", "\t# c", " junk", "  ")
+			hdr += g.pick(" ; comment", "\t# c", " junk", "  ", "]", " [x]")
 		}
 		if keyIndent != "" && g.chance(0.5) {
 			hdr = keyIndent + hdr // not deeper than the last key: still a header
@@ -1193,7 +1259,7 @@ func (g *gen) render(sects []sect) string {
 				first += g.pick(" ; comment", "\t# comment", "  ;", " #x;y", " ;a #b")
 			}
 			if g.chance(g.chaos) {
-				first += g.pick(";glued", "#glued", " \u00a0;nbsp", "\u3000#ideo", "\x1f;us", "\x0c")
+				first += g.pick(";glued", "#glued", " \u00a0;nbsp", "\u3000#ideo", "\x1f;us", "\x0c", "\u00a0", "\u2028", "\x85", "\v", "\x1c")
 			}
 			lines = append(lines, first)
 			for _, vl := range vlines[1:] {
@@ -1222,4 +1288,155 @@ func (g *gen) render(sects []sect) string {
 		text = "\ufeff" + text
 	}
 	return text
+}
+
+// mutate returns a real-world config with a few line-level accidents.
+func (g *gen) mutate(seed int64, text string) *randomCase {
+	g.bad = 0.05
+	g.unset = 0.05
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	n := 1 + g.r.IntN(4)
+	for range n {
+		if len(lines) == 0 {
+			break
+		}
+		i := g.r.IntN(len(lines))
+		ln := lines[i]
+		key, value, isKV := strings.Cut(ln, "=")
+		isKV = isKV && !strings.HasPrefix(strings.TrimSpace(ln), ";") && !strings.HasPrefix(strings.TrimSpace(ln), "#") && !strings.HasPrefix(strings.TrimSpace(ln), "[")
+		switch g.r.IntN(12) {
+		case 0:
+			lines[i] = g.pick(" ", "\t") + ln
+		case 1:
+			lines = append(lines[:i], append([]string{g.pick("; inserted", "", "  # x", "\t")}, lines[i:]...)...)
+		case 2:
+			if ln != "" {
+				lines[i] = ln + g.pick(" ; c", "\t#c", ";glued", " #x ;y")
+			}
+		case 3:
+			if isKV {
+				lines[i] = strings.ToUpper(key) + "=" + value
+			}
+		case 4:
+			if isKV {
+				lines[i] = key + g.pick(":", " : ", " = ") + value
+			}
+		case 5:
+			lines = append(lines[:i], append([]string{ln}, lines[i:]...)...)
+		case 6:
+			lines = append(lines[:i], lines[i+1:]...)
+		case 7:
+			if isKV {
+				k := strings.ToLower(strings.TrimSpace(key))
+				var v string
+				switch {
+				case strings.Contains(k, "priority") || strings.Contains(k, "secs") || strings.Contains(k, "numprocs") || strings.Contains(k, "retries") || strings.Contains(k, "backups"):
+					v = g.typed(intGood, intBad, "ORACLE_PRIO")
+				case strings.HasPrefix(k, "auto") && k != "autorestart" || strings.Contains(k, "asgroup") || strings.Contains(k, "redirect") || strings.Contains(k, "enabled") || strings.Contains(k, "syslog") || k == "nodaemon":
+					v = g.typed(boolGood, boolBad)
+				case k == "autorestart":
+					v = g.typed(autoGood, autoBad)
+				case strings.Contains(k, "maxbytes"):
+					v = g.typed(sizeGood, sizeBad)
+				case strings.Contains(k, "signal"):
+					v = g.typed(sigGood, sigBad)
+				case k == "umask":
+					v = g.typed(octGood, octBad)
+				case k == "exitcodes":
+					v = g.typed(exitGood, exitBad)
+				case k == "user":
+					v = g.val(userGood, userBad)
+				case k == "environment":
+					v = g.environment(false, cEnviron)
+				case strings.HasSuffix(k, "logfile"):
+					v = g.logfile(nil)
+				default:
+					v = value + g.interp(cSection, nil)
+				}
+				lines[i] = key + "=" + v
+			}
+		case 8:
+			if isKV {
+				lines[i] = key + "=" + value + "\n" + g.pick("  ", "\t") + g.word()
+			}
+		case 9:
+			lines = append(lines[:i], append([]string{g.pick("[program:mut]", "command=/bin/echo %(program_name)s", "[DEFAULT]", "[supervisord]", "numprocs=2", "process_name=%(program_name)s_%(process_num)d")}, lines[i:]...)...)
+		default:
+			if isKV && strings.Contains(value, "%(") {
+				lines[i] = key + "=" + strings.Replace(value, "%(", "%%(", 1)
+			}
+		}
+	}
+	eol := "\n"
+	if g.chance(0.1) {
+		eol = "\r\n"
+	}
+	c := &randomCase{seed: seed, files: map[string]string{}}
+	c.main = g.pick("supervisord.conf", "snippet.conf")
+	c.files[c.main] = strings.Join(lines, eol)
+	return c
+}
+
+// focused returns a small config that hammers one converter with random
+// strings: %-formatting, environment= tokens, shlex.split of command,
+// number spellings, ini syntax, include patterns.
+func (g *gen) focused(seed int64) *randomCase {
+	c := &randomCase{seed: seed, main: "supervisord.conf", files: map[string]string{}}
+	rs := func(alpha []string, max int) string {
+		var b strings.Builder
+		for range 1 + g.r.IntN(max) {
+			b.WriteString(alpha[g.r.IntN(len(alpha))])
+		}
+		return b.String()
+	}
+	head := "[supervisord]\n\n[program:p]\n"
+	switch g.r.IntN(7) {
+	case 0: // Python %-formatting
+		alpha := []string{"%", "%", "%", "(", ")", "process_num", "numprocs", "program_name", "here", "ENV_ORACLE_PRIO", "ENV_HOME", "group_name",
+			"#", "0", "-", " ", "+", "5", "12", ".", "*", "d", "i", "o", "u", "x", "X", "e", "E", "f", "F", "g", "G", "c", "r", "s", "a", "l", "h", "L", "b", "z", "é", "x", "%(", ")s", ")d"}
+		f := rs(alpha, 8)
+		np := g.pick("1", "2", "3")
+		c.files[c.main] = head + "numprocs=" + np + "\nprocess_name=%(program_name)s_%(process_num)d\nnumprocs_start=" + g.pick("0", "7", "-2", "99", "1114111", "55296") + "\ncommand=/bin/echo " + f + "\n"
+	case 1: // environment= tokens
+		alpha := []string{"A", "B", "=", "=", ",", ",", ";", " ", "\t", "\"", "'", "#", "x", "1", ".", "/", ":", "-", "(", ")", "+", "é", "$", "~", "\n  ", "\\", "*", "!", "日", "\u00a0", "_"}
+		e := rs(alpha, 16)
+		where := g.pick("program", "supervisord")
+		if where == "supervisord" {
+			c.files[c.main] = "[supervisord]\nenvironment=" + strings.ReplaceAll(e, "%", "%%") + "\n\n[program:p]\ncommand=env\n"
+		} else {
+			c.files[c.main] = head + "command=env\nenvironment=" + e + "\n"
+		}
+	case 2: // shlex.split of command, then PATH search
+		alpha := []string{"echo", "/bin/echo", "a", " ", " ", "\"", "'", "\\", "#", "\n  ", "\t", "é", "\\\"", "''", "\"\"", ";", "|", "x y", "\\\n  ", "sleep", "./run.sh", "~/x", "$HOME"}
+		cmd := rs(alpha, 10)
+		c.files[c.main] = head + "command=" + cmd + "\n"
+		c.files["run.sh"] = "#!/bin/sh\n"
+		if g.chance(0.5) {
+			c.files[c.main] += "environment=PATH=\"" + g.pick("/nonexistent", "", ".", "/bin:/usr/bin", "relative/dir", "/usr/bin::/bin") + "\"\n"
+		}
+	case 3: // numbers, sizes, signals, octal, exit codes, booleans
+		alpha := []string{"0", "1", "2", "5", "9", "_", "_", "+", "-", " ", "k", "K", "b", "B", "m", "M", "g", "G", "o", "O", "x", "٣", "５", "²", "߀", "𝟘", "١", "\u00a0", ".", ",", "e", "SIG", "TERM", "rt", "min", "MAX", "i", "İ", "\u212a", "ſ", "ß", "true", "on", "unexpected"}
+		key := g.pick("startsecs", "priority", "stdout_logfile_maxbytes", "stopsignal", "umask", "exitcodes", "autostart", "autorestart", "numprocs", "stopwaitsecs", "stdout_capture_maxbytes", "startretries")
+		if g.chance(0.2) {
+			c.files[c.main] = "[supervisord]\n" + g.pick("logfile_maxbytes", "minfds", "umask", "loglevel", "nodaemon", "logfile_backups") + "=" + rs(alpha, 6) + "\n\n[program:p]\ncommand=cat\n"
+		} else {
+			c.files[c.main] = head + "command=cat\n" + key + "=" + rs(alpha, 6) + "\n"
+		}
+	case 4: // ini syntax
+		alpha := []string{"[", "]", "=", ":", ";", "#", " ", "\t", "\n", "\n", "\n", "\r", "\r\n", "a", "key", "program:p", "command", "supervisord", "DEFAULT", "/bin/echo", "\u00a0", "\x0c", "\x1f", "\x85", "\u2028", "é", "x", "include", "files"}
+		c.files[c.main] = g.pick("[supervisord]\n", "", "[supervisord]\n[program:p]\ncommand=cat\n") + rs(alpha, 30)
+	case 5: // include patterns
+		for _, f := range []string{"conf.d/a.conf", "conf.d/b.ini", "conf.d/.h.conf", "conf.d/[x].conf", "conf.d/sub/c.conf", "conf.d/é.conf", "conf.d/a b.conf", "other/d.conf"} {
+			name := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+			c.files[f] = "[program:" + strings.NewReplacer(" ", "_", "[", "", "]", "", ".", "").Replace(name) + "]\ncommand=/bin/echo %(here)s\n"
+		}
+		alpha := []string{"conf.d/", "*", "?", "[", "]", "!", "a", "b", ".", "conf", "ini", "/", " ", "\x1f", "\u00a0", "\u3000", "\n  ", "%(here)s/", "..", "sub", "é", "\\", "**", "other", "[!a]", "[a-c]"}
+		c.files[c.main] = "[supervisord]\n\n[include]\nfiles = " + rs(alpha, 10) + "\n"
+	default: // %(here)s and friends in every kind of key, with an [include]
+		c.sub = g.pick("", "[ab]", "%d", "100%", " sp", "%%", "%(here)s", "%s")
+		c.files[c.main] = "[supervisord]\nlogfile=%(here)s/s.log\nchildlogdir=%(here)s\nenvironment=H=\"%(here)s\"\nidentifier=%(here)s\n\n[program:p]\ncommand=/bin/echo %(here)s\nstdout_logfile=%(here)s/o.log\ndirectory=%(here)s\nenvironment=H=\"%(here)s\"\n\n[unix_http_server]\nfile=%(here)s/s.sock\n\n" +
+			g.pick("[include]\nfiles=conf.d/*.conf\n", "[include]\nfiles=%(here)s/conf.d/*.conf\n", "")
+		c.files["conf.d/x.conf"] = "[program:q]\ncommand=/bin/echo %(here)s\nstderr_logfile=%(here)s/e.log\n"
+	}
+	return c
 }
