@@ -634,7 +634,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 	l.processCount += max(numprocs, 0)
 
 	var procs []*Process
-	exp := c.common // Supervisor mutates the section's common expansions
+	exp := c.common      // Supervisor mutates the section's common expansions
 	var changed []string // ENV_ names the previous process's environment set
 	for i := 0; i < numprocs; i++ {
 		num := numprocsStart + i
