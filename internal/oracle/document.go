@@ -143,32 +143,36 @@ func rpcInterfaces(list []translate.RPCInterface) []any {
 	return out
 }
 
-// groupSection finds the section the oracle names for a group.
-func groupSection(cfg *translate.Config, g *translate.Group) (string, bool) {
+// groupSection finds the section the oracle names for a group: the
+// [group:x] of that name, else the first [program:x] whose stripped name
+// matches. programs maps stripped program names to their first section.
+func groupSection(cfg *translate.Config, g *translate.Group, programs map[string]string) (string, bool) {
 	switch g.Type {
 	case translate.GroupEventListener:
 		return "eventlistener:" + g.Name, true
 	case translate.GroupFCGI:
 		return "fcgi-program:" + g.Name, true
 	}
-	want := "group:" + g.Name
-	for _, s := range cfg.Sections {
-		if s == want {
-			return s, true
-		}
+	if _, ok := cfg.SectionFiles["group:"+g.Name]; ok {
+		return "group:" + g.Name, true
 	}
-	for _, s := range cfg.Sections {
-		if rest, ok := strings.CutPrefix(s, "program:"); ok && strings.TrimSpace(rest) == g.Name {
-			return s, true
-		}
-	}
-	return "", false
+	s, ok := programs[g.Name]
+	return s, ok
 }
 
 func groups(cfg *translate.Config, o Options) []any {
 	out := make([]any, 0, len(cfg.Groups))
+	programs := map[string]string{}
+	for _, s := range cfg.Sections {
+		if rest, ok := strings.CutPrefix(s, "program:"); ok {
+			name := strings.TrimSpace(rest)
+			if _, dup := programs[name]; !dup {
+				programs[name] = s
+			}
+		}
+	}
 	for _, g := range cfg.Groups {
-		section, ok := groupSection(cfg, g)
+		section, ok := groupSection(cfg, g, programs)
 		d := Object{
 			{"name", g.Name},
 			{"type", g.Type.String()},

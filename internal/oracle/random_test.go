@@ -1390,7 +1390,84 @@ func (g *gen) focused(seed int64) *randomCase {
 		return b.String()
 	}
 	head := "[supervisord]\n\n[program:p]\n"
-	switch g.r.IntN(7) {
+	switch g.r.IntN(9) {
+	case 7: // lenient placeholders: unset names in typed keys, shared between keys
+		names := []string{"P1", "P2", "P3"}
+		keys := []string{"priority", "autostart", "autorestart", "startsecs", "startretries", "stopsignal", "stopwaitsecs", "stopasgroup", "killasgroup", "exitcodes", "redirect_stderr", "numprocs", "numprocs_start", "umask", "stdout_logfile_maxbytes", "stderr_logfile_backups", "stdout_capture_maxbytes", "stdout_events_enabled", "stderr_syslog", "directory", "command", "environment", "stdout_logfile", "user", "serverurl", "process_name"}
+		var b strings.Builder
+		b.WriteString("[supervisord]\n")
+		for _, k := range []string{"minfds", "minprocs", "umask", "logfile_maxbytes", "logfile_backups", "loglevel", "nodaemon", "silent", "nocleanup", "strip_ansi", "identifier", "user", "environment", "logfile", "childlogdir"} {
+			if g.chance(0.15) {
+				fmt.Fprintf(&b, "%s=%%(ENV_%s)s\n", k, names[g.r.IntN(len(names))])
+			}
+		}
+		kind := g.pick("program", "eventlistener", "fcgi-program")
+		fmt.Fprintf(&b, "\n[%s:p]\ncommand=/bin/echo x\n", kind)
+		if kind == "eventlistener" {
+			b.WriteString(g.pick("events=TICK_60\n", "events=%(ENV_P1)s\n"))
+			if g.chance(0.5) {
+				b.WriteString("buffer_size=%(ENV_P2)s\n")
+			}
+		}
+		if kind == "fcgi-program" {
+			b.WriteString(g.pick("socket=tcp://localhost:%(ENV_P3)s\n", "socket=unix:///tmp/%(ENV_P1)s.sock\nsocket_mode=%(ENV_P2)s\n", "socket=tcp://%(ENV_P1)s:%(ENV_P1)s\nsocket_backlog=%(ENV_P2)s\n"))
+		}
+		for range 1 + g.r.IntN(4) {
+			k := keys[g.r.IntN(len(keys))]
+			v := "%(ENV_" + names[g.r.IntN(len(names))] + ")s"
+			switch {
+			case g.chance(0.1):
+				v = "1" + v
+			case g.chance(0.1) && k != "environment":
+				v = "%" + v
+			case k == "environment":
+				v = g.pick("A=", "A=\"", "A=x,B=") + v + g.pick("", "\"", ",C=1")
+			case k == "process_name":
+				v = v + "%(process_num)d"
+			}
+			fmt.Fprintf(&b, "%s=%s\n", k, v)
+		}
+		if g.chance(0.3) {
+			fmt.Fprintf(&b, "\n[%s]\n%s=%s\n", g.pick("inet_http_server", "unix_http_server", "group:g", "DEFAULT", "supervisorctl"),
+				g.pick("port", "file", "chmod", "priority", "programs", "serverurl", "startsecs", "username"),
+				g.pick("%(ENV_P1)s", "*:%(ENV_P2)s", "localhost:%(ENV_P3)s", "p,%(ENV_P1)s", "%%(ENV_P2)s"))
+		}
+		c.files[c.main] = b.String()
+		if g.chance(0.2) {
+			c.main = "snippet.conf"
+			c.files[c.main] = strings.Replace(b.String(), "[supervisord]\n", "", 1)
+			delete(c.files, "supervisord.conf")
+		}
+	case 8: // groups
+		var b strings.Builder
+		b.WriteString("[supervisord]\n")
+		progs := []string{"a", "b", "c", "日本", "Z"}
+		for _, p := range progs {
+			if g.chance(0.7) {
+				kind := g.pick("program", "program", "fcgi-program")
+				fmt.Fprintf(&b, "\n[%s:%s]\ncommand=/bin/echo %%(program_name)s %%(group_name)s\npriority=%s\n", kind, p, g.pick("1", "5", "999", "5"))
+				if kind == "fcgi-program" {
+					fmt.Fprintf(&b, "socket=unix:///tmp/g-%%(program_name)s.sock\n")
+				}
+				if g.chance(0.3) {
+					b.WriteString("numprocs=2\nprocess_name=%(group_name)s-%(process_num)d\n")
+				}
+			}
+		}
+		for range 1 + g.r.IntN(3) {
+			var list []string
+			for range g.r.IntN(4) {
+				list = append(list, g.pick(append(progs, "", " a ", "nosuch")...))
+			}
+			fmt.Fprintf(&b, "\n[group:%s]\nprograms=%s\n", g.pick("g1", "g2", "a", "Ω", "g1"), strings.Join(list, g.pick(",", ", ")))
+			if g.chance(0.5) {
+				fmt.Fprintf(&b, "priority=%s\n", g.pick("1", "5", "-1", "999"))
+			}
+		}
+		if g.chance(0.3) {
+			b.WriteString("\n[eventlistener:a]\ncommand=/bin/cat\nevents=TICK_5\n")
+		}
+		c.files[c.main] = b.String()
 	case 0: // Python %-formatting
 		alpha := []string{"%", "%", "%", "(", ")", "process_num", "numprocs", "program_name", "here", "ENV_ORACLE_PRIO", "ENV_HOME", "group_name",
 			"#", "0", "-", " ", "+", "5", "12", ".", "*", "d", "i", "o", "u", "x", "X", "e", "E", "f", "F", "g", "G", "c", "r", "s", "a", "l", "h", "L", "b", "z", "é", "x", "%(", ")s", ")d"}

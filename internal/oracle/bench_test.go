@@ -1,0 +1,28 @@
+package oracle
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/supersede/supersede/internal/genconf"
+	"github.com/supersede/supersede/translate"
+)
+
+// BenchmarkDocument renders the 5000-program config of bench/parse.sh as
+// show --json --no-exec does.
+func BenchmarkDocument(b *testing.B) {
+	dir := b.TempDir()
+	if _, err := genconf.Write(dir, 5000, 0.4); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := translate.Load(filepath.Join(dir, "supervisord.conf"), translate.Options{Environ: os.Environ(), Dir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		out := Marshal(Document(cfg, Options{}))
+		b.SetBytes(int64(len(out)))
+	}
+}
