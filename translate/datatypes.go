@@ -731,9 +731,9 @@ func userGroup(s string, lookupUser, lookupGroup func(string) (int, error)) (uid
 	return uid, gid, nil
 }
 
-// dtErrEmbeddedNull is the ValueError pwd/grp raise for a name containing
+// errDtEmbeddedNull is the ValueError pwd/grp raise for a name containing
 // NUL (Supervisor does not catch it).
-var dtErrEmbeddedNull = errors.New("embedded null byte")
+var errDtEmbeddedNull = errors.New("embedded null byte")
 
 // nameToUID is Supervisor's datatypes.name_to_uid: int() of the string must
 // be a uid in the password database, otherwise it is looked up as a user
@@ -753,7 +753,7 @@ func nameToUID(name string) (int, error) {
 		return 0, dtErr("Invalid user id ", name)
 	}
 	if strings.IndexByte(name, 0) >= 0 {
-		return 0, dtErrEmbeddedNull
+		return 0, errDtEmbeddedNull
 	}
 	u, err := user.Lookup(name)
 	if err != nil {
@@ -788,7 +788,7 @@ func nameToGID(name string) (int, error) {
 		return 0, dtErr("Invalid group id ", name)
 	}
 	if strings.IndexByte(name, 0) >= 0 {
-		return 0, dtErrEmbeddedNull
+		return 0, errDtEmbeddedNull
 	}
 	g, err := user.LookupGroup(name)
 	if err != nil {

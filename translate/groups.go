@@ -527,7 +527,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 		}
 		t.AutoRestart = r
 	}
-	t.StartSecs = secondsKey("startsecs", "1")
+	t.MinUptime = secondsKey("startsecs", "1")
 	t.StartRetries = intKey("startretries", "3")
 	t.StopSignal = syscall.SIGTERM
 	if v, ok := c.get("stopsignal", str("TERM")); ok {

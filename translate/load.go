@@ -203,9 +203,7 @@ func (l *loader) fail(pos Pos, kind error, sup, msg, hint string) {
 	l.errs = append(l.errs, &Error{Pos: pos, Err: fmt.Errorf("%w: %s", kind, msg), Supervisor: sup, Hint: hint})
 }
 
-// failed reports whether any problem was recorded.
-func (l *loader) failed() bool { return len(l.errs) > 0 }
-
+// result returns the Config and the problems found, if any.
 func (l *loader) result() (*Config, error) {
 	if len(l.errs) > 0 {
 		return l.cfg, l.errs
@@ -373,29 +371,6 @@ func (l *loader) raw(section, key string) (value, bool) {
 		return value{}, false
 	}
 	return value{s: v.value, pos: v.pos, set: true}, true
-}
-
-// get is Supervisor's saneget: the value (or def, when def is not nil),
-// expanded with environ_expansions plus exp. ok is false when the key is
-// absent with no default, or when expansion failed (then the problem is
-// recorded).
-func (l *loader) get(section, key string, def *string, exp *expansions) (value, bool) {
-	v, found := l.raw(section, key)
-	if !found {
-		if def == nil {
-			return value{}, false
-		}
-		v = value{s: *def, pos: l.sectionPos(section)}
-	}
-	if strings.IndexByte(v.s, '%') < 0 {
-		return v, true
-	}
-	s, err := expand(v.s, layer(l.env, exp), section+"."+key)
-	if err != nil {
-		return v, false
-	}
-	v.s = s
-	return v, true
 }
 
 // getExp is get that records an expansion failure with suffix added to

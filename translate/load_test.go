@@ -107,10 +107,10 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		sup   string   // Supervisor's first message
 	}{
 		{
-			name: "bad values are all reported",
+			name:  "bad values are all reported",
 			files: map[string]string{"s.conf": "[supervisord]\nminfds=many\n[program:a]\ncommand=x\nautostart=y\nstopsignal=NOPE\n"},
-			want: []string{"s.conf:2: invalid value: invalid literal for int()", "s.conf:5: invalid value: not a valid boolean value: 'y'", "s.conf:6: invalid value: value 'NOPE' is not a valid signal name"},
-			sup:  "invalid literal for int() with base 10: 'many'",
+			want:  []string{"s.conf:2: invalid value: invalid literal for int()", "s.conf:5: invalid value: not a valid boolean value: 'y'", "s.conf:6: invalid value: value 'NOPE' is not a valid signal name"},
+			sup:   "invalid literal for int() with base 10: 'many'",
 		},
 		{
 			name:  "error in an included file names that file",

@@ -168,7 +168,7 @@ type Process struct {
 	AutoStart      bool
 	AutoRestart    Restart
 	ExitCodes      []int          // exitcodes
-	StartSecs      time.Duration  // startsecs
+	MinUptime      time.Duration  // startsecs: how long it must run to count as started
 	StartRetries   int            // startretries
 	StopSignal     syscall.Signal // stopsignal
 	StopWait       time.Duration  // stopwaitsecs

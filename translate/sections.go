@@ -19,8 +19,7 @@ func (l *loader) supervisord() {
 		return l.getExp(sect, key, str(def), here, "")
 	}
 	getOpt := func(key string) (value, bool, bool) {
-		v, found := l.raw(sect, key)
-		if !found {
+		if _, found := l.raw(sect, key); !found {
 			return value{}, false, true
 		}
 		v, ok := l.getExp(sect, key, nil, here, "")
@@ -216,6 +215,7 @@ func (l *loader) existingDirpath(v string) (string, error) {
 	if l.isDir(dir) {
 		return nv, nil
 	}
+	//lint:ignore ST1005 Supervisor's exact text
 	return nv, fmt.Errorf("The directory named as part of the path %s does not exist", v)
 }
 

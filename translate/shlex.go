@@ -21,11 +21,13 @@ import (
 	"unicode/utf8"
 )
 
-// shlexErrNoClosingQuotation and shlexErrNoEscapedCharacter are the
+// errShlexNoClosingQuotation and errShlexNoEscapedCharacter are the
 // ValueErrors Python's shlex raises, with Python's exact texts.
 var (
-	shlexErrNoClosingQuotation = errors.New("No closing quotation")
-	shlexErrNoEscapedCharacter = errors.New("No escaped character")
+	//lint:ignore ST1005 Python's exact text
+	errShlexNoClosingQuotation = errors.New("No closing quotation")
+	//lint:ignore ST1005 Python's exact text
+	errShlexNoEscapedCharacter = errors.New("No escaped character")
 )
 
 // shlexIsSpace reports whether c is in shlex's whitespace ' \t\r\n'.
@@ -123,7 +125,7 @@ func shlexSplit(s string) ([]string, error) {
 			quoted = true
 			switch {
 			case eof:
-				return nil, shlexErrNoClosingQuotation
+				return nil, errShlexNoClosingQuotation
 			case c == state:
 				state = 'a'
 			case c == '\\' && state == '"':
@@ -133,7 +135,7 @@ func shlexSplit(s string) ([]string, error) {
 			}
 		case '\\':
 			if eof {
-				return nil, shlexErrNoEscapedCharacter
+				return nil, errShlexNoEscapedCharacter
 			}
 			// In quotes only the quote itself and the backslash are
 			// escaped; elsewhere the backslash is kept.
@@ -203,7 +205,7 @@ func shlexKVTokens(s string) ([]string, error) {
 				emitWord(i)
 				return out, nil
 			default:
-				return nil, shlexErrNoClosingQuotation
+				return nil, errShlexNoClosingQuotation
 			}
 		}
 		c := s[i]

@@ -134,7 +134,7 @@ func FuzzShlexSplit(f *testing.F) {
 		if err != nil && v != nil {
 			t.Fatalf("both a value and an error")
 		}
-		if err != nil && err != shlexErrNoClosingQuotation && err != shlexErrNoEscapedCharacter {
+		if err != nil && err != errShlexNoClosingQuotation && err != errShlexNoEscapedCharacter {
 			t.Fatalf("unexpected error %v", err)
 		}
 		if n := 0; err == nil {

@@ -78,7 +78,7 @@ func writeSummary(w io.Writer, cfg *translate.Config, opts translate.Options, wd
 				fmt.Fprintf(tw, "    environment\t%s\n", envString(p.Env))
 			}
 			fmt.Fprintf(tw, "    start\tpriority %d, autostart %t, startsecs %s, startretries %d\n",
-				p.Priority, p.AutoStart, secs(p.StartSecs), p.StartRetries)
+				p.Priority, p.AutoStart, secs(p.MinUptime), p.StartRetries)
 			fmt.Fprintf(tw, "    restart\tautorestart=%s, exitcodes %s\n", p.AutoRestart, ints(p.ExitCodes))
 			group := ""
 			if p.StopAsGroup {

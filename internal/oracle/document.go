@@ -256,7 +256,7 @@ func process(cfg *translate.Config, p *translate.Process, o Options) Object {
 		{"autostart", p.AutoStart},
 		{"autorestart", p.AutoRestart.String()},
 		{"exitcodes", codes},
-		{"startsecs", seconds(p.StartSecs)},
+		{"startsecs", seconds(p.MinUptime)},
 		{"startretries", p.StartRetries},
 		{"stopsignal", translate.SignalName(p.StopSignal)},
 		{"stopsignal_num", int(p.StopSignal)},
