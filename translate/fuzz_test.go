@@ -540,7 +540,10 @@ func checkConfig(t *testing.T, mode string, cfg *Config, files map[string]int) {
 			t.Errorf("%s: %s has no file: %v", mode, what, p)
 			return
 		}
-		if n, ok := files[p.File]; ok && (p.Line < 0 || p.Line > n+1) {
+		n, ok := files[p.File]
+		if !ok {
+			t.Errorf("%s: %s: position %v names an unknown file", mode, what, p)
+		} else if p.Line < 0 || p.Line > n+1 {
 			t.Errorf("%s: %s: position %v is outside the file's %d lines", mode, what, p, n)
 		}
 	}
@@ -638,6 +641,8 @@ func FuzzLoad(f *testing.F) {
 			mainPath: fuzzLineCount(string(main)),
 			incA:     fuzzLineCount(string(a)),
 			incB:     fuzzLineCount(string(b)),
+			// lenient mode's main config for a snippet: four lines
+			"<lenient: minimal main config>": 4,
 		}
 		for _, lenient := range []bool{false, true} {
 			mode := "strict"
@@ -674,7 +679,9 @@ func FuzzLoad(f *testing.F) {
 						if !e.Pos.IsValid() {
 							t.Errorf("%s: error without a file: %q", mode, e)
 						}
-						if n, ok := files[e.Pos.File]; ok && (e.Pos.Line < 0 || e.Pos.Line > n+1) {
+						if n, ok := files[e.Pos.File]; !ok {
+							t.Errorf("%s: error %q names an unknown file", mode, e)
+						} else if e.Pos.Line < 0 || e.Pos.Line > n+1 {
 							t.Errorf("%s: error %q: line outside the file's %d lines", mode, e, n)
 						}
 					}

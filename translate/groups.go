@@ -581,10 +581,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 			if err != nil {
 				c.fail(v.pos, ErrHost, err.Error(), "create the user, or use --lenient when converting for another host")
 			} else {
-				t.UID = uid
-				if name != "" {
-					t.User = str(name)
-				}
+				t.UID, t.User = uid, name
 			}
 		}
 	}
@@ -640,15 +637,17 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 		num := numprocsStart + i
 		exp.set("process_num", pyIntValue(int64(num)))
 		exp.set("numprocs", pyIntValue(int64(numprocs)))
-		// expansions.update(self.environ_expansions): after the first
-		// process only the names the last environment= changed differ.
+		// expansions.update(self.environ_expansions), without copying
+		// the environment: it goes under the section's own names, and the
+		// names the last process's environment= overrode are dropped so
+		// the environment's values show again (those it alone defines
+		// stay, as in Supervisor).
 		if i == 0 {
-			exp.update(l.env)
-		} else {
-			for _, k := range changed {
-				if v, ok := l.env.get(k); ok {
-					exp.set(k, v)
-				}
+			exp.under, exp.head = l.env, len(exp.keys)
+		}
+		for _, k := range changed {
+			if _, inEnv := l.env.get(k); inEnv {
+				exp.delete(k)
 			}
 		}
 		changed = changed[:0]

@@ -29,7 +29,7 @@ import (
 
 // iniValue is one key of a section.
 type iniValue struct {
-	lines []string // while reading: the value's lines; joined by finish
+	lines []string // while reading a value with continuation lines: its lines
 	value string
 	pos   Pos // the key line
 }
@@ -62,8 +62,15 @@ type iniParser struct {
 	// section, for files read through read (includes), not the main file.
 	sectionFile map[string]string
 
-	unjoined []*iniValue // values of the file being read, for joinValues
+	unjoined []pendingValue // multi-line values of the file being read, for joinValues
 	hereRefs []hereRef   // values holding "%(here)s", for expandHere
+}
+
+// pendingValue is a value with continuation lines, joined when its file
+// has been read.
+type pendingValue struct {
+	v   *iniValue
+	ref hereRef
 }
 
 // hereRef names a section value that still holds a literal "%(here)s".
@@ -165,7 +172,12 @@ func (p *iniParser) expandHere(dir string) {
 		// instead of every key of every section once per included file.
 		refs := p.hereRefs
 		p.hereRefs = nil
+		done := make(map[hereRef]bool, len(refs))
 		for _, r := range refs {
+			if done[r] {
+				continue // a key set twice in one file is replaced once
+			}
+			done[r] = true
 			v := r.s.vals[r.key]
 			if strings.Contains(v.value, here) {
 				nv := &iniValue{value: strings.ReplaceAll(v.value, here, dir), pos: v.pos}
@@ -324,15 +336,13 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 			// empty_lines_in_values: a blank line (not a comment line)
 			// is kept inside a value
 			if cs < 0 && cur != nil && haveOpt {
-				v := cur.vals[optname]
-				v.lines = append(v.lines, "")
+				p.continueValue(cur, optname, "")
 			}
 			continue
 		}
 		ind := indentOf(line)
 		if cur != nil && haveOpt && ind > indentLevel {
-			v := cur.vals[optname]
-			v.lines = append(v.lines, value)
+			p.continueValue(cur, optname, value)
 			continue
 		}
 		indentLevel = ind
@@ -370,10 +380,9 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 		}
 		optname = pyLower(pyRstrip(key))
 		haveOpt = optname != ""
-		nv := &iniValue{lines: []string{pyStrip(val)}, pos: pos}
+		nv := &iniValue{value: pyStrip(val), pos: pos}
 		cur.set(optname, nv)
-		p.unjoined = append(p.unjoined, nv)
-		if cur != p.defaults {
+		if cur != p.defaults && strings.Contains(nv.value, "%(here)s") {
 			p.hereRefs = append(p.hereRefs, hereRef{cur, optname})
 		}
 	}
@@ -397,16 +406,25 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 	return errs
 }
 
+// continueValue adds a continuation line (or a kept blank line) to a value.
+func (p *iniParser) continueValue(s *iniSection, key, line string) {
+	v := s.vals[key]
+	if v.lines == nil {
+		v.lines = []string{v.value}
+		p.unjoined = append(p.unjoined, pendingValue{v, hereRef{s, key}})
+	}
+	v.lines = append(v.lines, line)
+}
+
 // joinValues is configparser's _join_multiline_values, for the values
 // of the file just read (the others were joined before).
 func (p *iniParser) joinValues() {
-	for _, v := range p.unjoined {
-		if len(v.lines) == 1 {
-			v.value = pyRstrip(v.lines[0])
-		} else {
-			v.value = pyRstrip(strings.Join(v.lines, "\n"))
+	for _, u := range p.unjoined {
+		u.v.value = pyRstrip(strings.Join(u.v.lines, "\n"))
+		u.v.lines = nil
+		if u.ref.s != p.defaults && strings.Contains(u.v.value, "%(here)s") {
+			p.hereRefs = append(p.hereRefs, u.ref)
 		}
-		v.lines = nil
 	}
 	p.unjoined = p.unjoined[:0]
 	// keep only the references whose value holds "%(here)s"

@@ -320,7 +320,10 @@ func (l *loader) readMain() bool {
 			l.cfg.Infos = append(l.cfg.Infos, `Included extra file "`+f+`" during parsing`)
 			data, err := l.opts.readFile(l.absHost(f))
 			if err != nil {
-				continue // configparser's read skips files it cannot open
+				// configparser's read skips a file it cannot open (a
+				// directory, say), but Supervisor still runs expand_here
+				l.p.expandHere(pyAbspath(pyDirname(f), l.opts.Dir))
+				continue
 			}
 			before := len(l.p.sections)
 			if errs := l.p.read(f, data); errs != nil {

@@ -41,7 +41,13 @@ type expansions struct {
 	keys  []string
 	vals  []pyValue
 	index map[string]int
-	under *expansions // set on a view made by layer: looked up when a key is not here
+	// under, when set, holds further keys: those not in this dict are
+	// looked up there. In dict order, this dict's first head keys come
+	// first, then under's (with this dict's values where it has the key),
+	// then this dict's other keys. It lets a dict that Python would build
+	// by copying the whole environment share it instead.
+	under *expansions
+	head  int
 }
 
 // layer returns Python's dict(base.items() + top.items()) as a read-only
@@ -53,7 +59,27 @@ func layer(base, top *expansions) *expansions {
 	if top == nil || len(top.keys) == 0 {
 		return base
 	}
+	if top.under != nil && top.under != base {
+		top = top.clone()
+	}
 	return &expansions{keys: top.keys, vals: top.vals, index: top.index, under: base}
+}
+
+// delete removes name from this dict's own keys (not from under).
+func (e *expansions) delete(name string) {
+	i, ok := e.index[name]
+	if !ok {
+		return
+	}
+	e.keys = slices.Delete(e.keys, i, i+1)
+	e.vals = slices.Delete(e.vals, i, i+1)
+	delete(e.index, name)
+	for j := i; j < len(e.keys); j++ {
+		e.index[e.keys[j]] = j
+	}
+	if i < e.head {
+		e.head--
+	}
 }
 
 // newExpansions returns an empty expansion dict.
@@ -90,7 +116,11 @@ func (e *expansions) get(name string) (pyValue, bool) {
 // clone returns an independent copy (Python d.copy()).
 func (e *expansions) clone() *expansions {
 	if e.under != nil {
-		c := e.under.clone()
+		c := newExpansions()
+		for i := range e.head {
+			c.set(e.keys[i], e.vals[i])
+		}
+		c.update(e.under.clone())
 		for i, k := range e.keys {
 			c.set(k, e.vals[i])
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -168,27 +167,25 @@ func (l *loader) resolveSupervisordUser() {
 }
 
 // lookupUser is Supervisor's name_to_uid; lenient mode looks nothing up.
-// name is the user name as Supervisor reports it (pwd's, strict).
-func (l *loader) lookupUser(s string) (uid *int, name string, err error) {
+// name is the user name as Supervisor reports it: as written (lenient),
+// or pwd's name for the uid (strict; nil if there is none).
+func (l *loader) lookupUser(s string) (uid *int, name *string, err error) {
 	if l.opts.Lenient {
-		if n, err := strconv.Atoi(s); err == nil && isPyInt(s) {
-			return &n, s, nil
-		}
 		if n, err := pyIntLiteral(s); err == nil {
 			m := int(n)
-			return &m, s, nil
+			return &m, &s, nil
 		}
-		return nil, s, nil
+		return nil, &s, nil
 	}
 	n, err := nameToUID(s)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	return &n, uidName(n), nil
+	if pw := uidName(n); pw != "" {
+		name = &pw
+	}
+	return &n, name, nil
 }
-
-// isPyInt reports whether Atoi's reading of s is also Python int()'s.
-func isPyInt(s string) bool { return s != "" && s[0] != '+' }
 
 // existingDirectory is Supervisor's existing_directory (lenient: only ~).
 func (l *loader) existingDirectory(v string) (string, error) {
@@ -230,7 +227,13 @@ func (l *loader) absHost(p string) string {
 
 // entryPoint is pkg_resources.EntryPoint.pattern, which Supervisor uses
 // to parse factory specs.
-var entryPoint = regexp.MustCompile(`^\s*(.+?)\s*=\s*([\w.]+)\s*(:\s*([\w.]+))?\s*(\[.*\])?\s*$`)
+// Python's \s and \w are Unicode-aware; Go's are ASCII, hence the classes.
+var entryPoint = func() *regexp.Regexp {
+	const sp = `[\s\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]`
+	const w = `[\p{L}\p{N}_]`
+	return regexp.MustCompile(`^` + sp + `*(.+?)` + sp + `*=` + sp + `*((?:` + w + `|\.)+)` + sp +
+		`*(:` + sp + `*((?:` + w + `|\.)+))?` + sp + `*(\[.*\])?` + sp + `*$`)
+}()
 
 // factorySpec checks a Python factory spec as Supervisor's import_spec
 // does, without importing it, and returns it as module:attr.
@@ -271,7 +274,7 @@ func (l *loader) resolveFactory(spec, section string) (string, error) {
 func parseFactorySpec(spec string) (out, module, attrs string, err error) {
 	src := "x=" + spec
 	m := entryPoint.FindStringSubmatch(src)
-	if m == nil || strings.ContainsRune(spec, '\n') {
+	if m == nil {
 		return "", "", "", fmt.Errorf("(\"EntryPoint must be in 'name=module:attrs [extras]' format\", %s)", pyRepr(src))
 	}
 	out = m[2]
