@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"os"
-	"os/exec"
 	"os/user"
 	"reflect"
 	"strconv"
@@ -14,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"unicode"
+
+	"github.com/supersede/supersede/internal/testreal"
 )
 
 func TestDatatypeInt(t *testing.T) {
@@ -751,39 +751,11 @@ type dtPyResult struct {
 	Big  *string         `json:"big"`
 }
 
-// dtPython runs calls through one python3 process. It skips the test when
-// python3 is missing, but fails when CI=true.
+// dtPython runs calls through one process of Debian's python3.
 func dtPython(t *testing.T, calls [][]any) []dtPyResult {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if _, e := os.Stat("/usr/bin/python3"); e == nil {
-			py, err = "/usr/bin/python3", nil
-		}
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 not found (%v): the differential test against Python cannot run, and CI=true", err)
-		}
-		t.Skipf("python3 not found (%v): differential test against Python skipped", err)
-	}
-	in, err := json.Marshal(calls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(py, "-c", dtOracleScript)
-	cmd.Stdin = bytes.NewReader(in)
-	cmd.Env = append(os.Environ(), "PYTHONIOENCODING=utf-8", "PYTHONUTF8=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3 oracle: %v\n%s", err, stderr.String())
-	}
 	var res []dtPyResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("python3 oracle output: %v", err)
-	}
+	testreal.RunPython(t, dtOracleScript, calls, &res)
 	if len(res) != len(calls) {
 		t.Fatalf("python3 oracle: %d results for %d calls", len(res), len(calls))
 	}

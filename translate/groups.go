@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"iter"
 	"math"
 	"os/user"
 	"regexp"
@@ -104,16 +105,7 @@ func (l *loader) groups() []*Group {
 	}
 
 	// homogeneous program groups
-	for _, s := range sections {
-		if !strings.HasPrefix(s.name, "program:") || exclude[s.name] {
-			continue
-		}
-		_, rawName, _ := strings.Cut(s.name, ":")
-		name, err := processOrGroupName(rawName)
-		if err != nil {
-			l.groupError(s.pos, ErrValue, err.Error(), "program names may not contain blanks, ':' or '/'")
-			continue
-		}
+	for s, name := range l.homogeneous("program:", exclude) {
 		priority := l.groupPriority(s.name, 999)
 		groups = append(groups, &Group{Name: name, Type: GroupProgram, Section: s.name, Priority: priority,
 			File: l.sectionFile(s.name), Pos: s.pos, Processes: l.processes(s.name, name, GroupProgram)})
@@ -177,16 +169,7 @@ func (l *loader) groups() []*Group {
 	}
 
 	// fastcgi programs
-	for _, s := range sections {
-		if !strings.HasPrefix(s.name, "fcgi-program:") || exclude[s.name] {
-			continue
-		}
-		_, rawName, _ := strings.Cut(s.name, ":")
-		name, err := processOrGroupName(rawName)
-		if err != nil {
-			l.groupError(s.pos, ErrValue, err.Error(), "program names may not contain blanks, ':' or '/'")
-			continue
-		}
+	for s, name := range l.homogeneous("fcgi-program:", exclude) {
 		g := &Group{Name: name, Type: GroupFCGI, Section: s.name, File: l.sectionFile(s.name), Pos: s.pos}
 		g.Priority = l.groupPriority(s.name, 999)
 		if sock, ok := l.fcgiSocket(s, name); ok {
@@ -203,6 +186,27 @@ func (l *loader) groups() []*Group {
 		return strings.Compare(a.Name, b.Name)
 	})
 	return groups
+}
+
+// homogeneous yields each section with prefix that no [group:x] took,
+// with its validated program name; an invalid name is recorded and skipped.
+func (l *loader) homogeneous(prefix string, exclude map[string]bool) iter.Seq2[*iniSection, string] {
+	return func(yield func(*iniSection, string) bool) {
+		for _, s := range l.p.sections {
+			if !strings.HasPrefix(s.name, prefix) || exclude[s.name] {
+				continue
+			}
+			_, rawName, _ := strings.Cut(s.name, ":")
+			name, err := processOrGroupName(rawName)
+			if err != nil {
+				l.groupError(s.pos, ErrValue, err.Error(), "program names may not contain blanks, ':' or '/'")
+				continue
+			}
+			if !yield(s, name) {
+				return
+			}
+		}
+	}
 }
 
 func cmpInt(a, b int) int {

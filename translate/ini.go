@@ -63,7 +63,7 @@ type iniParser struct {
 	sectionFile map[string]string
 
 	unjoined []pendingValue // multi-line values of the file being read, for joinValues
-	hereRefs []hereRef   // values holding "%(here)s", for expandHere
+	hereRefs []hereRef      // values holding "%(here)s", for expandHere
 }
 
 // pendingValue is a value with continuation lines, joined when its file

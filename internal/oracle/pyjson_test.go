@@ -2,43 +2,19 @@ package oracle
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"strconv"
 	"testing"
+
+	"github.com/supersede/supersede/internal/testreal"
 )
 
-// jsonTestPython runs a Python script with /usr/bin/python3, writes in to
-// its standard input as JSON and decodes its standard output into out. It
-// skips the test when python3 is missing, but fails when CI=true.
+// jsonTestPython runs script with Debian's python3 (JSON in, JSON out).
 func jsonTestPython(t *testing.T, script string, in, out any) {
 	t.Helper()
-	const python = "/usr/bin/python3"
-	if _, err := os.Stat(python); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required when CI=true: %v", python, err)
-		}
-		t.Skipf("skipping comparison with Python: %s not found", python)
-	}
-	data, err := json.Marshal(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(python, "-c", script)
-	cmd.Stdin = bytes.NewReader(data)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	res, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3: %v\n%s", err, stderr.String())
-	}
-	if err := json.Unmarshal(res, out); err != nil {
-		t.Fatalf("decoding python3 output: %v", err)
-	}
+	testreal.RunPython(t, script, in, out)
 }
 
 // TestMarshalTable checks fixed values; the expected texts were printed by
