@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/supersede/supersede/internal/testreal"
 	"github.com/supersede/supersede/translate"
 )
 
@@ -24,42 +25,6 @@ var fixedEnv = []string{
 	"LANG=C.UTF-8",
 	"ORACLE_GREETING=hello",
 	"ORACLE_PRIO=42",
-}
-
-// inCI reports whether missing real parts must fail rather than skip.
-func inCI() bool { return os.Getenv("CI") == "true" }
-
-// requireShared returns the shared/ directory (../shared beside the
-// repository, or $SUPERSEDE_SHARED).
-func requireShared(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("SUPERSEDE_SHARED"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			shared := filepath.Join(filepath.Dir(dir), "shared")
-			if _, err := os.Stat(filepath.Join(shared, "oracle", "cases")); err == nil {
-				return shared
-			}
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	msg := "shared/ (the oracle cases and corpus) not found beside the repository; set SUPERSEDE_SHARED"
-	if inCI() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
 }
 
 // divergence is a listed, reasoned difference from Supervisor.
@@ -150,7 +115,7 @@ func lineDiff(want, got string) string {
 }
 
 func TestOracleCases(t *testing.T) {
-	shared := requireShared(t)
+	shared := testreal.Shared(t)
 	dir := filepath.Join(shared, "oracle", "cases")
 	divs := loadDivergences(t)
 	confs, _ := filepath.Glob(filepath.Join(dir, "*.conf"))
@@ -172,7 +137,7 @@ func TestOracleCases(t *testing.T) {
 }
 
 func TestOracleCorpus(t *testing.T) {
-	shared := requireShared(t)
+	shared := testreal.Shared(t)
 	dir := filepath.Join(shared, "corpus", "real")
 	divs := loadDivergences(t)
 	goldens, _ := filepath.Glob(filepath.Join(dir, "oracle", "*.json"))
@@ -242,22 +207,16 @@ func restorePlaceholders(t *testing.T, got string, want []byte) string {
 // TestOracleLive runs the real Supervisor on every case, so that a stale
 // golden cannot hide a difference.
 func TestOracleLive(t *testing.T) {
-	shared := requireShared(t)
+	shared := testreal.Shared(t)
 	script := filepath.Join(shared, "oracle", "supervisor-parse.py")
-	if _, err := os.Stat("/usr/lib/python3/dist-packages/supervisor/options.py"); err != nil {
-		msg := "Debian's supervisor package is not installed (apt-get install supervisor; make deps)"
-		if inCI() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	testreal.RequireSupervisor(t)
 	dir := filepath.Join(shared, "oracle", "cases")
 	divs := loadDivergences(t)
 	confs, _ := filepath.Glob(filepath.Join(dir, "*.conf"))
 	for _, conf := range confs {
 		name := strings.TrimSuffix(filepath.Base(conf), ".conf")
 		t.Run(name, func(t *testing.T) {
-			cmd := exec.Command("/usr/bin/python3", script, "--portable", filepath.Base(conf))
+			cmd := exec.Command(testreal.Python, script, "--portable", filepath.Base(conf))
 			cmd.Dir = dir
 			cmd.Env = fixedEnv
 			out, err := cmd.Output()

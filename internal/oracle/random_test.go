@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/supersede/supersede/internal/testreal"
 )
 
 // TestRandomAgainstOracle is a differential fuzzer: it writes random
@@ -65,24 +67,6 @@ for job in jobs:
 sys.stdout.write(json.dumps(results))
 `
 
-const supervisorOptions = "/usr/lib/python3/dist-packages/supervisor/options.py"
-
-// requireSupervisor skips (fails under CI=true) without python3 and
-// Debian's supervisor package.
-func requireSupervisor(t *testing.T) {
-	t.Helper()
-	_, err1 := os.Stat("/usr/bin/python3")
-	_, err2 := os.Stat(supervisorOptions)
-	if err1 == nil && err2 == nil {
-		return
-	}
-	msg := "/usr/bin/python3 with Debian's supervisor package is needed (apt-get install supervisor; make deps)"
-	if inCI() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
 // oracleJob is one run of supervisor-parse.py.
 type oracleJob struct {
 	Dir  string   `json:"dir"`
@@ -110,7 +94,7 @@ func runOracleBatch(script, tmp, tag string, jobs []oracleJob) ([]oracleResult, 
 	if err := os.WriteFile(jobsFile, data, 0o644); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("/usr/bin/python3", drv, script, jobsFile)
+	cmd := exec.Command(testreal.Python, drv, script, jobsFile)
 	cmd.Dir = tmp
 	cmd.Env = fixedEnv
 	var stderr bytes.Buffer
@@ -131,7 +115,7 @@ func runOracleBatch(script, tmp, tag string, jobs []oracleJob) ([]oracleResult, 
 
 // runOracleOnce runs supervisor-parse.py alone, as regen-cases.sh does.
 func runOracleOnce(script string, job oracleJob) oracleResult {
-	cmd := exec.Command("/usr/bin/python3", append([]string{script}, job.Args...)...)
+	cmd := exec.Command(testreal.Python, append([]string{script}, job.Args...)...)
 	cmd.Dir = job.Dir
 	cmd.Env = fixedEnv
 	var stderr bytes.Buffer
@@ -153,8 +137,8 @@ var (
 )
 
 func TestRandomAgainstOracle(t *testing.T) {
-	shared := requireShared(t)
-	requireSupervisor(t)
+	shared := testreal.Shared(t)
+	testreal.RequireSupervisor(t)
 	script := filepath.Join(shared, "oracle", "supervisor-parse.py")
 	root := t.TempDir()
 	n := *randomN
@@ -1259,7 +1243,7 @@ func (g *gen) render(sects []sect) string {
 				first += g.pick(" ; comment", "\t# comment", "  ;", " #x;y", " ;a #b")
 			}
 			if g.chance(g.chaos) {
-				first += g.pick(";glued", "#glued", " \u00a0;nbsp", "\u3000#ideo", "\x1f;us", "\x0c", "\u00a0", "\u2028", "\x85", "\v", "\x1c")
+				first += g.pick(";glued", "#glued", " \u00a0;nbsp", "\u3000#ideo", "\x1f;us", "\x0c", "\u00a0", "\u2028", "\x85", "\u0085", "\v", "\x1c", "\U0001f6dc")
 			}
 			lines = append(lines, first)
 			for _, vl := range vlines[1:] {
@@ -1390,7 +1374,42 @@ func (g *gen) focused(seed int64) *randomCase {
 		return b.String()
 	}
 	head := "[supervisord]\n\n[program:p]\n"
-	switch g.r.IntN(9) {
+	switch g.r.IntN(10) {
+	case 9: // servers and [supervisorctl]
+		var b strings.Builder
+		b.WriteString("[supervisord]\n")
+		for range g.r.IntN(4) {
+			if g.chance(0.5) {
+				fmt.Fprintf(&b, "\n[unix_http_server%s]\nfile=%s\n", g.pick("", "", ":a", ":b c", "x", ":"), g.pick("/tmp/s.sock", "s.sock", "./x/../s.sock", "~/s.sock", "%(here)s/s.sock", "/tmp//s.sock", " /tmp/s.sock ", "unix:///tmp/s.sock"))
+				if g.chance(0.4) {
+					fmt.Fprintf(&b, "chmod=%s\n", g.pick("0700", "777", "0o7", "9", "-1", "+7", "0_7"))
+				}
+				if g.chance(0.4) {
+					fmt.Fprintf(&b, "chown=%s\n", g.pick("nobody", "nobody:nogroup", "0:0", "root:", ":root", "nobody:0", "65534:65534", "nosuch", "nobody:nosuch", "1:2:3", ""))
+				}
+			} else {
+				fmt.Fprintf(&b, "\n[inet_http_server%s]\nport=%s\n", g.pick("", "", ":a", ":b", "x"), g.pick("9001", "*:9001", ":9002", "LocalHost:9003", "[::1]:9004", "::1:9005", "a:b:9006", "9007 ", "0", "65535", "65536", "localhost", "host:", "1.2.3.4:0x10", "١٢:80", "h:+80", "h: 80"))
+			}
+			if g.chance(0.3) {
+				fmt.Fprintf(&b, "username=%s\n", g.pick("u", "", "%(ENV_ORACLE_GREETING)s"))
+			}
+			if g.chance(0.3) {
+				fmt.Fprintf(&b, "password=%s\n", g.pick("p", "", "{SHA}x"))
+			}
+		}
+		if g.chance(0.7) {
+			b.WriteString("\n[supervisorctl]\n")
+			for _, k := range []string{"serverurl", "username", "password", "prompt", "history_file"} {
+				if g.chance(0.4) {
+					fmt.Fprintf(&b, "%s=%s\n", k, g.pick("unix:///tmp/s.sock", "unix://s.sock", "unix://~/s.sock", "http://localhost:9001", "http://h", "foo", "", "%(here)s/x", "%(ENV_ORACLE_GREETING)s", "~/h", "unix://%(here)s/../s.sock", "%%x", "%(ENV_NOPE)s", "unix:/tmp/x", "UNIX:///tmp/x", "https://h:1/p"))
+				}
+			}
+		}
+		if g.chance(0.2) {
+			b.WriteString("\n[include]\nfiles=conf.d/*.conf\n")
+			c.files["conf.d/ctl.conf"] = "[supervisorctl]\nprompt=inc\n[unix_http_server]\nfile=%(here)s/inc.sock\n"
+		}
+		c.files[c.main] = b.String()
 	case 7: // lenient placeholders: unset names in typed keys, shared between keys
 		names := []string{"P1", "P2", "P3"}
 		keys := []string{"priority", "autostart", "autorestart", "startsecs", "startretries", "stopsignal", "stopwaitsecs", "stopasgroup", "killasgroup", "exitcodes", "redirect_stderr", "numprocs", "numprocs_start", "umask", "stdout_logfile_maxbytes", "stderr_logfile_backups", "stdout_capture_maxbytes", "stdout_events_enabled", "stderr_syslog", "directory", "command", "environment", "stdout_logfile", "user", "serverurl", "process_name"}

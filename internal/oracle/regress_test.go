@@ -11,8 +11,9 @@ import (
 // the minimal reproducers in testdata/regress/, each a divergence that
 // TestRandomAgainstOracle once found. The goldens are the oracle's strict
 // output (--portable, fixed environment, cwd = testdata/regress); rewrite
-// them with testdata/regress/regen.sh. Names in the divergence list are
-// "regress/NAME".
+// them with testdata/regress/regen.sh. NAME.lenient.conf is a divergence
+// of lenient mode: its golden is the oracle's --lenient --no-exec output.
+// Names in the divergence list are "regress/NAME" (NAME without .conf).
 func TestRegressCases(t *testing.T) {
 	dir, err := filepath.Abs(filepath.Join("testdata", "regress"))
 	if err != nil {
@@ -31,6 +32,9 @@ func TestRegressCases(t *testing.T) {
 				t.Fatalf("%v (run testdata/regress/regen.sh)", err)
 			}
 			o := Options{Exec: true, Environ: fixedEnv, Dir: dir}
+			if strings.HasSuffix(name, ".lenient") {
+				o = Options{Lenient: true, Environ: fixedEnv, Dir: dir}
+			}
 			got := render(filepath.Base(conf), o, dir)
 			compare(t, "regress/"+name, string(want), got, divs)
 		})

@@ -2,6 +2,8 @@
 # Regenerate the regress/*.json goldens from regress/*.conf with the
 # installed Supervisor, as shared/oracle/regen-cases.sh does for the cases:
 # strict, --portable, a fixed minimal environment, cwd = this directory.
+# NAME.lenient.conf is run with --lenient --no-exec instead (for
+# divergences only lenient mode shows).
 #   ./regen.sh          rewrite the golden files
 #   ./regen.sh --check  only compare; exit 1 if any differs
 # SUPERSEDE_SHARED overrides where shared/ is (default: ../shared beside
@@ -16,9 +18,12 @@ script=$shared/oracle/supervisor-parse.py
 status=0
 for conf in *.conf; do
     name=${conf%.conf}
+    mode=
+    case $conf in *.lenient.conf) mode="--lenient --no-exec" ;; esac
+    # shellcheck disable=SC2086
     out=$(env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/home/oracle \
             LANG=C.UTF-8 ORACLE_GREETING=hello ORACLE_PRIO=42 \
-            /usr/bin/python3 "$script" --portable "$conf")
+            /usr/bin/python3 "$script" --portable $mode "$conf")
     rc=$?
     if [ $check -eq 1 ]; then
         if [ "$out" = "$(cat "$name.json")" ]; then
