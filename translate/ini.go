@@ -62,6 +62,7 @@ type iniParser struct {
 	// section, for files read through read (includes), not the main file.
 	sectionFile map[string]string
 
+	last     *iniSection // the section get looked up last
 	unjoined []pendingValue // multi-line values of the file being read, for joinValues
 	hereRefs []hereRef      // values holding "%(here)s", for expandHere
 }
@@ -96,7 +97,13 @@ func (p *iniParser) has(section string) bool {
 // get returns a section's value, falling back to [DEFAULT] as
 // configparser's get does.
 func (p *iniParser) get(section, key string) (*iniValue, bool) {
-	if s, ok := p.byName[section]; ok {
+	s := p.last
+	if s == nil || s.name != section {
+		// a loader reads one section's keys in a row: remember it
+		s = p.byName[section]
+		p.last = s
+	}
+	if s != nil {
 		if v, ok := s.vals[key]; ok {
 			return v, true
 		}

@@ -165,7 +165,10 @@ func runShow(_ context.Context, e *env) error {
 			wd, _ := os.Getwd()
 			v = oracle.Portable(doc, translate.ConfigDir(path, wd), wd)
 		}
-		if _, werr := e.stdout.Write(append(oracle.Marshal(v), '\n')); werr != nil {
+		if werr := oracle.Write(e.stdout, v); werr != nil {
+			return werr
+		}
+		if _, werr := io.WriteString(e.stdout, "\n"); werr != nil {
 			return werr
 		}
 	}

@@ -246,7 +246,8 @@ func process(cfg *translate.Config, p *translate.Process, o Options) Object {
 	if effective == nil {
 		effective = cfg.ServerURL
 	}
-	d := Object{
+	d := make(Object, 0, 48)
+	d = append(d, []Field{
 		{"name", p.Name},
 		{"namespec", p.Namespec()},
 		{"command", p.Command},
@@ -269,7 +270,7 @@ func process(cfg *translate.Config, p *translate.Process, o Options) Object {
 		{"redirect_stderr", p.RedirectStderr},
 		{"serverurl", p.ServerURL},
 		{"effective_serverurl", effective},
-	}
+	}...)
 	for _, ch := range []struct {
 		name string
 		log  translate.Log

@@ -5,6 +5,7 @@ package oracle
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"slices"
@@ -44,18 +45,46 @@ const jsonMaxDepth = 1000
 // as the JSON string fmt.Sprint(v) (String() for a fmt.Stringer), and an
 // error whose type is not one of the above as the string v.Error().
 func Marshal(v any) []byte {
-	e := jsonEncoder{buf: make([]byte, 0, 256)}
+	e := jsonEncoder{buf: make([]byte, 0, 64<<10)}
 	e.value(v, 0)
 	return e.buf
 }
 
-// jsonEncoder accumulates the output of Marshal.
+// Write writes what Marshal returns to w, a buffer at a time, so that a
+// large document is never held in memory whole.
+func Write(w io.Writer, v any) error {
+	e := jsonEncoder{buf: make([]byte, 0, 2*jsonFlushAt), w: w}
+	e.value(v, 0)
+	e.flush()
+	return e.err
+}
+
+// jsonFlushAt is how much Write buffers before it writes.
+const jsonFlushAt = 32 << 10
+
+// jsonEncoder accumulates the output of Marshal (w nil) or Write.
 type jsonEncoder struct {
 	buf []byte
+	w   io.Writer
+	err error
+}
+
+// flush writes the buffer to w, if there is one.
+func (e *jsonEncoder) flush() {
+	if e.w == nil || len(e.buf) == 0 {
+		return
+	}
+	if e.err == nil {
+		_, e.err = e.w.Write(e.buf)
+	}
+	e.buf = e.buf[:0]
 }
 
 // newline starts a new line indented for the given depth.
 func (e *jsonEncoder) newline(depth int) {
+	if e.w != nil && len(e.buf) >= jsonFlushAt {
+		e.flush()
+	}
 	e.buf = append(e.buf, '\n')
 	for range depth {
 		e.buf = append(e.buf, ' ')

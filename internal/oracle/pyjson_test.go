@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/supersede/supersede/internal/testreal"
@@ -219,5 +220,22 @@ json.dump([json.dumps(struct.unpack('<d', int(b, 16).to_bytes(8, 'little'))[0], 
 		if ours[i] != got[i] {
 			t.Errorf("float %s: got %s, Python %s", bits[i], ours[i], got[i])
 		}
+	}
+}
+
+// TestWriteEqualsMarshal checks that Write, which flushes as it goes,
+// writes exactly what Marshal returns, across many flush boundaries.
+func TestWriteEqualsMarshal(t *testing.T) {
+	var list []any
+	for i := range 5000 {
+		list = append(list, Object{{"n", i}, {"s", strings.Repeat("é\"x", i%7)}, {"l", []any{nil, true, "a\nb"}}})
+	}
+	doc := Object{{"list", list}, {"empty", Object{}}}
+	var buf bytes.Buffer
+	if err := Write(&buf, doc); err != nil {
+		t.Fatal(err)
+	}
+	if want := Marshal(doc); !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("Write and Marshal differ (%d vs %d bytes)", buf.Len(), len(want))
 	}
 }
