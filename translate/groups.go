@@ -252,7 +252,8 @@ func (l *loader) fcgiSocket(s *iniSection, name string) (*Socket, bool) {
 		l.groupError(pos, ErrValue, sup, hint)
 		return nil, false
 	}
-	var procUID *int
+	var procUser *string // user=, as written
+	var procUID *int     // its uid (lenient: only when numeric)
 	if _, found := l.raw(s.name, "user"); found {
 		v, ok := l.groupGet(s.name, "user", nil)
 		if !ok {
@@ -262,11 +263,7 @@ func (l *loader) fcgiSocket(s *iniSection, name string) (*Socket, bool) {
 		if err != nil {
 			return fail(v.pos, err.Error(), "create the user, or use --lenient when converting for another host")
 		}
-		procUID = uid
-		if procUID == nil {
-			m := -2 // a name lenient mode did not resolve: not supervisord's uid
-			procUID = &m
-		}
+		procUser, procUID = &v.s, uid
 	}
 	var backlog *int
 	if _, found := l.raw(s.name, "socket_backlog"); found {
@@ -327,20 +324,13 @@ func (l *loader) fcgiSocket(s *iniSection, name string) (*Socket, bool) {
 			return fail(v.pos, fmt.Sprintf("('Unix socket path %%s is not an absolute path', %s)", pyRepr(path))+suffix, "use unix:///absolute/path")
 		}
 		path = normalizePath(path, l.opts.Dir, l.home)
-		if owner == nil && procUID != nil && !l.isOwnUID(*procUID) {
+		if owner == nil && procUser != nil && !l.isOwnUID(procUID) {
+			// Supervisor gives the socket to the program's user
 			if l.opts.Lenient {
-				// the primary group of a user is a host fact
-				owner = &[2]*int{procUID, nil}
-				if *procUID == -2 {
-					owner[0] = nil
-				}
-				u, _ := l.raw(s.name, "user")
-				uv, _ := l.groupGet(s.name, "user", nil)
-				_ = u
-				ownerNames = &[2]*string{str(uv.s), nil}
+				// its primary group is a host fact
+				owner, ownerNames = &[2]*int{procUID, nil}, &[2]*string{procUser, nil}
 			} else {
-				gid := primaryGID(*procUID)
-				owner = &[2]*int{procUID, gid}
+				owner = &[2]*int{procUID, primaryGID(*procUID)}
 			}
 		}
 		if mode == nil {
@@ -373,12 +363,10 @@ func (l *loader) fcgiSocket(s *iniSection, name string) (*Socket, bool) {
 	return sock, true
 }
 
-// isOwnUID reports whether uid is supervisord's own (os.getuid()).
-func (l *loader) isOwnUID(uid int) bool {
-	if l.opts.Lenient {
-		return false // lenient: the user always owns the socket
-	}
-	return uid == syscall.Getuid()
+// isOwnUID reports whether uid is supervisord's own (os.getuid());
+// lenient mode cannot know whose uid will run supervisord, and says no.
+func (l *loader) isOwnUID(uid *int) bool {
+	return !l.opts.Lenient && uid != nil && *uid == syscall.Getuid()
 }
 
 // primaryGID is gid_for_uid.
