@@ -62,7 +62,7 @@ type iniParser struct {
 	// section, for files read through read (includes), not the main file.
 	sectionFile map[string]string
 
-	last     *iniSection // the section get looked up last
+	last     *iniSection    // the section get looked up last
 	unjoined []pendingValue // multi-line values of the file being read, for joinValues
 	hereRefs []hereRef      // values holding "%(here)s", for expandHere
 }
