@@ -248,6 +248,7 @@ func (l *loader) run() (*Config, error) {
 	l.resolveSupervisordUser()
 	l.serverURL()
 	l.cfg.Ctl = l.ctl()
+	l.cfg.Notices = l.notices()
 	return l.result()
 }
 

@@ -243,3 +243,20 @@ func TestSearchPaths(t *testing.T) {
 		t.Errorf("FindConfig = %q, %v; want etc/supervisord.conf", p, err)
 	}
 }
+
+func TestNoticesForIgnoredKeys(t *testing.T) {
+	dir := writeTree(t, map[string]string{"s.conf": "[DEFAULT]\nanything=1\n[supervisord]\n[program:web]\ncomand=/bin/web\ncommand=/bin/true\n" +
+		"[Program:x]\ncommand=/bin/true\n[rpcinterface:x]\nsupervisor.rpcinterface_factory=supervisor.rpcinterface:make_main_rpcinterface\nretries=3\n"})
+	cfg := mustLoad(t, dir, "s.conf")
+	var got []string
+	for _, n := range cfg.Notices {
+		got = append(got, n.String())
+	}
+	want := []string{
+		`s.conf:5: unknown key "comand" in [program:web]; Supervisor ignores it (did you mean "command"?)`,
+		`s.conf:7: section [Program:x] is not one Supervisor reads; it ignores the whole section (did you mean [program:x]? section names are case-sensitive)`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -28,6 +28,10 @@ type Config struct {
 	Warnings      []string          // parse warnings supervisord would log
 	Infos         []string          // parse infos supervisord would log
 	Ctl           *Ctl              // the [supervisorctl] section as supervisorctl reads it; nil if absent
+
+	// Notices are keys and sections Supervisor silently ignores, such as
+	// a misspelt "comand": probably mistakes, never errors.
+	Notices []Notice
 }
 
 // Supervisord is the [supervisord] section after defaults.

@@ -95,10 +95,13 @@ func writeSummary(w io.Writer, cfg *translate.Config, opts translate.Options, wd
 			tw.Flush()
 		}
 	}
-	if len(cfg.Warnings) > 0 {
+	if len(cfg.Warnings) > 0 || len(cfg.Notices) > 0 {
 		fmt.Fprintln(w)
 		for _, s := range cfg.Warnings {
 			fmt.Fprintf(w, "warning: %s\n", s)
+		}
+		for _, n := range cfg.Notices {
+			fmt.Fprintf(w, "note: %s\n", n)
 		}
 	}
 	return nil
