@@ -12,15 +12,6 @@ type envUse struct {
 	name, kind, key, value string
 }
 
-func containsUse(list []envUse, u envUse) bool {
-	for _, x := range list {
-		if x == u {
-			return true
-		}
-	}
-	return false
-}
-
 func envEqual(a, b Env) bool {
 	if len(a) != len(b) {
 		return false

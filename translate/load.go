@@ -108,6 +108,7 @@ func loadLenient(path string, opts Options, snippet bool) (*Config, error) {
 	var (
 		placeholders Env
 		seen         []envUse
+		seenSet      = map[envUse]bool{}
 		cfg          *Config
 		err          error
 	)
@@ -116,7 +117,8 @@ func loadLenient(path string, opts Options, snippet bool) (*Config, error) {
 		l.snippet = snippet
 		cfg, err = l.run()
 		for _, u := range l.envUses() {
-			if !containsUse(seen, u) {
+			if !seenSet[u] {
+				seenSet[u] = true
 				seen = append(seen, u)
 			}
 		}
