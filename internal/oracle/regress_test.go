@@ -1,9 +1,7 @@
 package oracle
 
 import (
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -19,24 +17,5 @@ func TestRegressCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	divs := loadDivergences(t)
-	confs, _ := filepath.Glob(filepath.Join(dir, "*.conf"))
-	if len(confs) == 0 {
-		t.Fatalf("no cases in %s", dir)
-	}
-	for _, conf := range confs {
-		name := strings.TrimSuffix(filepath.Base(conf), ".conf")
-		t.Run(name, func(t *testing.T) {
-			want, err := os.ReadFile(strings.TrimSuffix(conf, ".conf") + ".json")
-			if err != nil {
-				t.Fatalf("%v (run testdata/regress/regen.sh)", err)
-			}
-			o := Options{Exec: true, Environ: fixedEnv, Dir: dir}
-			if strings.HasSuffix(name, ".lenient") {
-				o = Options{Lenient: true, Environ: fixedEnv, Dir: dir}
-			}
-			got := render(filepath.Base(conf), o, dir)
-			compare(t, "regress/"+name, string(want), got, divs)
-		})
-	}
+	compareCases(t, dir, "regress/", " (run testdata/regress/regen.sh)")
 }
