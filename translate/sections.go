@@ -1,10 +1,12 @@
 package translate
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 )
 
 // supervisord reads [supervisord] in Supervisor's key order.
@@ -277,11 +279,89 @@ func parseFactorySpec(spec string) (out, module, attrs string, err error) {
 	if m == nil {
 		return "", "", "", fmt.Errorf("(\"EntryPoint must be in 'name=module:attrs [extras]' format\", %s)", pyRepr(src))
 	}
+	if m[5] != "" {
+		if err := checkExtras(m[5]); err != nil {
+			return "", "", "", err
+		}
+	}
 	out = m[2]
 	if m[4] != "" {
 		out += ":" + m[4]
 	}
 	return out, m[2], m[4], nil
+}
+
+// checkExtras is EntryPoint._parse_extras: "[a,b]" must parse as the
+// extras of a packaging requirement "x[a,b]", whose identifiers are ASCII
+// letters and digits with "-_." inside. The error repeats packaging's:
+// where the parse stopped, then what it expected.
+func checkExtras(extras string) error {
+	rs := []rune("x" + extras)
+	loc := 1
+	if end, ok := extrasEnd(rs, 1); ok {
+		loc = skipReqSpace(rs, end)
+		if loc == len(rs) {
+			return nil
+		}
+		if strings.ContainsRune("<>=!~(", rs[loc]) {
+			return errors.New("") // a version: Requirement parses, specs are refused
+		}
+	}
+	at := string(rs[loc:min(loc+8, len(rs))])
+	return fmt.Errorf("Parse error at \"%s\": Expected string_end", pyRepr(at))
+}
+
+// extrasEnd parses "[" [identifier ("," identifier)*] "]" at rs[i].
+func extrasEnd(rs []rune, i int) (int, bool) {
+	if i >= len(rs) || rs[i] != '[' {
+		return 0, false
+	}
+	i = skipReqSpace(rs, i+1)
+	if i < len(rs) && rs[i] == ']' {
+		return i + 1, true
+	}
+	for {
+		j, ok := identifierEnd(rs, i)
+		if !ok {
+			return 0, false
+		}
+		i = skipReqSpace(rs, j)
+		if i < len(rs) && rs[i] == ']' {
+			return i + 1, true
+		}
+		if i >= len(rs) || rs[i] != ',' {
+			return 0, false
+		}
+		i = skipReqSpace(rs, i+1)
+	}
+}
+
+// identifierEnd parses packaging's IDENTIFIER: alphanumerics, with runs
+// of "-_." only between them.
+func identifierEnd(rs []rune, i int) (int, bool) {
+	alnum := func(r rune) bool { return r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)) }
+	if i >= len(rs) || !alnum(rs[i]) {
+		return 0, false
+	}
+	end := i + 1
+	for j := end; j < len(rs); j++ {
+		switch {
+		case alnum(rs[j]):
+			end = j + 1
+		case strings.ContainsRune("-_.", rs[j]):
+		default:
+			return end, true
+		}
+	}
+	return end, true
+}
+
+// skipReqSpace skips pyparsing's default white space.
+func skipReqSpace(rs []rune, i int) int {
+	for i < len(rs) && strings.ContainsRune(" \t\n\r", rs[i]) {
+		i++
+	}
+	return i
 }
 
 // rpcInterfaces reads every [rpcinterface:NAME] (Supervisor's get_plugins).
