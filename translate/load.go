@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
+	"syscall"
 )
 
 // Options are the facts about the host that Supervisor's parser reads
@@ -446,14 +446,11 @@ func (l *loader) keyPositions(section string) map[string]Pos {
 // str returns a pointer to s, for defaults.
 func str(s string) *string { return &s }
 
-var tempDirOnce struct {
-	sync.Mutex
-	m map[string]string
-}
-
 // pyTempDir is tempfile.gettempdir(): the first of $TMPDIR, $TEMP, $TMP,
 // /tmp, /var/tmp, /usr/tmp and the current directory in which a file can
-// be created, made absolute.
+// be created, made absolute. Python finds out by creating one; asking
+// access(2) for write and search permission gives the same answer
+// without writing anything.
 func pyTempDir(env Env, cwd string) string {
 	var cands []string
 	for _, k := range []string{"TMPDIR", "TEMP", "TMP"} {
@@ -462,27 +459,11 @@ func pyTempDir(env Env, cwd string) string {
 		}
 	}
 	cands = append(cands, "/tmp", "/var/tmp", "/usr/tmp", cwd)
-	key := strings.Join(cands, "\x00")
-	tempDirOnce.Lock()
-	defer tempDirOnce.Unlock()
-	if d, ok := tempDirOnce.m[key]; ok {
-		return d
-	}
-	dir := cwd
 	for _, c := range cands {
 		c = pyAbspath(c, cwd)
-		f, err := os.CreateTemp(c, ".supersede-probe-")
-		if err != nil {
-			continue
+		if fi, err := os.Stat(c); err == nil && fi.IsDir() && syscall.Access(c, 2|1 /* W_OK|X_OK */) == nil {
+			return c
 		}
-		f.Close()
-		os.Remove(f.Name())
-		dir = c
-		break
 	}
-	if tempDirOnce.m == nil {
-		tempDirOnce.m = map[string]string{}
-	}
-	tempDirOnce.m[key] = dir
-	return dir
+	return cwd
 }
