@@ -446,8 +446,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 	_, rawName, _ := strings.Cut(section, ":")
 	programName, err := processOrGroupName(rawName)
 	if err != nil {
-		// raised before the section suffix is added in Supervisor's code?
-		// No: inside _processes_from_section, so it carries the suffix.
+		// raised inside _processes_from_section: it carries the suffix
 		c.fail(l.sectionPos(section), ErrValue, err.Error(), "program names may not contain blanks, ':' or '/'")
 		return nil
 	}
@@ -557,15 +556,11 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 	stdoutEvents := boolKey("stdout_events_enabled", "false")
 	stderrCapture := sizeKey("stderr_capture_maxbytes", "0")
 	stderrEvents := boolKey("stderr_events_enabled", "false")
-	if v, found := l.raw(section, "serverurl"); found {
-		if v, ok := c.get("serverurl", nil); ok {
-			if v.s != "" && pyUpper(pyStrip(v.s)) != "AUTO" {
-				t.ServerURL = str(v.s)
-			} else if v.s == "" {
-				t.ServerURL = str("")
-			}
+	if _, found := l.raw(section, "serverurl"); found {
+		// "AUTO" (any case, blanks around) means supervisord's own URL
+		if v, ok := c.get("serverurl", nil); ok && (v.s == "" || pyUpper(pyStrip(v.s)) != "AUTO") {
+			t.ServerURL = str(v.s)
 		}
-		_ = v
 	}
 	if _, found := l.raw(section, "user"); found {
 		if v, ok := c.get("user", nil); ok {

@@ -474,7 +474,7 @@ func (l *loader) servers() []Server {
 		}
 		m1 := -1
 		srv.Chown = [2]*int{&m1, &m1}
-		if v, found := l.raw(s.name, "chown"); found {
+		if _, found := l.raw(s.name, "chown"); found {
 			if v, ok := l.getExp(s.name, "chown", nil, nil, ""); ok {
 				uid, gid, names, err := l.userGroup(v.s)
 				if err != nil {
@@ -486,7 +486,6 @@ func (l *loader) servers() []Server {
 					srv.ChownNames = names
 				}
 			}
-			_ = v
 		}
 		srv.Chmod = 0o700
 		if _, found := l.raw(s.name, "chmod"); found {
