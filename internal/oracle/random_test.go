@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -214,7 +215,7 @@ func TestRandomAgainstOracle(t *testing.T) {
 				continue
 			}
 			want := strings.TrimRight(res.Out, "\n")
-			if want == mode.got {
+			if want == mode.got || sameUnknownEvent(want, mode.got) {
 				continue
 			}
 			failed++
@@ -1541,4 +1542,17 @@ func (g *gen) focused(seed int64) *randomCase {
 		c.files["conf.d/x.conf"] = "[program:q]\ncommand=/bin/echo %(here)s\nstderr_logfile=%(here)s/e.log\n"
 	}
 	return c
+}
+
+// unknownEvent matches Supervisor's error for an unknown event type.
+var unknownEvent = regexp.MustCompile(`"error": "Unknown event type .* in (\[eventlistener:.*\]) events"`)
+
+// sameUnknownEvent reports whether both documents reject the same
+// listener for an unknown event type. Which of several unknown types
+// Supervisor names depends on Python's string hashing (it walks a set),
+// which changes from run to run, so the names are not compared.
+func sameUnknownEvent(want, got string) bool {
+	w, g := unknownEvent.FindStringSubmatch(want), unknownEvent.FindStringSubmatch(got)
+	return w != nil && g != nil && w[1] == g[1] &&
+		unknownEvent.ReplaceAllString(want, "") == unknownEvent.ReplaceAllString(got, "")
 }
