@@ -30,7 +30,7 @@ func (l *loader) groupError(pos Pos, kind error, sup, hint string) {
 
 // groupGet reads a group-level key (expansions: here and ENV_*).
 func (l *loader) groupGet(section, key string, def *string) (value, bool) {
-	return l.getExp(section, key, def, l.hereExp, "")
+	return l.get(section, key, def, l.hereExp)
 }
 
 // groupPriority reads a group priority.
@@ -124,7 +124,7 @@ func (l *loader) groups() []*Group {
 			n, err := pyIntLiteral(v.s)
 			switch {
 			case err != nil:
-				l.groupError(v.pos, ErrValue, err.Error(), "")
+				l.groupError(v.pos, ErrValue, err.Error(), "buffer_size is a whole number of events, such as 10")
 			case n < 1:
 				l.groupError(v.pos, ErrValue, fmt.Sprintf("[%s] section sets invalid buffer_size (%d)", s.name, n), "buffer_size must be at least 1")
 			default:
@@ -159,7 +159,7 @@ func (l *loader) groups() []*Group {
 		if v, ok := l.groupGet(s.name, "redirect_stderr", str("false")); ok {
 			b, err := boolean(v.s)
 			if err != nil {
-				l.groupError(v.pos, ErrValue, err.Error(), "")
+				l.groupError(v.pos, ErrValue, err.Error(), "use true or false")
 			} else if b {
 				l.groupError(v.pos, ErrValue, fmt.Sprintf("[%s] section sets redirect_stderr=true but this is not allowed because it will interfere with the eventlistener protocol", s.name), "remove redirect_stderr from the listener")
 			}
@@ -273,7 +273,7 @@ func (l *loader) fcgiSocket(s *iniSection, name string) (*Socket, bool) {
 		}
 		n, err := pyIntLiteral(v.s)
 		if err != nil {
-			return fail(v.pos, err.Error(), "")
+			return fail(v.pos, err.Error(), "socket_backlog is a whole number, 1 to 65535")
 		}
 		if n < 1 || n > 65535 {
 			return fail(v.pos, fmt.Sprintf("Invalid socket_backlog value %d", n), "use 1 to 65535")
@@ -310,7 +310,7 @@ func (l *loader) fcgiSocket(s *iniSection, name string) (*Socket, bool) {
 	exp := newExpansions()
 	exp.setStr("program_name", name)
 	exp.setStr("here", l.here)
-	v, ok := l.getExp(s.name, "socket", str(""), exp, "")
+	v, ok := l.get(s.name, "socket", str(""), exp)
 	if !ok {
 		return nil, false
 	}
@@ -357,7 +357,7 @@ func (l *loader) fcgiSocket(s *iniSection, name string) (*Socket, bool) {
 	}
 	port, err := portNumber(m[2])
 	if err != nil {
-		return fail(v.pos, err.Error()+suffix, "")
+		return fail(v.pos, err.Error()+suffix, "use a port from 1 to 65535")
 	}
 	sock.URL = fmt.Sprintf("tcp://%s:%d", pyLower(m[1]), port)
 	return sock, true

@@ -267,7 +267,7 @@ func (l *loader) readMain() bool {
 		fi, err := os.Stat(l.absHost(l.path))
 		if err != nil && !errors.Is(err, os.ErrNotExist) || err == nil && fi.IsDir() {
 			// Python's open() of a directory fails with IsADirectoryError
-			l.fail(Pos{File: l.path}, ErrNoConfig, "could not read config file "+l.path, "", "")
+			l.fail(Pos{File: l.path}, ErrNoConfig, "could not read config file "+l.path, "", "name a file with -c, not a directory")
 			return false
 		}
 		if err != nil {
@@ -276,7 +276,7 @@ func (l *loader) readMain() bool {
 		}
 		data, err = l.opts.readFile(l.absHost(l.path))
 		if err != nil {
-			l.fail(Pos{File: l.path}, ErrNoConfig, "could not read config file "+l.path, err.Error(), "")
+			l.fail(Pos{File: l.path}, ErrNoConfig, "could not read config file "+l.path, err.Error(), "check the file's permissions")
 			return false
 		}
 	}
@@ -304,7 +304,7 @@ func (l *loader) readMain() bool {
 	exp.update(l.env)
 	list, err := expand(files.value, exp, "include.files")
 	if err != nil {
-		l.fail(files.pos, ErrExpansion, err.Error(), "", "")
+		l.fail(files.pos, ErrExpansion, err.Error(), "", expansionHint(err))
 		return false
 	}
 	base := l.here
@@ -379,10 +379,11 @@ func (l *loader) raw(section, key string) (value, bool) {
 	return value{s: v.value, pos: v.pos, set: true}, true
 }
 
-// getExp is get that records an expansion failure with suffix added to
-// Supervisor's text. It returns ok=false if the key is absent (and no
-// default) or on failure.
-func (l *loader) getExp(section, key string, def *string, exp *expansions, suffix string) (value, bool) {
+// get is Supervisor's saneget: the value (or def, when the key is
+// absent and def is not nil), expanded with environ_expansions plus exp.
+// It returns ok=false when the key is absent with no default, or when the
+// expansion failed, which it records.
+func (l *loader) get(section, key string, def *string, exp *expansions) (value, bool) {
 	v, found := l.raw(section, key)
 	if !found {
 		if def == nil {
@@ -395,7 +396,7 @@ func (l *loader) getExp(section, key string, def *string, exp *expansions, suffi
 	}
 	s, err := expand(v.s, layer(l.env, exp), section+"."+key)
 	if err != nil {
-		l.fail(v.pos, ErrExpansion, err.Error()+suffix, err.Error(), expansionHint(err))
+		l.fail(v.pos, ErrExpansion, err.Error(), "", expansionHint(err))
 		return v, false
 	}
 	v.s = s

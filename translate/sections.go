@@ -17,13 +17,13 @@ func (l *loader) supervisord() {
 	sd.KeyPos = l.keyPositions(sect)
 	here := l.hereExp
 	get := func(key, def string) (value, bool) {
-		return l.getExp(sect, key, str(def), here, "")
+		return l.get(sect, key, str(def), here)
 	}
 	getOpt := func(key string) (value, bool, bool) {
 		if _, found := l.raw(sect, key); !found {
 			return value{}, false, true
 		}
-		v, ok := l.getExp(sect, key, nil, here, "")
+		v, ok := l.get(sect, key, nil, here)
 		return v, true, ok
 	}
 	bad := func(v value, err error, hint string) {
@@ -36,7 +36,7 @@ func (l *loader) supervisord() {
 		}
 		n, err := pyIntLiteral(v.s)
 		if err != nil {
-			bad(v, err, "")
+			bad(v, err, key+" is a whole number")
 			return
 		}
 		*dst = int(n)
@@ -59,7 +59,7 @@ func (l *loader) supervisord() {
 	sd.Umask = 0o22
 	if v, ok := get("umask", "022"); ok {
 		if n, err := octalType(v.s); err != nil {
-			bad(v, err, "")
+			bad(v, err, "write an octal umask such as 022")
 		} else {
 			sd.Umask = n
 		}
@@ -75,7 +75,7 @@ func (l *loader) supervisord() {
 	sd.LogfileMaxBytes = 50 << 20
 	if v, ok := get("logfile_maxbytes", "50MB"); ok {
 		if n, err := byteSize(v.s); err != nil {
-			bad(v, err, "")
+			bad(v, err, "write a size such as 50MB, 1GB or 1024")
 		} else {
 			sd.LogfileMaxBytes = n
 		}
@@ -379,7 +379,7 @@ func (l *loader) rpcInterfaces() []RPCInterface {
 				"add supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface")
 			continue
 		}
-		v, ok := l.getExp(s.name, key, nil, nil, "")
+		v, ok := l.get(s.name, key, nil, nil)
 		if !ok {
 			continue
 		}
@@ -393,7 +393,7 @@ func (l *loader) rpcInterfaces() []RPCInterface {
 			if k == key {
 				continue
 			}
-			ev, ok := l.getExp(s.name, k, nil, nil, "")
+			ev, ok := l.get(s.name, k, nil, nil)
 			if !ok {
 				continue
 			}
@@ -408,12 +408,12 @@ func (l *loader) rpcInterfaces() []RPCInterface {
 func (l *loader) servers() []Server {
 	var out []Server
 	auth := func(s *iniSection, srv *Server) bool {
-		u, uok := l.getExp(s.name, "username", nil, nil, "")
-		pw, pok := l.getExp(s.name, "password", nil, nil, "")
+		u, uok := l.get(s.name, "username", nil, nil)
+		pw, pok := l.get(s.name, "password", nil, nil)
 		_, hasU := l.raw(s.name, "username")
 		_, hasP := l.raw(s.name, "password")
 		if hasU != hasP {
-			l.fail(s.pos, ErrMissing, fmt.Sprintf("Section [%s] contains incomplete authentication: If a username or a password is specified, both the username and password must be specified", s.name), "", "")
+			l.fail(s.pos, ErrMissing, fmt.Sprintf("Section [%s] contains incomplete authentication: If a username or a password is specified, both the username and password must be specified", s.name), "", "set both username= and password=, or neither")
 			return false
 		}
 		if hasU && uok {
@@ -442,7 +442,7 @@ func (l *loader) servers() []Server {
 			l.fail(s.pos, ErrMissing, fmt.Sprintf("section [%s] has no port value", s.name), "", "add port=127.0.0.1:9001")
 			continue
 		}
-		if v, ok := l.getExp(s.name, "port", nil, nil, ""); ok {
+		if v, ok := l.get(s.name, "port", nil, nil); ok {
 			host, port, err := inetAddress(v.s)
 			if err != nil {
 				l.fail(v.pos, ErrValue, err.Error(), "", "write port=HOST:PORT")
@@ -464,7 +464,7 @@ func (l *loader) servers() []Server {
 			l.fail(s.pos, ErrMissing, fmt.Sprintf("section [%s] has no file value", s.name), "", "add file=/run/supervisor.sock")
 			continue
 		}
-		v, ok := l.getExp(s.name, "file", nil, here, "")
+		v, ok := l.get(s.name, "file", nil, here)
 		if !ok {
 			continue
 		}
@@ -475,7 +475,7 @@ func (l *loader) servers() []Server {
 		m1 := -1
 		srv.Chown = [2]*int{&m1, &m1}
 		if _, found := l.raw(s.name, "chown"); found {
-			if v, ok := l.getExp(s.name, "chown", nil, nil, ""); ok {
+			if v, ok := l.get(s.name, "chown", nil, nil); ok {
 				uid, gid, names, err := l.userGroup(v.s)
 				if err != nil {
 					l.fail(v.pos, ErrValue, "Invalid sockchown value "+v.s, "", "write chown=user:group")
@@ -489,7 +489,7 @@ func (l *loader) servers() []Server {
 		}
 		srv.Chmod = 0o700
 		if _, found := l.raw(s.name, "chmod"); found {
-			if v, ok := l.getExp(s.name, "chmod", nil, nil, ""); ok {
+			if v, ok := l.get(s.name, "chmod", nil, nil); ok {
 				n, err := octalType(v.s)
 				if err != nil {
 					l.fail(v.pos, ErrValue, "Invalid chmod value "+v.s, "", "write an octal mode such as 0700")
