@@ -35,8 +35,9 @@ fuzz:    ## run each Fuzz target in ./translate for FUZZTIME (default 30s)
 		go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./translate || exit 1; \
 	done
 
-update:  ## accept new golden/testscript output, then review the diff
-	go test ./translate ./cmd/supersede -update
+update:  ## accept new testscript output and remake the regression goldens with the real Supervisor; review the diff
+	go test ./cmd/supersede -update
+	internal/oracle/testdata/regress/regen.sh
 
 install: ## supersede into PREFIX/bin (default /usr/local); supervisord/supervisorctl links come with later milestones
 	CGO_ENABLED=0 GOBIN="$(abspath $(PREFIX))/bin" go install -trimpath -ldflags "$(LDFLAGS)" ./cmd/supersede
