@@ -73,7 +73,7 @@ func (l *loader) groups() []*Group {
 		}
 		priority := l.groupPriority(s.name, 999)
 		g := &Group{Name: name, Type: GroupProgram, Section: s.name, Priority: priority,
-			File: l.sectionFile(s.name), Pos: s.pos}
+			File: l.sectionFile(s.name), Pos: s.pos, KeyPos: l.keyPositions(s.name)}
 		section := s.name // Supervisor reuses its loop variable, hence the quirk below
 		ok := true
 		for _, prog := range programs {
@@ -108,7 +108,8 @@ func (l *loader) groups() []*Group {
 	for s, name := range l.homogeneous("program:", exclude) {
 		priority := l.groupPriority(s.name, 999)
 		groups = append(groups, &Group{Name: name, Type: GroupProgram, Section: s.name, Priority: priority,
-			File: l.sectionFile(s.name), Pos: s.pos, Processes: l.processes(s.name, name, GroupProgram)})
+			File: l.sectionFile(s.name), Pos: s.pos, KeyPos: l.keyPositions(s.name),
+			Processes: l.processes(s.name, name, GroupProgram)})
 	}
 
 	// event listener pools
@@ -117,7 +118,8 @@ func (l *loader) groups() []*Group {
 			continue
 		}
 		_, pool, _ := strings.Cut(s.name, ":")
-		g := &Group{Name: pool, Type: GroupEventListener, Section: s.name, File: l.sectionFile(s.name), Pos: s.pos}
+		g := &Group{Name: pool, Type: GroupEventListener, Section: s.name, File: l.sectionFile(s.name),
+			Pos: s.pos, KeyPos: l.keyPositions(s.name)}
 		g.Priority = l.groupPriority(s.name, -1)
 		g.BufferSize = 10
 		if v, ok := l.groupGet(s.name, "buffer_size", str("10")); ok {
@@ -170,7 +172,8 @@ func (l *loader) groups() []*Group {
 
 	// fastcgi programs
 	for s, name := range l.homogeneous("fcgi-program:", exclude) {
-		g := &Group{Name: name, Type: GroupFCGI, Section: s.name, File: l.sectionFile(s.name), Pos: s.pos}
+		g := &Group{Name: name, Type: GroupFCGI, Section: s.name, File: l.sectionFile(s.name),
+			Pos: s.pos, KeyPos: l.keyPositions(s.name)}
 		g.Priority = l.groupPriority(s.name, 999)
 		if sock, ok := l.fcgiSocket(s, name); ok {
 			g.Socket = sock

@@ -55,9 +55,9 @@ func process(t *testing.T, cfg *Config, namespec string) *Process {
 
 func TestPositionsAcrossIncludes(t *testing.T) {
 	dir := writeTree(t, map[string]string{
-		"main.conf": "[supervisord]\n\n[program:web]\ncommand=/bin/web\npriority=5\n\n[include]\nfiles=conf.d/*.conf\n",
+		"main.conf": "[supervisord]\nminfds=2048\n[program:web]\ncommand=/bin/web\npriority=5\n\n[include]\nfiles=conf.d/*.conf\n",
 		"conf.d/override.conf": "; reopen [program:web]\n[program:web]\npriority=7\n" +
-			"[program:worker]\ncommand=/bin/worker %(here)s\n",
+			"[program:worker]\ncommand=/bin/worker %(here)s\n[unix_http_server]\nfile=/tmp/x.sock\nchmod=0770\n",
 	})
 	cfg := mustLoad(t, dir, "main.conf")
 	web := process(t, cfg, "web")
@@ -80,6 +80,15 @@ func TestPositionsAcrossIncludes(t *testing.T) {
 	}
 	if want := "/bin/worker " + filepath.Join(dir, "conf.d"); worker.Command != want {
 		t.Errorf("%%(here)s in an include = %q, want %q", worker.Command, want)
+	}
+	if len(cfg.Servers) != 1 {
+		t.Fatalf("servers: %v", cfg.Servers)
+	}
+	if got, want := cfg.Servers[0].KeyPos["chmod"], (Pos{inc, 8}); got != want {
+		t.Errorf("[unix_http_server] chmod at %v, want %v", got, want)
+	}
+	if got, want := cfg.Supervisord.KeyPos["minfds"], (Pos{"main.conf", 2}); got != want {
+		t.Errorf("[supervisord] minfds at %v, want %v", got, want)
 	}
 }
 

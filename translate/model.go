@@ -77,7 +77,8 @@ type Server struct {
 	Host string // lower-case; "" means all interfaces
 	Port int
 
-	Pos Pos
+	Pos    Pos            // the section header line
+	KeyPos map[string]Pos // where each key was set
 }
 
 // RPCInterface is one [rpcinterface:NAME] section.
@@ -86,6 +87,7 @@ type RPCInterface struct {
 	Factory string   // supervisor.rpcinterface_factory as module:attr
 	Extras  []EnvVar // every other key, in the order read
 	Pos     Pos
+	KeyPos  map[string]Pos // where each key was set
 }
 
 // GroupType is the kind of section a process group comes from.
@@ -125,7 +127,8 @@ type Group struct {
 
 	Processes []*Process // config order (sorted per section by priority, name)
 
-	Pos Pos // the header line of Section
+	Pos    Pos            // the header line of Section
+	KeyPos map[string]Pos // where each key of Section was set
 }
 
 // Socket is the socket of an [fcgi-program:x].

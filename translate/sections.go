@@ -388,7 +388,7 @@ func (l *loader) rpcInterfaces() []RPCInterface {
 			l.fail(v.pos, ErrValue, err.Error(), "", "write module:attribute, such as supervisor.rpcinterface:make_main_rpcinterface")
 			continue
 		}
-		ri := RPCInterface{Name: name, Factory: spec, Pos: s.pos}
+		ri := RPCInterface{Name: name, Factory: spec, Pos: s.pos, KeyPos: l.keyPositions(s.name)}
 		for _, k := range l.p.options(s.name) {
 			if k == key {
 				continue
@@ -434,7 +434,7 @@ func (l *loader) servers() []Server {
 		if !strings.HasPrefix(s.name, "inet_http_server") {
 			continue
 		}
-		srv := Server{Section: s.name, Name: serverName(s.name), Pos: s.pos}
+		srv := Server{Section: s.name, Name: serverName(s.name), Pos: s.pos, KeyPos: l.keyPositions(s.name)}
 		if !auth(s, &srv) {
 			continue
 		}
@@ -458,7 +458,7 @@ func (l *loader) servers() []Server {
 		if !strings.HasPrefix(s.name, "unix_http_server") {
 			continue
 		}
-		srv := Server{Section: s.name, Name: serverName(s.name), Unix: true, Pos: s.pos}
+		srv := Server{Section: s.name, Name: serverName(s.name), Unix: true, Pos: s.pos, KeyPos: l.keyPositions(s.name)}
 		here := l.hereExp
 		if _, found := l.raw(s.name, "file"); !found {
 			l.fail(s.pos, ErrMissing, fmt.Sprintf("section [%s] has no file value", s.name), "", "add file=/run/supervisor.sock")
