@@ -2,7 +2,6 @@ package translate
 
 import (
 	"os"
-	"sort"
 	"strings"
 )
 
@@ -189,7 +188,3 @@ func fnmatchClass(p []rune, i int, c rune) (ok bool, next int, valid bool) {
 	}
 	return match != negate, j + 1, true
 }
-
-// sortStrings sorts as Python's sorted() sorts str: by code point, which
-// for valid UTF-8 is byte order.
-func sortStrings(s []string) { sort.Strings(s) }

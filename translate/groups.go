@@ -1,8 +1,10 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 	"iter"
+	"maps"
 	"math"
 	"os/user"
 	"regexp"
@@ -50,21 +52,10 @@ func (l *loader) groupPriority(section string, def int) int {
 // groups is Supervisor's process_groups_from_parser.
 func (l *loader) groups() []*Group {
 	var groups []*Group
-	sections := l.p.sections
-	has := func(name string) bool { return l.p.has(name) }
 	exclude := map[string]bool{}
 
 	// heterogeneous groups
-	for _, s := range sections {
-		if !strings.HasPrefix(s.name, "group:") {
-			continue
-		}
-		_, rawName, _ := strings.Cut(s.name, ":")
-		name, err := processOrGroupName(rawName)
-		if err != nil {
-			l.groupError(s.pos, ErrValue, err.Error(), "group names may not contain blanks, ':' or '/'")
-			continue
-		}
+	for s, name := range l.named("group:", nil, "group") {
 		var programs []string
 		if _, found := l.raw(s.name, "programs"); found {
 			if v, ok := l.groupGet(s.name, "programs", nil); ok {
@@ -78,14 +69,14 @@ func (l *loader) groups() []*Group {
 		ok := true
 		for _, prog := range programs {
 			ps, fs := "program:"+prog, "fcgi-program:"+prog
-			if !has(ps) && !has(fs) {
+			if !l.p.has(ps) && !l.p.has(fs) {
 				l.groupError(l.keyPos(s.name, "programs"), ErrReference,
 					fmt.Sprintf("[%s] names unknown program or fcgi-program %s", section, prog),
 					"define [program:"+prog+"] or remove it from programs=")
 				ok = false
 				break
 			}
-			if has(ps) && has(fs) {
+			if l.p.has(ps) && l.p.has(fs) {
 				l.groupError(l.keyPos(s.name, "programs"), ErrReference,
 					fmt.Sprintf("[%s] name %s is ambiguous (exists as program and fcgi-program)", section, prog),
 					"rename one of the two sections")
@@ -93,7 +84,7 @@ func (l *loader) groups() []*Group {
 				break
 			}
 			section = ps
-			if !has(ps) {
+			if !l.p.has(ps) {
 				section = fs
 			}
 			exclude[section] = true
@@ -105,7 +96,7 @@ func (l *loader) groups() []*Group {
 	}
 
 	// homogeneous program groups
-	for s, name := range l.homogeneous("program:", exclude) {
+	for s, name := range l.named("program:", exclude, "program") {
 		priority := l.groupPriority(s.name, 999)
 		groups = append(groups, &Group{Name: name, Type: GroupProgram, Section: s.name, Priority: priority,
 			File: l.sectionFile(s.name), Pos: s.pos, KeyPos: l.keyPositions(s.name),
@@ -113,7 +104,7 @@ func (l *loader) groups() []*Group {
 	}
 
 	// event listener pools
-	for _, s := range sections {
+	for _, s := range l.p.sections {
 		if !strings.HasPrefix(s.name, "eventlistener:") {
 			continue
 		}
@@ -150,7 +141,7 @@ func (l *loader) groups() []*Group {
 			if len(seen) == 0 {
 				l.groupError(s.pos, ErrMissing, fmt.Sprintf(`[%s] section requires an "events" line`, s.name), "add events=PROCESS_STATE (or the types you listen for)")
 			}
-			for _, e := range sortedKeys(seen) {
+			for _, e := range slices.Sorted(maps.Keys(seen)) {
 				if !eventTypes[e] {
 					l.groupError(v.pos, ErrValue, fmt.Sprintf("Unknown event type %s in [%s] events", e, s.name), "see Supervisor's event type list")
 					continue
@@ -171,7 +162,7 @@ func (l *loader) groups() []*Group {
 	}
 
 	// fastcgi programs
-	for s, name := range l.homogeneous("fcgi-program:", exclude) {
+	for s, name := range l.named("fcgi-program:", exclude, "program") {
 		g := &Group{Name: name, Type: GroupFCGI, Section: s.name, File: l.sectionFile(s.name),
 			Pos: s.pos, KeyPos: l.keyPositions(s.name)}
 		g.Priority = l.groupPriority(s.name, 999)
@@ -184,16 +175,17 @@ func (l *loader) groups() []*Group {
 
 	slices.SortStableFunc(groups, func(a, b *Group) int {
 		if a.Priority != b.Priority {
-			return cmpInt(a.Priority, b.Priority)
+			return cmp.Compare(a.Priority, b.Priority)
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
 	return groups
 }
 
-// homogeneous yields each section with prefix that no [group:x] took,
-// with its validated program name; an invalid name is recorded and skipped.
-func (l *loader) homogeneous(prefix string, exclude map[string]bool) iter.Seq2[*iniSection, string] {
+// named yields each section whose name starts with prefix and that
+// exclude does not hold, with the validated name after the ":"; an
+// invalid name is recorded (noun says what it names) and skipped.
+func (l *loader) named(prefix string, exclude map[string]bool, noun string) iter.Seq2[*iniSection, string] {
 	return func(yield func(*iniSection, string) bool) {
 		for _, s := range l.p.sections {
 			if !strings.HasPrefix(s.name, prefix) || exclude[s.name] {
@@ -202,7 +194,7 @@ func (l *loader) homogeneous(prefix string, exclude map[string]bool) iter.Seq2[*
 			_, rawName, _ := strings.Cut(s.name, ":")
 			name, err := processOrGroupName(rawName)
 			if err != nil {
-				l.groupError(s.pos, ErrValue, err.Error(), "program names may not contain blanks, ':' or '/'")
+				l.groupError(s.pos, ErrValue, err.Error(), noun+" names may not contain blanks, ':' or '/'")
 				continue
 			}
 			if !yield(s, name) {
@@ -210,25 +202,6 @@ func (l *loader) homogeneous(prefix string, exclude map[string]bool) iter.Seq2[*
 			}
 		}
 	}
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
 }
 
 // sectionFile is the file that first defined a section, absolute.
@@ -748,7 +721,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 	}
 	slices.SortStableFunc(procs, func(a, b *Process) int {
 		if a.Priority != b.Priority {
-			return cmpInt(a.Priority, b.Priority)
+			return cmp.Compare(a.Priority, b.Priority)
 		}
 		return strings.Compare(a.Name, b.Name)
 	})

@@ -1,6 +1,9 @@
 package translate
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // This file gives unset %(ENV_X)s names their lenient placeholders,
 // following shared/oracle/supervisor-parse.py (placeholders_for) exactly,
@@ -10,18 +13,6 @@ import "strings"
 // and the whole raw value.
 type envUse struct {
 	name, kind, key, value string
-}
-
-func envEqual(a, b Env) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // sectionKind is the kind of a section by the prefixes Supervisor tests.
@@ -254,7 +245,7 @@ func placeholdersFor(uses []envUse, osEnv Env) Env {
 		}
 		out = append(out, EnvVar{name, v})
 	}
-	sortEnv(out)
+	slices.SortFunc(out, func(a, b EnvVar) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -268,12 +259,4 @@ func envKeyUse(where []envUse) bool {
 		}
 	}
 	return false
-}
-
-func sortEnv(e Env) {
-	for i := 1; i < len(e); i++ {
-		for j := i; j > 0 && e[j].Name < e[j-1].Name; j-- {
-			e[j], e[j-1] = e[j-1], e[j]
-		}
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -123,7 +124,7 @@ func loadLenient(path string, opts Options, snippet bool) (*Config, error) {
 			}
 		}
 		wanted := placeholdersFor(seen, l.osEnv)
-		if envEqual(wanted, placeholders) {
+		if slices.Equal(wanted, placeholders) {
 			break
 		}
 		placeholders = wanted
@@ -318,7 +319,7 @@ func (l *loader) readMain() bool {
 			l.cfg.Warnings = append(l.cfg.Warnings, `No file matches via include "`+pattern+`"`)
 			continue
 		}
-		sortStrings(matches)
+		slices.Sort(matches) // Python sorts str by code point: byte order in UTF-8
 		for _, f := range matches {
 			l.cfg.Infos = append(l.cfg.Infos, `Included extra file "`+f+`" during parsing`)
 			data, err := l.opts.readFile(l.absHost(f))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -208,7 +209,7 @@ func TestLenientPlaceholders(t *testing.T) {
 		t.Error("a file without [supervisord] should load as a snippet")
 	}
 	want := Env{{"APP", "<APP>"}, {"FLAG", "true"}, {"TOKEN", "(TOKEN)"}, {"WORKERS", "1"}}
-	if !envEqual(cfg.Placeholders, want) {
+	if !slices.Equal(cfg.Placeholders, want) {
 		t.Errorf("placeholders = %v, want %v", cfg.Placeholders, want)
 	}
 	p := process(t, cfg, "web:web_0")

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/spf13/pflag"
 	"github.com/supersede/supersede/internal/oracle"
 	"github.com/supersede/supersede/translate"
 )
@@ -23,12 +24,7 @@ type loadFlags struct {
 	envFile string
 }
 
-func (f *loadFlags) register(fs interface {
-	StringVarP(*string, string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-	StringArrayVar(*[]string, string, []string, string)
-	StringVar(*string, string, string, string)
-}) {
+func (f *loadFlags) register(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.config, "configuration", "c", "", "the supervisord.conf to read (default: where supervisord looks)")
 	fs.BoolVar(&f.lenient, "lenient", false, "read a config written for another host: no user/directory checks, placeholders for unset %(ENV_X)s, conf.d snippets as included")
 	fs.StringArrayVar(&f.envs, "env", nil, "NAME=VALUE for %(ENV_NAME)s expansion (repeatable)")
@@ -54,17 +50,18 @@ func (f *loadFlags) options(e *env) (translate.Options, error) {
 	if environ == nil {
 		environ = []string{}
 	}
-	return translate.Options{Environ: environ, Lenient: f.lenient}, nil
+	wd, err := os.Getwd()
+	if err != nil {
+		return translate.Options{}, err
+	}
+	return translate.Options{Environ: environ, Dir: wd, Lenient: f.lenient}, nil
 }
 
-// path returns the config file to read: -c, or supervisord's search.
-func (f *loadFlags) path(e *env) (string, error) {
+// path returns the config file to read: -c, or supervisord's search
+// from the directory dir.
+func (f *loadFlags) path(e *env, dir string) (string, error) {
 	if f.config != "" {
 		return f.config, nil
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
 	}
 	p, err := translate.FindConfig(e.exe, dir)
 	if err != nil {
@@ -140,7 +137,7 @@ func runShow(_ context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	path, err := lf.path(e)
+	path, err := lf.path(e, opts.Dir)
 	if err != nil {
 		return err
 	}
@@ -157,13 +154,11 @@ func runShow(_ context.Context, e *env) error {
 		if err != nil {
 			doc = oracle.ErrorDocument(err, cfg, opts.Lenient)
 		} else {
-			wd, _ := os.Getwd()
-			doc = oracle.Document(cfg, oracle.Options{Lenient: opts.Lenient, Exec: !*noExec, Environ: opts.Environ, Dir: wd})
+			doc = oracle.Document(cfg, oracle.Options{Lenient: opts.Lenient, Exec: !*noExec, Environ: opts.Environ, Dir: opts.Dir})
 		}
 		var v any = doc
 		if *portable {
-			wd, _ := os.Getwd()
-			v = oracle.Portable(doc, translate.ConfigDir(path, wd), wd)
+			v = oracle.Portable(doc, translate.ConfigDir(path, opts.Dir), opts.Dir)
 		}
 		if werr := oracle.Write(e.stdout, v); werr != nil {
 			return werr
@@ -177,8 +172,7 @@ func runShow(_ context.Context, e *env) error {
 		return &configError{err}
 	}
 	if !*asJSON {
-		wd, _ := os.Getwd()
-		return writeSummary(e.stdout, cfg, opts, wd)
+		return writeSummary(e.stdout, cfg, opts)
 	}
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 
 // writeSummary prints what Supervisor would understand, for people:
 // the daemon's settings, then each group and its processes.
-func writeSummary(w io.Writer, cfg *translate.Config, opts translate.Options, wd string) error {
+func writeSummary(w io.Writer, cfg *translate.Config, opts translate.Options) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	sd := cfg.Supervisord
 	fmt.Fprintf(tw, "config\t%s\n", cfg.File)
@@ -61,7 +61,7 @@ func writeSummary(w io.Writer, cfg *translate.Config, opts translate.Options, wd
 		for _, p := range g.Processes {
 			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "  %s\n", p.Namespec())
-			ex := translate.ResolveExec(p, opts.Environ, wd)
+			ex := translate.ResolveExec(p, opts.Environ, opts.Dir)
 			fmt.Fprintf(tw, "    command\t%s\n", p.Command)
 			if ex.Err != "" {
 				fmt.Fprintf(tw, "    exec\tspawn would fail: %s\n", ex.Err)
