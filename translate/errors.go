@@ -32,6 +32,8 @@ type Error struct {
 	Err        error
 	Supervisor string
 	Hint       string // what to do about it, if there is something to say
+
+	silent bool // Supervisor's text is empty (not "the same as Err")
 }
 
 func (e *Error) Error() string {
@@ -49,7 +51,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // SupervisorText is what supervisord would print after "Error: ".
 func (e *Error) SupervisorText() string {
-	if e.Supervisor != "" {
+	if e.silent || e.Supervisor != "" {
 		return e.Supervisor
 	}
 	return e.Err.Error()

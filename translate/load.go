@@ -203,7 +203,11 @@ func (l *loader) fail(pos Pos, kind error, sup, msg, hint string) {
 	if msg == "" {
 		msg = sup
 	}
-	l.errs = append(l.errs, &Error{Pos: pos, Err: fmt.Errorf("%w: %s", kind, msg), Supervisor: sup, Hint: hint})
+	if msg == "" {
+		// Supervisor can fail with an empty message (pkg_resources does)
+		msg = "Supervisor rejects this without saying why"
+	}
+	l.errs = append(l.errs, &Error{Pos: pos, Err: fmt.Errorf("%w: %s", kind, msg), Supervisor: sup, Hint: hint, silent: sup == ""})
 }
 
 // result returns the Config and the problems found, if any.

@@ -308,6 +308,7 @@ func checkExtras(extras string) error {
 		}
 	}
 	at := string(rs[loc:min(loc+8, len(rs))])
+	//lint:ignore ST1005 packaging's exact text
 	return fmt.Errorf("Parse error at \"%s\": Expected string_end", pyRepr(at))
 }
 

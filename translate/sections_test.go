@@ -36,3 +36,21 @@ func TestFactorySpecExtras(t *testing.T) {
 		})
 	}
 }
+
+// TestFactorySpecVersionExtras: extras followed by a version parse as a
+// requirement, which pkg_resources then refuses with an empty message;
+// Supervisor prints that empty message, supersede says more on file:line.
+func TestFactorySpecVersionExtras(t *testing.T) {
+	_, err := factorySpec("a:b [x]>=1]")
+	if err == nil || err.Error() != "" {
+		t.Fatalf("got %v, want an error with Python's empty text", err)
+	}
+	dir := writeTree(t, map[string]string{"s.conf": "[supervisord]\n[rpcinterface:x]\nsupervisor.rpcinterface_factory = a:b [x]>=1]\n"})
+	list := configErrors(t, dir, "s.conf", true)
+	if got := SupervisorMessage(list); got != "" {
+		t.Errorf("Supervisor's message %q, want empty", got)
+	}
+	if got := list[0].Error(); got != "s.conf:3: invalid value: Supervisor rejects this without saying why (write module:attribute, such as supervisor.rpcinterface:make_main_rpcinterface)" {
+		t.Errorf("message %q", got)
+	}
+}
