@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/spf13/pflag"
@@ -68,6 +69,8 @@ var commands []command
 func init() {
 	commands = []command{
 		{"show", "print what Supervisor would understand of a supervisord.conf", runShow},
+		{"convert", "write systemd units equivalent to a supervisord.conf", runConvert},
+		{"generator", "the systemd generator: write units for the config at boot", runGenerator},
 		{"version", "print the version", func(_ context.Context, e *env) error {
 			fmt.Fprintln(e.stdout, "supersede", buildVersion())
 			return nil
@@ -83,6 +86,10 @@ func run(ctx context.Context, argv, environ []string, stdout, stderr io.Writer) 
 	}
 	e := &env{environ: environ, stdout: stdout, stderr: stderr, exe: argv[0]}
 	args := argv[1:]
+	// Invoked by another name (a symlink), supersede is that program.
+	if name, ok := invocationNames[filepath.Base(argv[0])]; ok {
+		args = append([]string{name}, args...)
+	}
 	if len(args) == 0 {
 		usage(stderr)
 		return exitConfig
@@ -104,9 +111,26 @@ func run(ctx context.Context, argv, environ []string, stdout, stderr io.Writer) 
 	return report(&usageError{err: fmt.Errorf("unknown command %q", name), hint: "run 'supersede help' for the list"}, stderr)
 }
 
+// invocationNames maps the names supersede may be installed under to
+// the command it then runs.
+var invocationNames = map[string]string{
+	"supersede-generator": "generator",
+}
+
+func isGeneratorName(exe string) bool { return invocationNames[filepath.Base(exe)] == "generator" }
+
+// exitCode is a command's own exit code, already explained on stderr.
+type exitCode struct{ code int }
+
+func (e *exitCode) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 func report(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
+	}
+	var ec *exitCode
+	if errors.As(err, &ec) {
+		return ec.code
 	}
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rogpeppe/go-internal/diff"
+
+	"github.com/supersede/supersede/translate"
+	"github.com/supersede/supersede/unitgen"
+)
+
+func runConvert(_ context.Context, e *env) error {
+	fs := flagSet(e, "convert", "[-c FILE] [-o DIR] [--user] [--prefix P] [--systemd-version N] [--log-files] [--strict] [--dry-run] [--diff] [--prune] [--force]")
+	var lf loadFlags
+	lf.register(fs)
+	out := fs.StringP("output", "o", "", "write the units into DIR (without it they are printed)")
+	user := fs.Bool("user", false, "units for a user manager (systemctl --user): default.target, no User=")
+	prefix := fs.String("prefix", "", "put P before every unit name")
+	version := fs.Int("systemd-version", unitgen.DefaultVersion, fmt.Sprintf("the oldest systemd that will run the units (%d or later)", unitgen.MinVersion))
+	logFiles := fs.Bool("log-files", false, "keep Supervisor's log files (StandardOutput=append:) instead of the journal")
+	strict := fs.Bool("strict", false, "treat every warning as an error")
+	dryRun := fs.Bool("dry-run", false, "with -o: say what would change, write nothing")
+	showDiff := fs.Bool("diff", false, "with -o: print a diff of what changes")
+	prune := fs.Bool("prune", false, "with -o: remove units this config generated earlier for programs that are gone")
+	force := fs.Bool("force", false, "with -o: replace unit files supersede did not write")
+	if err := parseFlags(fs, e.args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{err: fmt.Errorf("convert takes no arguments, got %q", fs.Args()), hint: "name the config with -c FILE and the directory with -o DIR"}
+	}
+	if *out == "" && (*dryRun || *showDiff || *prune || *force) {
+		return &usageError{err: errors.New("--dry-run, --diff, --prune and --force need -o DIR")}
+	}
+	if *version < unitgen.MinVersion {
+		return &usageError{err: fmt.Errorf("--systemd-version %d: supersede needs systemd %d or later", *version, unitgen.MinVersion)}
+	}
+	opts, err := lf.options(e)
+	if err != nil {
+		return err
+	}
+	path, err := lf.path(e, opts.Dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := translate.Load(path, opts)
+	if err != nil {
+		return configFailure(e.stderr, err)
+	}
+	res, err := unitgen.Generate(cfg, unitgen.Options{
+		Prefix: *prefix, User: *user, SystemdVersion: *version, LogFiles: *logFiles,
+		Environ: opts.Environ, Dir: opts.Dir,
+	})
+	if err != nil {
+		return configFailure(e.stderr, err)
+	}
+	for _, w := range res.Warnings {
+		if *strict {
+			fmt.Fprintf(e.stderr, "%s\n", w)
+		} else {
+			fmt.Fprintf(e.stderr, "warning: %s\n", w)
+		}
+	}
+	if *strict && len(res.Warnings) > 0 {
+		fmt.Fprintf(e.stderr, "supersede: --strict: %d difference(s) from Supervisor; nothing written\n", len(res.Warnings))
+		return &configError{errors.New("strict")}
+	}
+	if *out == "" {
+		return printUnits(e.stdout, res)
+	}
+	changes, err := unitgen.WriteDir(*out, res, unitgen.WriteOptions{Force: *force, Prune: *prune, DryRun: *dryRun || false, Sync: true})
+	if err != nil {
+		return err
+	}
+	return reportChanges(e.stdout, changes, *dryRun, *showDiff, *user, len(res.Warnings))
+}
+
+// configFailure prints a config or mapping error and makes it exit 2.
+func configFailure(w io.Writer, err error) error {
+	var list translate.ErrorList
+	var te *translate.Error
+	if errors.As(err, &list) || errors.As(err, &te) {
+		printConfigErrors(w, err)
+		return &configError{err}
+	}
+	return err
+}
+
+func printUnits(w io.Writer, res *unitgen.Result) error {
+	for i, u := range res.Units {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "-- %s --\n", u.Name)
+		if _, err := w.Write(u.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func reportChanges(w io.Writer, changes []unitgen.Change, dryRun, showDiff, user bool, warnings int) error {
+	verb := map[unitgen.Action]string{unitgen.Create: "created", unitgen.Update: "updated", unitgen.Remove: "removed"}
+	if dryRun {
+		verb = map[unitgen.Action]string{unitgen.Create: "would create", unitgen.Update: "would update", unitgen.Remove: "would remove"}
+	}
+	counts := map[unitgen.Action]int{}
+	var started []string
+	for _, c := range unitgen.Sorted(changes) {
+		counts[c.Action]++
+		if c.Action == unitgen.Unchanged {
+			continue
+		}
+		fmt.Fprintf(w, "%s %s\n", verb[c.Action], c.Path)
+		if showDiff {
+			w.Write(diff.Diff(c.Path, c.Old, c.Path, c.New))
+		}
+		if c.Action != unitgen.Remove {
+			started = append(started, c.Path)
+		}
+	}
+	fmt.Fprintf(w, "%d created, %d updated, %d removed, %d unchanged", counts[unitgen.Create], counts[unitgen.Update], counts[unitgen.Remove], counts[unitgen.Unchanged])
+	if warnings > 0 {
+		fmt.Fprintf(w, "; %d warning(s) on stderr", warnings)
+	}
+	fmt.Fprintln(w)
+	if !dryRun && len(started) > 0 {
+		ctl := "systemctl"
+		if user {
+			ctl = "systemctl --user"
+		}
+		fmt.Fprintf(w, "next: %s daemon-reload, then %s enable --now %s\n", ctl, ctl, strings.Join(baseNames(started), " "))
+	}
+	return nil
+}
+
+func baseNames(paths []string) []string {
+	out := make([]string, 0, len(paths))
+	for _, p := range paths {
+		out = append(out, p[strings.LastIndexByte(p, '/')+1:])
+	}
+	return out
+}

@@ -1,0 +1,187 @@
+package unitgen
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// The escaping here is ours because go-systemd's unit package leaves it to
+// the caller: unit.Serialize writes values verbatim (a newline in a value
+// would start a new directive), and unit.UnitNameEscape writes bytes below
+// 0x10 as "\x9", which systemd refuses to unescape (reference/systemd.md
+// §0.10). The rules follow systemd.syntax(7) and systemd.service(5) for
+// systemd 252, as verified in reference/systemd.md §1.2–§1.3 and §2.2.
+
+// escapeName escapes s for use inside a unit name. ASCII letters, digits,
+// '_', '.' and '-' are kept (a leading '.' is not); every other byte
+// becomes \xNN with two lower-case hex digits, as systemd-escape writes
+// it. Unlike systemd-escape, '-' is kept so that "my-app" stays readable,
+// '/' becomes \x2f rather than '-', and ':' is escaped too (systemd-analyze
+// verify reads a ':' in a file name as FILE:ALIAS): the mapping stays
+// one-to-one because '\' itself is escaped.
+func escapeName(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.' && i == 0:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '_', c == '.', c == '-':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		}
+	}
+	return b.String()
+}
+
+// quoteWord writes one ExecStart= word so that systemd hands the program
+// exactly s: double quotes, with '\' and '"' escaped, '$' doubled (no
+// variable expansion), '%' doubled (no specifier expansion), and control
+// bytes and bytes that are not UTF-8 as C escapes. The result never
+// contains a newline, so it cannot end the directive.
+func quoteWord(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '$':
+			b.WriteString("$$")
+		case r == '%':
+			b.WriteString("%%")
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// execLine is an ExecStart= value giving argv exactly, with filename as
+// the program to execute. When argv[0] differs from filename, the '@'
+// prefix hands systemd argv[0] separately, as Supervisor's execve does.
+func execLine(filename string, argv []string) string {
+	var b strings.Builder
+	if len(argv) > 0 && argv[0] != filename {
+		b.WriteByte('@')
+		b.WriteString(quoteWord(filename))
+	} else {
+		argv = argv[1:]
+		b.WriteString(quoteWord(filename))
+	}
+	for _, a := range argv {
+		b.WriteByte(' ')
+		b.WriteString(quoteWord(a))
+	}
+	return b.String()
+}
+
+// envError says why a value cannot be passed in Environment=.
+type envError struct{ what string }
+
+func (e *envError) Error() string { return e.what }
+
+// quoteEnv writes one Environment= assignment. systemd splits the value
+// into words with C escapes and expands '%' specifiers, but leaves '$'
+// alone; it refuses non-printable characters after unescaping, so a
+// value with control characters (a newline, say) cannot be passed at all.
+func quoteEnv(name, value string) (string, error) {
+	if !validEnvName(name) {
+		return "", &envError{fmt.Sprintf("systemd accepts only letters, digits and '_' in an environment variable name (not starting with a digit); %q cannot be set", name)}
+	}
+	if !utf8.ValidString(value) {
+		return "", &envError{fmt.Sprintf("the value of %s is not UTF-8, which systemd's Environment= refuses", name)}
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	b.WriteString(name)
+	b.WriteByte('=')
+	for _, r := range value {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '%':
+			b.WriteString("%%")
+		case r < 0x20 || r == 0x7f:
+			return "", &envError{fmt.Sprintf("the value of %s contains a control character (%q), which systemd's Environment= refuses", name, r)}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String(), nil
+}
+
+func validEnvName(s string) bool {
+	if s == "" || ('0' <= s[0] && s[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// plainError says why a value cannot be written as a plain setting.
+type plainError struct{ what string }
+
+func (e *plainError) Error() string { return e.what }
+
+// plain checks a value written without quoting (a path, a user name) and
+// escapes '%' when the setting expands specifiers. A value must be UTF-8,
+// free of control characters (a newline would start a new directive),
+// must not end in a backslash (it would continue the line) and must not
+// start or end with white space (systemd strips it).
+func plain(value string, specifiers bool) (string, error) {
+	switch {
+	case !utf8.ValidString(value):
+		return "", &plainError{"it is not UTF-8"}
+	case strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "", &plainError{"it contains a control character"}
+	case strings.HasSuffix(value, `\`):
+		return "", &plainError{"it ends in a backslash, which systemd reads as a line continuation"}
+	case strings.TrimSpace(value) != value:
+		return "", &plainError{"it starts or ends with white space, which systemd strips"}
+	}
+	if specifiers {
+		value = strings.ReplaceAll(value, "%", "%%")
+	}
+	return value, nil
+}
+
+// text makes free text (Description=) safe: control characters become
+// spaces, a trailing backslash is dropped and '%' is escaped. Nothing
+// depends on the exact text, so it is cleaned rather than refused.
+func text(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(strings.TrimRight(s, `\`))
+	return strings.ReplaceAll(s, "%", "%%")
+}

@@ -1,0 +1,779 @@
+package unitgen
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/unit"
+
+	"github.com/supersede/supersede/translate"
+)
+
+// Versions of systemd the mapping knows (reference/systemd.md §4).
+const (
+	// DefaultVersion is the oldest systemd that runs the units without
+	// loss: Type=exec and StandardOutput=append: arrived in 240.
+	DefaultVersion = 240
+	// MinVersion is the oldest systemd supported at all (Amazon Linux 2).
+	MinVersion = 219
+)
+
+// RestartDelay is RestartSec= of every unit: how long systemd waits before
+// a restart. Supervisor restarts a RUNNING process that died at once and
+// waits 1 s, 2 s, 3 s … between failed starts; systemd 252 has only a
+// constant delay, and this is its default.
+const RestartDelay = 100 * time.Millisecond
+
+// Options control the mapping.
+type Options struct {
+	Prefix         string   // put before every unit name
+	User           bool     // units for a user manager (systemd --user)
+	SystemdVersion int      // the oldest systemd to run the units; 0 means DefaultVersion
+	LogFiles       bool     // keep Supervisor's log files (StandardOutput=append:) instead of the journal
+	Environ        []string // environment for finding executables (PATH); nil means os.Environ()
+	Dir            string   // directory relative paths resolve against; "" means os.Getwd()
+}
+
+// Unit is one generated unit file.
+type Unit struct {
+	Name     string
+	Data     []byte
+	Pos      translate.Pos // the section it comes from
+	WantedBy []string      // targets that should want it (autostart)
+}
+
+// Warning is something the units cannot do exactly as Supervisor did.
+type Warning struct {
+	Pos  translate.Pos
+	Unit string
+	Msg  string
+}
+
+func (w Warning) String() string {
+	if w.Pos.IsValid() {
+		return w.Pos.String() + ": " + w.Msg
+	}
+	return w.Msg
+}
+
+// Result is the units for one configuration.
+type Result struct {
+	Config   string // the main config file they come from
+	Units    []Unit // sorted by name
+	Warnings []Warning
+}
+
+// Generate maps cfg to systemd units. Errors are *translate.Error values
+// naming file:line, collected in a translate.ErrorList; on error no
+// result is returned, so nothing half-done can be written.
+func Generate(cfg *translate.Config, opts Options) (*Result, error) {
+	if opts.SystemdVersion == 0 {
+		opts.SystemdVersion = DefaultVersion
+	}
+	if opts.SystemdVersion < MinVersion {
+		return nil, fmt.Errorf("systemd %d is too old: supersede needs %d or later", opts.SystemdVersion, MinVersion)
+	}
+	if opts.Environ == nil {
+		opts.Environ = os.Environ()
+	}
+	if opts.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, err
+		}
+		opts.Dir = wd
+	}
+	if _, err := UnitName(opts.Prefix, anchorName, Target); err != nil {
+		return nil, fmt.Errorf("prefix %q: %w", opts.Prefix, err)
+	}
+	if p, err := plain(opts.Prefix, false); err != nil || p == "" && opts.Prefix != "" {
+		return nil, fmt.Errorf("prefix %q: %v", opts.Prefix, err)
+	}
+	g := &generator{cfg: cfg, opts: opts, res: &Result{Config: cfg.File}}
+	g.run()
+	if len(g.errs) > 0 {
+		return nil, g.errs
+	}
+	slices.SortFunc(g.res.Units, func(a, b Unit) int { return strings.Compare(a.Name, b.Name) })
+	return g.res, nil
+}
+
+type generator struct {
+	warnedNPROC bool
+	cfg         *translate.Config
+	opts        Options
+	res         *Result
+	errs        translate.ErrorList
+}
+
+func (g *generator) errorf(pos translate.Pos, hint, format string, args ...any) {
+	g.errs = append(g.errs, &translate.Error{Pos: pos, Err: fmt.Errorf(format, args...), Hint: hint})
+}
+
+func (g *generator) warnf(pos translate.Pos, unitName, format string, args ...any) {
+	g.res.Warnings = append(g.res.Warnings, Warning{Pos: pos, Unit: unitName, Msg: fmt.Sprintf(format, args...)})
+}
+
+// keyPos is where key was set for p, or p's section header.
+func keyPos(p *translate.Process, key string) translate.Pos {
+	if pos, ok := p.KeyPos[key]; ok {
+		return pos
+	}
+	return p.Pos
+}
+
+func (g *generator) bootTarget() string {
+	if g.opts.User {
+		return "default.target"
+	}
+	return "multi-user.target"
+}
+
+// planned is a process with its unit name, in Supervisor's start order.
+type planned struct {
+	p      *translate.Process
+	g      *translate.Group
+	name   string
+	target string // the group's target, or ""
+	level  int    // start-order level: units of level n start after those of n-1
+}
+
+func (g *generator) run() {
+	var all []*planned
+	names := map[string]translate.Pos{}
+	claim := func(name string, pos translate.Pos) bool {
+		if prev, ok := names[name]; ok {
+			g.errorf(pos, "rename one of them, or use another --prefix", "unit name %s is already taken by %s", name, prev)
+			return false
+		}
+		names[name] = pos
+		return true
+	}
+	anchor := AnchorTarget(g.opts.Prefix)
+	names[anchor] = translate.Pos{}
+	level, last := -1, [2]int{}
+	for _, grp := range g.cfg.Groups {
+		target, err := GroupTarget(g.opts.Prefix, grp)
+		if err != nil {
+			g.errorf(grp.Pos, "use a shorter group name or prefix", "group %s: %v", grp.Name, err)
+			continue
+		}
+		if target != "" {
+			if target == anchor {
+				g.errorf(grp.Pos, "rename the group, or use --prefix", "group %s would need the unit name %s, which supersede keeps for its anchor target", grp.Name, anchor)
+				continue
+			}
+			if !claim(target, grp.Pos) {
+				continue
+			}
+		}
+		for _, p := range grp.Processes {
+			name, err := ServiceName(g.opts.Prefix, p)
+			if err != nil {
+				g.errorf(p.Pos, "use a shorter process_name or prefix", "%s: %v", p.Namespec(), err)
+				continue
+			}
+			if !claim(name, p.Pos) {
+				continue
+			}
+			key := [2]int{grp.Priority, p.Priority}
+			if level < 0 || key != last {
+				level++
+				last = key
+			}
+			all = append(all, &planned{p: p, g: grp, name: name, target: target, level: level})
+		}
+	}
+	if len(g.errs) > 0 {
+		return
+	}
+	byLevel := map[int][]string{}
+	for _, pl := range all {
+		byLevel[pl.level] = append(byLevel[pl.level], pl.name)
+	}
+	var sockets = map[*translate.Group]string{}
+	for _, grp := range g.cfg.Groups {
+		if grp.Type == translate.GroupFCGI && len(grp.Processes) > 0 {
+			sockets[grp] = g.socketUnit(grp, all)
+		}
+	}
+	for _, pl := range all {
+		g.service(pl, byLevel[pl.level-1], sockets[pl.g])
+	}
+	for _, grp := range g.cfg.Groups {
+		if hasTarget(grp) {
+			g.groupTarget(grp, all)
+		}
+	}
+	g.anchor(anchor, all)
+}
+
+// header is the comment that starts every generated unit. Its first line
+// is how WriteDir tells supersede's units from foreign ones.
+func (g *generator) header(pos translate.Pos, section string) []byte {
+	var b bytes.Buffer
+	b.WriteString(GeneratedMarker)
+	if pos.IsValid() {
+		fmt.Fprintf(&b, " from %s (%s)", commentSafe(pos.String()), commentSafe("["+section+"]"))
+	}
+	b.WriteString(".\n")
+	fmt.Fprintf(&b, "%s%s\n", configMarker, commentSafe(g.cfg.File))
+	b.WriteString("# Do not edit: change the Supervisor config and run supersede again.\n")
+	return b.Bytes()
+}
+
+// GeneratedMarker starts the first line of every unit supersede writes.
+const GeneratedMarker = "# Automatically generated by supersede"
+
+// configMarker starts the header line naming the main config file, which
+// --prune uses to find the units one config generated.
+const configMarker = "# supersede-config: "
+
+func commentSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+func render(head []byte, opts []*unit.UnitOption) []byte {
+	body, _ := io.ReadAll(unit.Serialize(opts))
+	return append(head, body...)
+}
+
+func opt(section, name, value string) *unit.UnitOption {
+	return unit.NewUnitOption(section, name, value)
+}
+
+// sourcePath is the absolute file a section comes from.
+func (g *generator) sourcePath(pos translate.Pos, section string) string {
+	if f, ok := g.cfg.SectionFiles[section]; ok {
+		return f
+	}
+	if filepath.IsAbs(pos.File) {
+		return pos.File
+	}
+	return filepath.Join(g.opts.Dir, pos.File)
+}
+
+func (g *generator) service(pl *planned, after []string, socket string) {
+	p := pl.p
+	var o []*unit.UnitOption
+	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
+	plainOr := func(key, value string, specifiers bool) (string, bool) {
+		v, err := plain(value, specifiers)
+		if err != nil {
+			g.errorf(keyPos(p, key), "", "%s: %s=%q cannot be written to a unit: %v", p.Namespec(), key, value, err)
+			return "", false
+		}
+		return v, true
+	}
+
+	add("Unit", "Description", text("Supervisor program "+p.Namespec()))
+	if src, ok := plainOr("", g.sourcePath(p.Pos, p.Section), true); ok {
+		add("Unit", "SourcePath", src)
+	}
+	if pl.target != "" {
+		add("Unit", "PartOf", pl.target)
+	}
+	if len(after) > 0 {
+		add("Unit", "After", strings.Join(after, " "))
+	}
+	if socket != "" {
+		add("Unit", "Requires", socket)
+		add("Unit", "After", socket)
+	}
+	burst, interval := startLimit(p)
+	if g.opts.SystemdVersion >= 229 {
+		add("Unit", "StartLimitIntervalSec", interval)
+		add("Unit", "StartLimitBurst", strconv.Itoa(burst))
+	}
+
+	if g.opts.SystemdVersion >= 240 {
+		add("Service", "Type", "exec")
+	} else {
+		add("Service", "Type", "simple")
+	}
+	if line, ok := g.execStart(p); ok {
+		add("Service", "ExecStart", line)
+	}
+	if p.Dir != nil {
+		dir := *p.Dir
+		if !filepath.IsAbs(dir) {
+			abs := filepath.Join(g.opts.Dir, dir)
+			g.warnf(keyPos(p, "directory"), pl.name, "directory=%s is relative; systemd needs an absolute path, so WorkingDirectory=%s", dir, abs)
+			dir = abs
+		}
+		if v, ok := plainOr("directory", dir, true); ok {
+			add("Service", "WorkingDirectory", v)
+		}
+	} else if d := g.cfg.Supervisord.Directory; d != nil && filepath.IsAbs(*d) {
+		if v, ok := plainOr("directory", *d, true); ok {
+			add("Service", "WorkingDirectory", v)
+		}
+	}
+	g.user(pl, add, plainOr)
+	umask := g.cfg.Supervisord.Umask
+	if p.Umask != nil {
+		umask = *p.Umask
+	}
+	add("Service", "UMask", fmt.Sprintf("%04o", umask&0o7777))
+	g.environment(pl, add)
+	g.limits(add)
+
+	g.restart(p, add)
+	if g.opts.SystemdVersion < 229 {
+		add("Service", "StartLimitInterval", interval)
+		add("Service", "StartLimitBurst", strconv.Itoa(burst))
+	}
+	add("Service", "KillSignal", signalName(p.StopSignal))
+	add("Service", "TimeoutStopSec", stopTimeout(p.StopWait))
+	switch {
+	case p.StopAsGroup:
+		add("Service", "KillMode", "control-group")
+	case p.KillAsGroup:
+		add("Service", "KillMode", "mixed")
+		g.warnf(keyPos(p, "killasgroup"), pl.name, "killasgroup=true without stopasgroup becomes KillMode=mixed: systemd SIGKILLs the remaining processes as soon as the main process exits, where Supervisor left them running")
+	default:
+		add("Service", "KillMode", "process")
+	}
+
+	if socket != "" {
+		add("Service", "Sockets", socket)
+		add("Service", "StandardInput", "socket")
+	}
+	g.logging(pl, add)
+
+	if p.AutoStart {
+		add("Install", "WantedBy", g.bootTarget())
+	}
+	if pl.g.Type == translate.GroupEventListener {
+		g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, so it runs as a plain service and waits for events that never come", pl.g.Section)
+	}
+	var wanted []string
+	if p.AutoStart {
+		wanted = []string{g.bootTarget()}
+	}
+	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: render(g.header(p.Pos, p.Section), o), Pos: p.Pos, WantedBy: wanted})
+}
+
+// execStart is ExecStart= for p: the executable as Supervisor would find
+// it (absolute), and argv as Supervisor would pass it.
+func (g *generator) execStart(p *translate.Process) (string, bool) {
+	pos := keyPos(p, "command")
+	if p.ArgvErr != nil || len(p.Argv) == 0 {
+		ex := translate.ResolveExec(p, g.opts.Environ, g.opts.Dir)
+		g.errorf(pos, "fix the command", "%s: %s", p.Namespec(), ex.Err)
+		return "", false
+	}
+	dir := g.opts.Dir
+	if p.Dir != nil {
+		dir = *p.Dir // the child runs the command after chdir(directory)
+	}
+	ex := translate.ResolveExec(p, g.opts.Environ, dir)
+	filename := ex.Filename
+	if ex.Err != "" {
+		program := p.Argv[0]
+		switch {
+		case ex.Kind == "NotFound" && !strings.Contains(program, "/"):
+			if g.opts.SystemdVersion < 239 {
+				g.errorf(pos, "install it, or write its absolute path in command=", "%s: %s, and systemd before 239 needs an absolute path", p.Namespec(), ex.Err)
+				return "", false
+			}
+			if strings.ContainsAny(program[:1], "-@:+!|") {
+				g.errorf(pos, "write its absolute path in command=", "%s: %s, and a bare name starting with %q would be read as an ExecStart= prefix", p.Namespec(), ex.Err, program[:1])
+				return "", false
+			}
+			filename = program
+			g.warnf(pos, "", "%s: %s on this host; systemd will look for %q in its own search path when the unit starts", p.Namespec(), ex.Err, program)
+		default:
+			filename = program
+			if !filepath.IsAbs(filename) {
+				filename = filepath.Join(dir, filename)
+			}
+			g.warnf(pos, "", "%s: %s on this host", p.Namespec(), ex.Err)
+		}
+	} else if !filepath.IsAbs(filename) {
+		filename = filepath.Join(dir, filename)
+	}
+	return execLine(filename, p.Argv), true
+}
+
+func (g *generator) user(pl *planned, add func(string, string, string), plainOr func(string, string, bool) (string, bool)) {
+	p := pl.p
+	user, key := p.User, "user"
+	var pos translate.Pos
+	if user != nil {
+		pos = keyPos(p, "user")
+	} else if u := g.cfg.Supervisord.User; u != nil {
+		user, key = u, "user"
+		pos = g.cfg.Supervisord.KeyPos["user"]
+	}
+	if user == nil {
+		return
+	}
+	if g.opts.User {
+		g.warnf(pos, pl.name, "user=%s is left out: a user manager runs every unit as its own user", *user)
+		return
+	}
+	if v, ok := plainOr(key, *user, true); ok {
+		add("Service", "User", v)
+	}
+}
+
+func (g *generator) environment(pl *planned, add func(string, string, string)) {
+	p := pl.p
+	env := translate.Env{{Name: "SUPERVISOR_ENABLED", Value: "1"}, {Name: "SUPERVISOR_PROCESS_NAME", Value: p.Name}, {Name: "SUPERVISOR_GROUP_NAME", Value: p.Group}}
+	if url := p.ServerURL; url != nil {
+		env = append(env, translate.EnvVar{Name: "SUPERVISOR_SERVER_URL", Value: *url})
+	} else if g.cfg.ServerURL != nil {
+		env = append(env, translate.EnvVar{Name: "SUPERVISOR_SERVER_URL", Value: *g.cfg.ServerURL})
+	}
+	for _, kv := range p.Env {
+		env = env.Set(kv.Name, kv.Value)
+	}
+	for _, kv := range env {
+		line, err := quoteEnv(kv.Name, kv.Value)
+		if err != nil {
+			pos := keyPos(p, "environment")
+			if _, own := p.KeyPos["environment"]; !own {
+				if sp, ok := g.cfg.Supervisord.KeyPos["environment"]; ok {
+					pos = sp
+				}
+			}
+			g.errorf(pos, "", "%s: %v", p.Namespec(), err)
+			continue
+		}
+		add("Service", "Environment", line)
+	}
+}
+
+func (g *generator) limits(add func(string, string, string)) {
+	sd := g.cfg.Supervisord
+	if sd.MinFDs > 1024 {
+		add("Service", "LimitNOFILE", fmt.Sprintf("%d:%d", sd.MinFDs, max(sd.MinFDs, 524288)))
+	}
+	if pos, ok := sd.KeyPos["minprocs"]; ok && sd.MinProcs > 200 {
+		add("Service", "LimitNPROC", strconv.Itoa(sd.MinProcs))
+		if !g.warnedNPROC {
+			g.warnedNPROC = true
+			g.warnf(pos, "", "minprocs=%d becomes LimitNPROC=%d: systemd sets the limit to exactly %d processes per user, where Supervisor only raised it to at least %d", sd.MinProcs, sd.MinProcs, sd.MinProcs, sd.MinProcs)
+		}
+	}
+}
+
+// startLimit maps startretries and startsecs onto systemd's start rate
+// limit (reference/systemd.md §1.5): startretries+1 starts are allowed
+// within the time those starts would take if every one lasted startsecs.
+// A crash loop (runs shorter than startsecs) hits the limit and the unit
+// ends failed, Supervisor's FATAL; a program that keeps running longer
+// than startsecs between deaths is restarted for ever, as Supervisor does.
+// With startsecs=0 Supervisor never gives up on a program that started, so
+// the limit only catches programs that cannot be executed at all.
+func startLimit(p *translate.Process) (burst int, interval string) {
+	burst = p.StartRetries + 1
+	d := time.Duration(burst) * (p.MinUptime + RestartDelay)
+	return burst, formatDuration(d)
+}
+
+func formatDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10)
+	}
+	return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
+}
+
+// stopTimeout is TimeoutStopSec= for stopwaitsecs. 0 means "SIGKILL at
+// once" to Supervisor but "no timeout" to systemd, so it becomes 1ms.
+func stopTimeout(d time.Duration) string {
+	if d <= 0 {
+		return "1ms"
+	}
+	return formatDuration(d)
+}
+
+func signalName(sig syscall.Signal) string {
+	n := translate.SignalName(sig)
+	if _, err := strconv.Atoi(n); err == nil {
+		return n
+	}
+	return "SIG" + n
+}
+
+// restart writes the restart policy of reference/systemd.md §1.4: systemd
+// counts exit 0 and SIGHUP, SIGINT, SIGTERM, SIGPIPE as clean, Supervisor
+// counts every exit code outside exitcodes and every death by signal as
+// unexpected.
+func (g *generator) restart(p *translate.Process, add func(string, string, string)) {
+	var success []string
+	zero := false
+	for _, c := range p.ExitCodes {
+		if c == 0 {
+			zero = true
+			continue
+		}
+		success = append(success, strconv.Itoa(c))
+	}
+	switch p.AutoRestart {
+	case translate.RestartAlways:
+		add("Service", "Restart", "always")
+	case translate.RestartNever:
+		add("Service", "Restart", "no")
+	default:
+		add("Service", "Restart", "on-failure")
+	}
+	if len(success) > 0 {
+		add("Service", "SuccessExitStatus", strings.Join(success, " "))
+	}
+	if p.AutoRestart == translate.RestartUnexpected {
+		force := "SIGHUP SIGINT SIGTERM SIGPIPE"
+		if !zero {
+			force = "0 " + force
+		}
+		add("Service", "RestartForceExitStatus", force)
+	}
+	add("Service", "RestartSec", formatDuration(RestartDelay))
+}
+
+func (g *generator) logging(pl *planned, add func(string, string, string)) {
+	p := pl.p
+	out := g.stream(pl, "stdout", p.Stdout)
+	add("Service", "StandardOutput", out)
+	if p.RedirectStderr {
+		add("Service", "StandardError", "inherit")
+	} else {
+		add("Service", "StandardError", g.stream(pl, "stderr", p.Stderr))
+	}
+	if id, err := plain(p.Name, true); err == nil {
+		add("Service", "SyslogIdentifier", id)
+	} else {
+		add("Service", "SyslogIdentifier", text(p.Name))
+	}
+	for _, ch := range []struct {
+		name string
+		log  translate.Log
+	}{{"stdout", p.Stdout}, {"stderr", p.Stderr}} {
+		if pos, ok := p.KeyPos[ch.name+"_capture_maxbytes"]; ok && ch.log.CaptureMaxBytes > 0 {
+			g.warnf(pos, pl.name, "%s_capture_maxbytes has no systemd equivalent: no PROCESS_COMMUNICATION events are sent", ch.name)
+		}
+		if pos, ok := p.KeyPos[ch.name+"_events_enabled"]; ok && ch.log.EventsEnabled {
+			g.warnf(pos, pl.name, "%s_events_enabled has no systemd equivalent: no PROCESS_LOG events are sent", ch.name)
+		}
+	}
+}
+
+// stream is StandardOutput=/StandardError= for one of p's channels.
+func (g *generator) stream(pl *planned, ch string, l translate.Log) string {
+	p := pl.p
+	key := ch + "_logfile"
+	pos := keyPos(p, key)
+	switch l.Kind {
+	case translate.LogNone:
+		if l.Syslog {
+			return "journal"
+		}
+		return "null"
+	case translate.LogAuto:
+		return "journal"
+	}
+	switch l.Path {
+	case "/dev/stdout", "/dev/stderr", "/dev/fd/1", "/dev/fd/2", "syslog":
+		return "journal"
+	}
+	if !g.opts.LogFiles {
+		g.warnf(pos, pl.name, "%s=%s: output goes to the journal instead (journalctl -t %s); pass --log-files to keep writing the file", key, l.Path, p.Name)
+		return "journal"
+	}
+	if g.opts.SystemdVersion < 240 {
+		g.warnf(pos, pl.name, "%s=%s: systemd %d cannot append to a file (StandardOutput=append: needs 240), so output goes to the journal", key, l.Path, g.opts.SystemdVersion)
+		return "journal"
+	}
+	path := l.Path
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(g.opts.Dir, path)
+		g.warnf(pos, pl.name, "%s=%s is relative; the unit appends to %s", key, l.Path, path)
+	}
+	v, err := plain(path, true)
+	if err != nil || strings.ContainsAny(path, " ") {
+		why := "it contains a space"
+		if err != nil {
+			why = err.Error()
+		}
+		g.errorf(pos, "use another path, or leave out --log-files", "%s: %s=%q cannot be written to a unit: %s", p.Namespec(), key, l.Path, why)
+		return "journal"
+	}
+	if l.MaxBytes > 0 {
+		g.warnf(pos, pl.name, "%s is never rotated under systemd (Supervisor rotated it at %d bytes, keeping %d backups): rotate it with logrotate's copytruncate, or use the journal", key, l.MaxBytes, l.Backups)
+	}
+	if l.Syslog {
+		g.warnf(keyPos(p, ch+"_syslog"), pl.name, "%s_syslog=true: systemd sends a stream to one place, the file here, not also to syslog", ch)
+	}
+	return "append:" + v
+}
+
+func (g *generator) socketUnit(grp *translate.Group, all []*planned) string {
+	name, err := UnitName(g.opts.Prefix, grp.Name, Socket)
+	if err != nil {
+		g.errorf(grp.Pos, "use a shorter name or prefix", "%s: %v", grp.Name, err)
+		return ""
+	}
+	var first string
+	for _, pl := range all {
+		if pl.g == grp {
+			first = pl.name
+			break
+		}
+	}
+	s := grp.Socket
+	var o []*unit.UnitOption
+	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
+	add("Unit", "Description", text("Supervisor fcgi-program "+grp.Name+" socket"))
+	if src, err := plain(g.sourcePath(grp.Pos, grp.Section), true); err == nil {
+		add("Unit", "SourcePath", src)
+	}
+	listen, err := listenAddress(s.URL)
+	if err != nil {
+		g.errorf(s.Pos, "", "[%s] socket=%s: %v", grp.Section, s.URL, err)
+		return ""
+	}
+	add("Socket", "ListenStream", listen)
+	if s.Backlog != nil {
+		add("Socket", "Backlog", strconv.Itoa(*s.Backlog))
+	}
+	if strings.HasPrefix(s.URL, "unix://") {
+		mode := 0o700
+		if s.Mode != nil {
+			mode = *s.Mode
+		}
+		add("Socket", "SocketMode", fmt.Sprintf("%04o", mode))
+		g.socketOwner(grp, add)
+	}
+	add("Socket", "Service", first)
+	if g.opts.SystemdVersion < 214 {
+		g.warnf(s.Pos, name, "socket owner needs systemd 214")
+	}
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: render(g.header(grp.Pos, grp.Section), o), Pos: grp.Pos})
+	return name
+}
+
+func (g *generator) socketOwner(grp *translate.Group, add func(string, string, string)) {
+	s := grp.Socket
+	var user, group string
+	switch {
+	case s.OwnerNames != nil:
+		if n := s.OwnerNames[0]; n != nil {
+			user = *n
+		}
+		if n := s.OwnerNames[1]; n != nil {
+			group = *n
+		}
+	case s.Owner != nil:
+		if id := s.Owner[0]; id != nil && *id >= 0 {
+			user = strconv.Itoa(*id)
+		}
+		if id := s.Owner[1]; id != nil && *id >= 0 {
+			group = strconv.Itoa(*id)
+		}
+	default:
+		// Without socket_owner Supervisor gives the socket to the
+		// program's user.
+		if len(grp.Processes) > 0 && grp.Processes[0].User != nil && !g.opts.User {
+			user = *grp.Processes[0].User
+		}
+	}
+	if g.opts.User && (user != "" || group != "") {
+		g.warnf(s.Pos, "", "[%s] socket_owner is left out: a user manager cannot give sockets away", grp.Section)
+		return
+	}
+	for _, kv := range [][2]string{{"SocketUser", user}, {"SocketGroup", group}} {
+		if kv[1] == "" {
+			continue
+		}
+		v, err := plain(kv[1], true)
+		if err != nil {
+			g.errorf(s.Pos, "", "[%s] socket_owner=%q: %v", grp.Section, kv[1], err)
+			continue
+		}
+		add("Socket", kv[0], v)
+	}
+}
+
+// listenAddress is ListenStream= for an fcgi socket URL.
+func listenAddress(url string) (string, error) {
+	if path, ok := strings.CutPrefix(url, "unix://"); ok {
+		if !filepath.IsAbs(path) {
+			return "", errors.New("the socket path must be absolute")
+		}
+		return plain(path, true)
+	}
+	hostport, ok := strings.CutPrefix(url, "tcp://")
+	if !ok {
+		return "", errors.New("unknown socket type")
+	}
+	i := strings.LastIndexByte(hostport, ':')
+	if i < 0 {
+		return "", errors.New("no port")
+	}
+	host, port := hostport[:i], hostport[i+1:]
+	switch {
+	case host == "" || host == "*":
+		return plain(port, true)
+	case strings.Contains(host, ":") && !strings.HasPrefix(host, "["):
+		return plain("["+host+"]:"+port, true)
+	}
+	return plain(host+":"+port, true)
+}
+
+func (g *generator) groupTarget(grp *translate.Group, all []*planned) {
+	name, _ := GroupTarget(g.opts.Prefix, grp)
+	var o []*unit.UnitOption
+	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
+	add("Unit", "Description", text("Supervisor group "+grp.Name))
+	if src, err := plain(g.sourcePath(grp.Pos, grp.Section), true); err == nil {
+		add("Unit", "SourcePath", src)
+	}
+	var members []string
+	for _, pl := range all {
+		if pl.g == grp {
+			members = append(members, pl.name)
+		}
+	}
+	for _, m := range members {
+		add("Unit", "Wants", m)
+	}
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: render(g.header(grp.Pos, grp.Section), o), Pos: grp.Pos})
+}
+
+// anchor is the always-active target that orders itself before every
+// generated unit. It starts nothing, but an active unit's reference keeps
+// a program's unit loaded after it exits, so its exit status stays
+// readable (reference/systemd.md §5.3).
+func (g *generator) anchor(name string, all []*planned) {
+	var o []*unit.UnitOption
+	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
+	add("Unit", "Description", "Supervisor programs from "+text(g.cfg.File))
+	if src, err := plain(g.cfg.File, true); err == nil {
+		add("Unit", "SourcePath", src)
+	}
+	const perLine = 16
+	for i := 0; i < len(all); i += perLine {
+		var names []string
+		for _, pl := range all[i:min(i+perLine, len(all))] {
+			names = append(names, pl.name)
+		}
+		add("Unit", "Before", strings.Join(names, " "))
+	}
+	add("Install", "WantedBy", g.bootTarget())
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: render(g.header(translate.Pos{}, ""), o), WantedBy: []string{g.bootTarget()}})
+}
