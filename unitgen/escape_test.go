@@ -247,4 +247,3 @@ func init() {
 		knownKeys[k] = true
 	}
 }
-

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -429,7 +430,32 @@ func (g *generator) user(pl *planned, add func(string, string, string), plainOr 
 	}
 	if v, ok := plainOr(key, *user, true); ok {
 		add("Service", "User", v)
+		switch {
+		case *user == "nobody" || *user == "65534":
+			g.warnf(pos, pl.name, "user=%s: systemd warns that running a service as nobody is not safe (nobody owns the files of unmapped users); consider a user of its own", *user)
+		case !strictUserName(*user):
+			g.warnf(pos, pl.name, "user=%s is not a user name by systemd's strict rules (letters, digits, '_' and '-', at most 31); systemd accepts it with a warning", *user)
+		}
 	}
+}
+
+// strictUserName reports whether systemd 252 accepts name as a user name
+// without a warning: a number, or [a-zA-Z_][a-zA-Z0-9_-]* of at most 31
+// characters (valid_user_group_name without VALID_USER_RELAX).
+func strictUserName(name string) bool {
+	if _, err := strconv.ParseUint(name, 10, 32); err == nil {
+		return true
+	}
+	if name == "" || len(name) > 31 || ('0' <= name[0] && name[0] <= '9') || name[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *generator) environment(pl *planned, add func(string, string, string)) {
@@ -709,7 +735,10 @@ func (g *generator) socketOwner(grp *translate.Group, add func(string, string, s
 	}
 }
 
-// listenAddress is ListenStream= for an fcgi socket URL.
+// listenAddress is ListenStream= for an fcgi socket URL. systemd wants an
+// IP address where Supervisor binds an AF_INET socket to a host name, so
+// a name is looked up in /etc/hosts (the generator runs before any name
+// service is up, and links no resolver); "localhost" is 127.0.0.1.
 func listenAddress(url string) (string, error) {
 	if path, ok := strings.CutPrefix(url, "unix://"); ok {
 		if !filepath.IsAbs(path) {
@@ -726,14 +755,50 @@ func listenAddress(url string) (string, error) {
 		return "", errors.New("no port")
 	}
 	host, port := hostport[:i], hostport[i+1:]
-	switch {
-	case host == "" || host == "*":
+	if host == "" || host == "*" {
 		return plain(port, true)
-	case strings.Contains(host, ":") && !strings.HasPrefix(host, "["):
-		return plain("["+host+"]:"+port, true)
 	}
-	return plain(host+":"+port, true)
+	addr, err := ipv4(host)
+	if err != nil {
+		return "", err
+	}
+	return plain(addr+":"+port, true)
 }
+
+// ipv4 is host as an IPv4 address: a literal, or a name from /etc/hosts.
+func ipv4(host string) (string, error) {
+	if a, err := netip.ParseAddr(host); err == nil {
+		if !a.Is4() {
+			return "", fmt.Errorf("Supervisor binds fcgi sockets over IPv4 only, and %s is not an IPv4 address", host)
+		}
+		return a.String(), nil
+	}
+	if strings.EqualFold(host, "localhost") {
+		return "127.0.0.1", nil
+	}
+	if data, err := os.ReadFile(hostsFile); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			line, _, _ = strings.Cut(line, "#")
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			a, err := netip.ParseAddr(f[0])
+			if err != nil || !a.Is4() {
+				continue
+			}
+			for _, name := range f[1:] {
+				if strings.EqualFold(name, host) {
+					return a.String(), nil
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("systemd needs an IP address in ListenStream=, and %s is not in %s; write socket=tcp://ADDRESS:PORT", host, hostsFile)
+}
+
+// hostsFile is where host names of fcgi sockets are looked up.
+var hostsFile = "/etc/hosts"
 
 func (g *generator) groupTarget(grp *translate.Group, all []*planned) {
 	name, _ := GroupTarget(g.opts.Prefix, grp)
