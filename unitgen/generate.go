@@ -109,6 +109,7 @@ func Generate(cfg *translate.Config, opts Options) (*Result, error) {
 }
 
 type generator struct {
+	warned      map[string]bool
 	warnedNPROC bool
 	cfg         *translate.Config
 	opts        Options
@@ -120,7 +121,17 @@ func (g *generator) errorf(pos translate.Pos, hint, format string, args ...any) 
 	g.errs = append(g.errs, &translate.Error{Pos: pos, Err: fmt.Errorf(format, args...), Hint: hint})
 }
 
+// warnf records a warning. One setting of a numprocs section would warn
+// once per process: the same format at the same place is said once.
 func (g *generator) warnf(pos translate.Pos, unitName, format string, args ...any) {
+	key := pos.String() + "\x00" + format
+	if g.warned[key] {
+		return
+	}
+	if g.warned == nil {
+		g.warned = map[string]bool{}
+	}
+	g.warned[key] = true
 	g.res.Warnings = append(g.res.Warnings, Warning{Pos: pos, Unit: unitName, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -224,7 +235,7 @@ func (g *generator) header(pos translate.Pos, section string) []byte {
 	var b bytes.Buffer
 	b.WriteString(GeneratedMarker)
 	if pos.IsValid() {
-		fmt.Fprintf(&b, " from %s (%s)", commentSafe(pos.String()), commentSafe("["+section+"]"))
+		fmt.Fprintf(&b, " from %s:%d (%s)", commentSafe(g.sourcePath(pos, section)), pos.Line, commentSafe("["+section+"]"))
 	}
 	b.WriteString(".\n")
 	fmt.Fprintf(&b, "%s%s\n", configMarker, commentSafe(g.cfg.File))

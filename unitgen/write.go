@@ -42,6 +42,12 @@ type WriteOptions struct {
 	DryRun bool // plan only
 	Wants  bool // enable autostart units with <target>.wants/ symlinks, as a generator does
 	Sync   bool // fsync files and the directory (not needed in a generator's tmpfs)
+
+	// Fresh says dir is new and empty, as a generator's output
+	// directories are: files are created with O_EXCL (so nothing can be
+	// replaced) instead of through a temporary file, and nothing is read
+	// first. Force, Prune and DryRun do not apply.
+	Fresh bool
 }
 
 // ErrForeign is returned when a unit file of the same name exists that
@@ -143,6 +149,9 @@ func readUnit(path string) ([]byte, error) {
 // unless opts.Force. It returns what it did (or would do, with DryRun).
 // A foreign file is detected before anything is written.
 func WriteDir(dir string, res *Result, opts WriteOptions) ([]Change, error) {
+	if opts.Fresh {
+		return writeFresh(dir, res, opts.Wants)
+	}
 	changes, err := Plan(dir, res, opts)
 	if err != nil || opts.DryRun {
 		return changes, err
@@ -223,4 +232,47 @@ func Sorted(changes []Change) []Change {
 	out := slices.Clone(changes)
 	slices.SortStableFunc(out, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
 	return out
+}
+
+// writeFresh writes res into an empty directory with as few system calls
+// as it takes: a generator runs at every boot and daemon-reload.
+func writeFresh(dir string, res *Result, wants bool) ([]Change, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	changes := make([]Change, 0, len(res.Units))
+	made := map[string]bool{}
+	for _, u := range res.Units {
+		path := filepath.Join(dir, u.Name)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return changes, err
+		}
+		_, err = f.Write(u.Data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return changes, err
+		}
+		changes = append(changes, Change{Path: path, Action: Create, New: u.Data})
+		if !wants {
+			continue
+		}
+		for _, t := range u.WantedBy {
+			d := filepath.Join(dir, t+".wants")
+			if !made[d] {
+				if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+					return changes, err
+				}
+				made[d] = true
+			}
+			link := filepath.Join(d, u.Name)
+			if err := os.Symlink(filepath.Join("..", u.Name), link); err != nil {
+				return changes, err
+			}
+			changes = append(changes, Change{Path: link, Action: Create, Link: filepath.Join("..", u.Name)})
+		}
+	}
+	return changes, nil
 }

@@ -80,7 +80,7 @@ func Main(args []string, opts Options) int {
 				}
 				lg.printf(4, "warning: %s", w)
 			}
-			if _, err = unitgen.WriteDir(late, res, unitgen.WriteOptions{Wants: true}); err == nil {
+			if _, err = unitgen.WriteDir(late, res, unitgen.WriteOptions{Wants: true, Fresh: true}); err == nil {
 				return 0
 			}
 		}
