@@ -23,27 +23,34 @@ check:   ## gofmt, go vet, go mod tidy -diff, then test
 	go mod tidy -diff
 	$(MAKE) test
 
-bench: build ## Go benchmarks of translate, then bench/parse.sh (Supervisor vs supersede)
-	go test -run '^$$' -bench . -benchmem ./translate/
+bench: build ## Go benchmarks, then the side-by-side scripts in bench/ (Supervisor vs supersede)
+	go test -run '^$$' -bench . -benchmem ./translate/ ./internal/generator/
 	bench/parse.sh
+	bench/generator.sh
 
-fuzz:    ## run each Fuzz target in ./translate for FUZZTIME (default 30s)
-	@list="$$(go test -list '^Fuzz' ./translate)" || { echo "$$list"; exit 1; }; \
-	targets="$$(echo "$$list" | grep '^Fuzz')" || { echo "no Fuzz targets in ./translate"; exit 1; }; \
-	for t in $$targets; do \
-		echo "go test -run '^$$' -fuzz '^$$t$$' -fuzztime $(FUZZTIME) ./translate"; \
-		go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) ./translate || exit 1; \
+fuzz:    ## run each Fuzz target of translate and unitgen for FUZZTIME (default 30s)
+	@for pkg in ./translate ./unitgen; do \
+		list="$$(go test -list '^Fuzz' $$pkg)" || { echo "$$list"; exit 1; }; \
+		targets="$$(echo "$$list" | grep '^Fuzz')" || { echo "no Fuzz targets in $$pkg"; exit 1; }; \
+		for t in $$targets; do \
+			echo "go test -run '^$$' -fuzz '^$$t$$' -fuzztime $(FUZZTIME) $$pkg"; \
+			go test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
 	done
 
-update:  ## accept new testscript output and remake the regression goldens with the real Supervisor; review the diff
-	go test ./cmd/supersede -update
+update:  ## accept new testscript and unit golden output, remake the regression goldens with the real Supervisor; review the diff
+	go test ./cmd/supersede ./unitgen -run 'TestScript|TestGolden' -update
 	internal/oracle/testdata/regress/regen.sh
 
-install: ## supersede into PREFIX/bin (default /usr/local); supervisord/supervisorctl links come with later milestones
-	CGO_ENABLED=0 GOBIN="$(abspath $(PREFIX))/bin" go install -trimpath -ldflags "$(LDFLAGS)" ./cmd/supersede
+GENERATORDIR ?= /usr/lib/systemd/system-generators
 
-example: build ## show what supersede understands of the shipped tutorial example
-	bin/supersede show -c testdata/examples/tutorial/supervisord.conf
+install: ## supersede into PREFIX/bin (default /usr/local), supersede-generator into GENERATORDIR
+	CGO_ENABLED=0 GOBIN="$(abspath $(PREFIX))/bin" go install -trimpath -ldflags "$(LDFLAGS)" ./cmd/supersede ./cmd/supersede-generator
+	install -d "$(DESTDIR)$(GENERATORDIR)"
+	ln -sf "$(abspath $(PREFIX))/bin/supersede-generator" "$(DESTDIR)$(GENERATORDIR)/supersede-generator"
+
+example: build ## convert the shipped tutorial example to systemd units: print the units and the warnings
+	bin/supersede convert -c testdata/examples/tutorial/supervisord.conf
 
 deps:    ## install Debian's supervisor (the oracle the tests compare with) if missing
 	@if [ -x /usr/bin/supervisord ] && [ -d /usr/lib/python3/dist-packages/supervisor ]; then \
