@@ -260,7 +260,11 @@ func commentSafe(s string) string {
 }
 
 func render(head []byte, opts []*unit.UnitOption) []byte {
-	body, _ := io.ReadAll(unit.Serialize(opts))
+	r := unit.Serialize(opts)
+	if b, ok := r.(*bytes.Buffer); ok { // what Serialize returns: no copy
+		return append(head, b.Bytes()...)
+	}
+	body, _ := io.ReadAll(r)
 	return append(head, body...)
 }
 

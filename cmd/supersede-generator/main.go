@@ -14,6 +14,7 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 
 	"github.com/supersede/supersede/internal/generator"
 )
@@ -22,6 +23,11 @@ import (
 var config string
 
 func main() {
+	// A run allocates some tens of MB and exits: collecting garbage would
+	// only cost time at boot. The memory limit turns the collector back on
+	// should a huge config need it.
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(256 << 20)
 	log, closeLog := generator.Log(os.Stderr)
 	stop := generator.Watchdog(log)
 	code := generator.Main(os.Args[1:], generator.Options{Exe: os.Args[0], Environ: os.Environ(), Log: log, Config: config})
