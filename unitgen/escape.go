@@ -100,14 +100,19 @@ func (e *envError) Error() string { return e.what }
 
 // quoteEnv writes one Environment= assignment. systemd splits the value
 // into words with C escapes and expands '%' specifiers, but leaves '$'
-// alone; it refuses non-printable characters after unescaping, so a
-// value with control characters (a newline, say) cannot be passed at all.
+// alone. Control characters are written as C escapes: systemd 252 hands
+// "\t", "\n", "\r" and ESC to the program unchanged (verified on a real
+// manager in systemd_test.go, although systemd.exec(5) says non-printable
+// characters are refused). Only NUL cannot be passed.
 func quoteEnv(name, value string) (string, error) {
 	if !validEnvName(name) {
 		return "", &envError{fmt.Sprintf("systemd accepts only letters, digits and '_' in an environment variable name (not starting with a digit); %q cannot be set", name)}
 	}
 	if !utf8.ValidString(value) {
 		return "", &envError{fmt.Sprintf("the value of %s is not UTF-8, which systemd's Environment= refuses", name)}
+	}
+	if strings.IndexByte(value, 0) >= 0 {
+		return "", &envError{fmt.Sprintf("the value of %s contains a NUL byte, which no environment can carry", name)}
 	}
 	var b strings.Builder
 	b.WriteByte('"')
@@ -121,8 +126,12 @@ func quoteEnv(name, value string) (string, error) {
 			b.WriteString(`\"`)
 		case r == '%':
 			b.WriteString("%%")
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
 		case r < 0x20 || r == 0x7f:
-			return "", &envError{fmt.Sprintf("the value of %s contains a control character (%q), which systemd's Environment= refuses", name, r)}
+			fmt.Fprintf(&b, `\x%02x`, r)
 		default:
 			b.WriteRune(r)
 		}

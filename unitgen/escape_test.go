@@ -86,6 +86,7 @@ func TestQuoteWordRoundTrip(t *testing.T) {
 func TestQuoteEnv(t *testing.T) {
 	for _, c := range []struct{ name, value string }{
 		{"A", "x y"}, {"B", `"q" \ %n $HOME`}, {"C", ""}, {"D", "a=b"}, {"E", "ü"},
+		{"F", "line 1\nline 2"}, {"G", "a\tb\rc\x1b[1m\x7f"},
 	} {
 		line, err := quoteEnv(c.name, c.value)
 		if err != nil {
@@ -97,7 +98,7 @@ func TestQuoteEnv(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ name, value string }{
-		{"A", "new\nline"}, {"1A", "x"}, {"A-B", "x"}, {"", "x"}, {"A", "\xff"},
+		{"A", "nul\x00"}, {"1A", "x"}, {"A-B", "x"}, {"", "x"}, {"A", "\xff"},
 	} {
 		if _, err := quoteEnv(c.name, c.value); err == nil {
 			t.Errorf("%q=%q: no error", c.name, c.value)
