@@ -6,7 +6,8 @@
 //
 // Usage (by systemd): supersede-generator NORMAL-DIR [EARLY-DIR LATE-DIR]
 //
-// It reads $SUPERSEDE_CONFIG, else the file named at build time with
+// It logs to the kernel log (stderr with SYSTEMD_LOG_TARGET=console). It
+// reads $SUPERSEDE_CONFIG, else the file named at build time with
 // -ldflags "-X main.config=/etc/supervisor/supervisord.conf", else the
 // file supervisord would find, and writes units into LATE-DIR. It links
 // neither D-Bus nor HTTP (see deps_test.go).
@@ -28,7 +29,7 @@ func main() {
 	// should a huge config need it.
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(256 << 20)
-	log, closeLog := generator.Log(os.Stderr)
+	log, closeLog := generator.Log(os.Stderr, os.Environ())
 	stop := generator.Watchdog(log)
 	code := generator.Main(os.Args[1:], generator.Options{Exe: os.Args[0], Environ: os.Environ(), Log: log, Config: config})
 	stop()

@@ -20,7 +20,7 @@ func runGenerator(_ context.Context, e *env) error {
 	// name supersede-generator), it logs to the kernel log.
 	log, closeLog := generator.Plain(e.stderr), func() {}
 	if isGeneratorName(e.exe) {
-		log, closeLog = generator.Log(e.stderr)
+		log, closeLog = generator.Log(e.stderr, e.environ)
 	}
 	defer closeLog()
 	if code := generator.Main(e.args, generator.Options{Exe: e.exe, Environ: e.environ, Log: log}); code != 0 {

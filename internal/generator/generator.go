@@ -149,9 +149,15 @@ func (l *logger) printf(level int, format string, args ...any) {
 	}
 }
 
-// Log returns where the generator should log: /dev/kmsg when it can be
-// written (systemd.generator(7)), else stderr, and a function to close it.
-func Log(stderr io.Writer) (io.Writer, func()) {
+// Log returns where the generator should log, and a function to close
+// it. Like systemd's own generators it honours $SYSTEMD_LOG_TARGET:
+// "console" (or "console-prefixed") is stderr; otherwise the kernel log
+// (/dev/kmsg, systemd.generator(7)) when it can be written, else stderr.
+func Log(stderr io.Writer, environ []string) (io.Writer, func()) {
+	switch getenv(environ, "SYSTEMD_LOG_TARGET") {
+	case "console", "console-prefixed":
+		return Plain(stderr), func() {}
+	}
 	if f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0); err == nil {
 		return f, func() { f.Close() }
 	}
