@@ -105,7 +105,9 @@ func Description(p Process, now time.Time, loc *time.Location) string {
 		return stop.In(loc).Format("Jan 02 03:04 PM")
 	case Backoff, Fatal:
 		if p.SpawnErr == "" {
-			return fmt.Sprintf("unknown error (try \"tail %s\")", p.Namespec())
+			// rpcinterface._interpretProcessInfo names the process, not
+			// the namespec.
+			return fmt.Sprintf("unknown error (try \"tail %s\")", p.Name)
 		}
 		return p.SpawnErr
 	}

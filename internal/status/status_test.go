@@ -33,7 +33,7 @@ func TestDescription(t *testing.T) {
 		{"never started", Process{Name: "a", Group: "a", State: Stopped}, "Not started"},
 		{"exited", Process{Name: "a", Group: "a", State: Exited, Start: now.Add(-time.Hour), Stop: now}, "Nov 27 10:44 AM"},
 		{"fatal", Process{Name: "a", Group: "a", State: Fatal, SpawnErr: "can't find command '/x'"}, "can't find command '/x'"},
-		{"backoff no error", Process{Name: "b", Group: "g", State: Backoff}, `unknown error (try "tail g:b")`},
+		{"backoff no error", Process{Name: "b", Group: "g", State: Backoff}, `unknown error (try "tail b")`},
 		{"starting", Process{Name: "a", Group: "a", State: Starting}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,13 @@
+// Package xmlrpc speaks Supervisor 4.2.5's XML-RPC protocol, so the real
+// supervisorctl (and anything else written against supervisord) works
+// with supersede run unchanged: the codec, the HTTP server (POST /RPC2,
+// GET /logtail/NAME/CHANNEL and /mainlogtail, Basic auth), every
+// supervisor.* and system.* method, the unix and inet listeners, and a
+// client for supersede ctl.
+//
+// The server serves a Backend, declared here, that supervises the
+// processes; the package owns everything that is wire format: method
+// names, fault codes, state codes, result structs, name resolution and
+// the ordering of group operations. It must not supervise anything
+// itself, and it imports only internal/status and translate of ours.
+package xmlrpc

@@ -1,0 +1,282 @@
+package xmlrpc
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options are the server's optional settings; the zero value is usable.
+type Options struct {
+	Logger   *slog.Logger     // where request errors go; nil discards
+	Now      func() time.Time // the clock of "now" and uptimes; nil is time.Now
+	Location *time.Location   // where stop times are written; nil is time.Local
+}
+
+// Auth is one listener's HTTP Basic credentials, the username and
+// password of its [unix_http_server] or [inet_http_server] section. A
+// Password of "{SHA}" and 40 hex digits is compared with the SHA-1 of the
+// password given. The zero Auth lets everyone in.
+type Auth struct {
+	Username string
+	Password string
+}
+
+// Server serves Supervisor's XML-RPC API and log tails over HTTP for a
+// Backend. One Server may serve several listeners, each with its own
+// Auth, as supervisord serves each of its http server sections.
+type Server struct {
+	b        Backend
+	log      *slog.Logger
+	nowFn    func() time.Time
+	location *time.Location
+
+	mu      sync.Mutex
+	closed  bool
+	servers map[*http.Server]struct{}
+	streams map[net.Conn]*http.Server // hijacked /logtail and /mainlogtail responses, by the server they came through
+	done    *sync.Cond                // signalled when a stream ends
+}
+
+// NewServer returns a server for b. It starts nothing; Serve does.
+func NewServer(b Backend, opt Options) *Server {
+	s := &Server{
+		b:        b,
+		log:      opt.Logger,
+		nowFn:    opt.Now,
+		location: opt.Location,
+		servers:  map[*http.Server]struct{}{},
+		streams:  map[net.Conn]*http.Server{},
+	}
+	s.done = sync.NewCond(&s.mu)
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.nowFn == nil {
+		s.nowFn = time.Now
+	}
+	return s
+}
+
+func (s *Server) now() time.Time { return s.nowFn() }
+
+func (s *Server) loc() *time.Location {
+	if s.location == nil {
+		return time.Local
+	}
+	return s.location
+}
+
+// Serve answers requests on ln, with auth, until ctx is done or Close is
+// called. It then closes ln (removing a unix socket that ListenUnix
+// made), ends every connection and log tail, and returns nil; any other
+// end is an error.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, auth Auth) error {
+	hs := &http.Server{
+		Handler:           s.Handler(auth),
+		ReadHeaderTimeout: time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.servers[hs] = struct{}{}
+	s.mu.Unlock()
+
+	stop := context.AfterFunc(ctx, func() { hs.Close() })
+	defer stop()
+	err := hs.Serve(ln)
+	ln.Close()
+	hs.Close()
+	s.mu.Lock()
+	delete(s.servers, hs)
+	s.endStreams(hs)
+	s.mu.Unlock()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops every Serve, closes their listeners and connections, ends
+// the log tails and waits for their goroutines.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	var errs []error
+	for hs := range s.servers {
+		errs = append(errs, hs.Close())
+	}
+	s.endStreams(nil)
+	s.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// endStreams closes the log streams that came through hs (all when hs is
+// nil) and waits for their goroutines to finish. s.mu is held.
+func (s *Server) endStreams(hs *http.Server) {
+	mine := func() bool {
+		for _, from := range s.streams {
+			if hs == nil || from == hs {
+				return true
+			}
+		}
+		return false
+	}
+	for c, from := range s.streams {
+		if hs == nil || from == hs {
+			c.Close()
+		}
+	}
+	for mine() {
+		s.done.Wait()
+	}
+}
+
+// Handler is the server's http.Handler for a listener with auth: POST
+// /RPC2, GET /logtail/NAMESPEC[/CHANNEL] and GET /mainlogtail, matched by
+// prefix as supervisord's medusa handlers are. Supervisor's web UI is not
+// served: every other path is 404.
+func (s *Server) Handler(auth Auth) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if auth.Username != "" && !auth.allows(r) {
+			s.unauthorized(w, r)
+			return
+		}
+		switch {
+		case strings.HasPrefix(r.RequestURI, "/RPC2"):
+			s.serveRPC(w, r)
+		case strings.HasPrefix(r.RequestURI, "/logtail"):
+			s.serveLogtail(w, r)
+		case strings.HasPrefix(r.RequestURI, "/mainlogtail"):
+			s.serveMainLogtail(w, r)
+		default:
+			httpError(w, http.StatusNotFound)
+		}
+	})
+}
+
+// allows checks r's Authorization as medusa's auth_handler with
+// Supervisor's encrypted_dictionary_authorizer does.
+func (a Auth) allows(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	scheme, cookie, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "basic") {
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cookie))
+	if err != nil {
+		return false
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return false
+	}
+	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(a.Username)) == 1
+	var passOK bool
+	if hash, isSHA := strings.CutPrefix(a.Password, "{SHA}"); isSHA {
+		sum := sha1.Sum([]byte(pass))
+		passOK = subtle.ConstantTimeCompare([]byte(hex.EncodeToString(sum[:])), []byte(hash)) == 1
+	} else {
+		passOK = subtle.ConstantTimeCompare([]byte(pass), []byte(a.Password)) == 1
+	}
+	return userOK && passOK
+}
+
+// unauthorized answers 401 as medusa does: WWW-Authenticate with realm
+// "default", and the connection closed.
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="default"`)
+	w.Header().Set("Connection", "close")
+	httpError(w, http.StatusUnauthorized)
+}
+
+// httpError writes medusa's error page.
+func httpError(w http.ResponseWriter, code int) {
+	body := errorPage(code)
+	w.Header().Set("Content-Type", "text/html")
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(code)
+	io.WriteString(w, body)
+}
+
+func errorPage(code int) string {
+	return "<head>\r\n<title>Error response</title>\r\n</head>\r\n<body>\r\n<h1>Error response</h1>\r\n" +
+		fmt.Sprintf("<p>Error code %d.\r\n<p>Message: %s.\r\n</body>\r\n", code, http.StatusText(code))
+}
+
+// maxBody bounds a request body; Supervisor has no bound, but nothing
+// supervisorctl sends comes near it.
+const maxBody = 64 << 20
+
+func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		httpError(w, http.StatusBadRequest)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		httpError(w, http.StatusBadRequest)
+		return
+	}
+	name, params, hasMethod, err := parseCall(body)
+	if err != nil {
+		s.log.Error(fmt.Sprintf("XML-RPC request data %q is invalid: unmarshallable", truncate(body)))
+		httpError(w, http.StatusBadRequest)
+		return
+	}
+	if !hasMethod {
+		s.log.Error(fmt.Sprintf("XML-RPC request data %q is invalid: no method name", truncate(body)))
+		httpError(w, http.StatusBadRequest)
+		return
+	}
+	value, fault := s.call(r.Context(), name, params)
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	if fault != nil {
+		encodeFault(buf, fault)
+	} else if err := encodeResponse(buf, value); err != nil {
+		s.log.Error("XML-RPC response cannot be encoded", "method", name, "err", err)
+		httpError(w, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", fmt.Sprint(buf.Len()))
+	w.Write(buf.Bytes())
+}
+
+// bufPool keeps response buffers: a getAllProcessInfo answer for 1000
+// processes is 1.3 MB, and growing a buffer to it on every call costs
+// more than encoding it.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() > 16<<20 {
+		return
+	}
+	b.Reset()
+	bufPool.Put(b)
+}
+
+func truncate(b []byte) string {
+	if len(b) > 1024 {
+		return string(b[:1024]) + "..."
+	}
+	return string(b)
+}
