@@ -49,7 +49,7 @@ type Unit struct {
 	Name     string
 	Data     []byte
 	Pos      translate.Pos // the section it comes from
-	WantedBy []string      // targets that should want it (autostart)
+	WantedBy []string      // targets whose .wants/ should link it: only the anchor, which wants every autostart unit
 }
 
 // Warning is something the units cannot do exactly as Supervisor did.
@@ -377,11 +377,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	if pl.g.Type == translate.GroupEventListener {
 		g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, so it runs as a plain service and waits for events that never come", pl.g.Section)
 	}
-	var wanted []string
-	if p.AutoStart {
-		wanted = []string{g.bootTarget()}
-	}
-	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: render(g.header(p.Pos, p.Section), o), Pos: p.Pos, WantedBy: wanted})
+	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: render(g.header(p.Pos, p.Section), o), Pos: p.Pos})
 }
 
 // execStart is ExecStart= for p: the executable as Supervisor would find
@@ -835,10 +831,14 @@ func (g *generator) groupTarget(grp *translate.Group, all []*planned) {
 	g.res.Units = append(g.res.Units, Unit{Name: name, Data: render(g.header(grp.Pos, grp.Section), o), Pos: grp.Pos})
 }
 
-// anchor is the always-active target that orders itself before every
-// generated unit. It starts nothing, but an active unit's reference keeps
-// a program's unit loaded after it exits, so its exit status stays
-// readable (reference/systemd.md §5.3).
+// anchor is the always-active target that stands for supervisord: it
+// wants every autostart unit, so enabling it (or one wants link from the
+// boot target, as the generator makes) starts what supervisord would
+// start, and `systemctl start supersede.target` does it by hand. It is
+// ordered before every generated unit, and an active unit's reference
+// keeps a program's unit loaded after it exits, so its exit status stays
+// readable (reference/systemd.md §5.3). Each service still has its own
+// [Install] section, to be enabled on its own.
 func (g *generator) anchor(name string, all []*planned) {
 	var o []*unit.UnitOption
 	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
@@ -847,13 +847,20 @@ func (g *generator) anchor(name string, all []*planned) {
 		add("Unit", "SourcePath", src)
 	}
 	const perLine = 16
-	for i := 0; i < len(all); i += perLine {
-		var names []string
-		for _, pl := range all[i:min(i+perLine, len(all))] {
-			names = append(names, pl.name)
+	lines := func(key string, names []string) {
+		for i := 0; i < len(names); i += perLine {
+			add("Unit", key, strings.Join(names[i:min(i+perLine, len(names))], " "))
 		}
-		add("Unit", "Before", strings.Join(names, " "))
 	}
+	var every, auto []string
+	for _, pl := range all {
+		every = append(every, pl.name)
+		if pl.p.AutoStart {
+			auto = append(auto, pl.name)
+		}
+	}
+	lines("Wants", auto)
+	lines("Before", every)
 	add("Install", "WantedBy", g.bootTarget())
 	g.res.Units = append(g.res.Units, Unit{Name: name, Data: render(g.header(translate.Pos{}, ""), o), WantedBy: []string{g.bootTarget()}})
 }

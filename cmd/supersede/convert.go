@@ -76,7 +76,7 @@ func runConvert(_ context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	return reportChanges(e.stdout, changes, *dryRun, *showDiff, *user, len(res.Warnings))
+	return reportChanges(e.stdout, changes, *dryRun, *showDiff, *user, *prefix, len(res.Warnings))
 }
 
 // configFailure prints a config or mapping error and makes it exit 2.
@@ -103,13 +103,13 @@ func printUnits(w io.Writer, res *unitgen.Result) error {
 	return nil
 }
 
-func reportChanges(w io.Writer, changes []unitgen.Change, dryRun, showDiff, user bool, warnings int) error {
+func reportChanges(w io.Writer, changes []unitgen.Change, dryRun, showDiff, user bool, prefix string, warnings int) error {
 	verb := map[unitgen.Action]string{unitgen.Create: "created", unitgen.Update: "updated", unitgen.Remove: "removed"}
 	if dryRun {
 		verb = map[unitgen.Action]string{unitgen.Create: "would create", unitgen.Update: "would update", unitgen.Remove: "would remove"}
 	}
 	counts := map[unitgen.Action]int{}
-	var started []string
+	anchor := ""
 	for _, c := range unitgen.Sorted(changes) {
 		counts[c.Action]++
 		if c.Action == unitgen.Unchanged {
@@ -119,8 +119,8 @@ func reportChanges(w io.Writer, changes []unitgen.Change, dryRun, showDiff, user
 		if showDiff {
 			w.Write(diff.Diff(c.Path, c.Old, c.Path, c.New))
 		}
-		if c.Action != unitgen.Remove {
-			started = append(started, c.Path)
+		if c.Action != unitgen.Remove && strings.HasSuffix(c.Path, "/"+unitgen.AnchorTarget(prefix)) {
+			anchor = unitgen.AnchorTarget(prefix)
 		}
 	}
 	fmt.Fprintf(w, "%d created, %d updated, %d removed, %d unchanged", counts[unitgen.Create], counts[unitgen.Update], counts[unitgen.Remove], counts[unitgen.Unchanged])
@@ -128,20 +128,12 @@ func reportChanges(w io.Writer, changes []unitgen.Change, dryRun, showDiff, user
 		fmt.Fprintf(w, "; %d warning(s) on stderr", warnings)
 	}
 	fmt.Fprintln(w)
-	if !dryRun && len(started) > 0 {
+	if !dryRun && anchor != "" {
 		ctl := "systemctl"
 		if user {
 			ctl = "systemctl --user"
 		}
-		fmt.Fprintf(w, "next: %s daemon-reload, then %s enable --now %s\n", ctl, ctl, strings.Join(baseNames(started), " "))
+		fmt.Fprintf(w, "next: %s daemon-reload, then %s enable --now %s (it starts the autostart programs, as supervisord would)\n", ctl, ctl, anchor)
 	}
 	return nil
-}
-
-func baseNames(paths []string) []string {
-	out := make([]string, 0, len(paths))
-	for _, p := range paths {
-		out = append(out, p[strings.LastIndexByte(p, '/')+1:])
-	}
-	return out
 }
