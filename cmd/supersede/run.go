@@ -70,6 +70,7 @@ func init() {
 	commands = []command{
 		{"show", "print what Supervisor would understand of a supervisord.conf", runShow},
 		{"convert", "write systemd units equivalent to a supervisord.conf", runConvert},
+		{"run", "supervise the programs of a supervisord.conf, as supervisord", runDaemon},
 		{"generator", "the systemd generator: write units for the config at boot", runGenerator},
 		{"version", "print the version", func(_ context.Context, e *env) error {
 			fmt.Fprintln(e.stdout, "supersede", buildVersion())
@@ -115,6 +116,7 @@ func run(ctx context.Context, argv, environ []string, stdout, stderr io.Writer) 
 // the command it then runs.
 var invocationNames = map[string]string{
 	"supersede-generator": "generator",
+	"supervisord":         "run",
 }
 
 func isGeneratorName(exe string) bool { return invocationNames[filepath.Base(exe)] == "generator" }
@@ -131,6 +133,11 @@ func report(err error, stderr io.Writer) int {
 	var ec *exitCode
 	if errors.As(err, &ec) {
 		return ec.code
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		fmt.Fprintf(stderr, "supersede: %v\n", xe.err)
+		return xe.code
 	}
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK

@@ -1,0 +1,793 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/spf13/pflag"
+	"github.com/supersede/supersede/fallback"
+	"github.com/supersede/supersede/fallback/events"
+	"github.com/supersede/supersede/fallback/logfile"
+	"github.com/supersede/supersede/internal/xmlrpc"
+	"github.com/supersede/supersede/translate"
+)
+
+var _ xmlrpc.Backend = (*fallback.Supervisor)(nil)
+
+// exitFatal is the exit status of `supersede run --exit-on-fatal` when a
+// process it watches entered FATAL.
+const exitFatal = 3
+
+// exitError ends a command with a given exit status after printing err.
+// TODO(lead): report() in run.go maps it: `var xe *exitError; if
+// errors.As(err, &xe) { fmt.Fprintf(stderr, "supersede: %v\n", xe.err);
+// return xe.code }`.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// daemonEnv marks the re-executed daemon process: its value is the
+// number of listening sockets it inherits as fds 3, 4, ...
+const daemonEnv = "SUPERSEDE_RUN_DAEMON"
+
+// supervisordVersion is what supervisord -v prints: the version whose
+// behaviour supersede run reproduces.
+const supervisordVersion = "4.2.5"
+
+// runFlags are supervisord's command-line options.
+type runFlags struct {
+	load        loadFlags
+	nodaemon    bool
+	silent      bool
+	user        string
+	umask       string
+	directory   string
+	logfile     string
+	maxbytes    string
+	backups     string
+	loglevel    string
+	pidfile     string
+	identifier  string
+	childlogdir string
+	nocleanup   bool
+	minfds      string
+	minprocs    string
+	stripANSI   bool
+	version     bool
+	exitOnFatal string
+	profile     string
+	set         map[string]bool // flags given
+}
+
+func (f *runFlags) register(fs *pflag.FlagSet) {
+	f.load.register(fs)
+	fs.MarkHidden("lenient")
+	fs.BoolVarP(&f.nodaemon, "nodaemon", "n", false, "run in the foreground (nodaemon=true)")
+	fs.BoolVarP(&f.silent, "silent", "s", false, "with -n, no log to stdout (silent=true)")
+	fs.StringVarP(&f.user, "user", "u", "", "run as this user (or numeric uid)")
+	fs.StringVarP(&f.umask, "umask", "m", "", "umask of the daemon when it daemonizes (default 022)")
+	fs.StringVarP(&f.directory, "directory", "d", "", "directory to chdir to when daemonized")
+	fs.StringVarP(&f.logfile, "logfile", "l", "", "the main log file, or syslog")
+	fs.StringVarP(&f.maxbytes, "logfile_maxbytes", "y", "", "rotate the main log at this size (0: never)")
+	fs.StringVarP(&f.backups, "logfile_backups", "z", "", "rotated main logs to keep")
+	fs.StringVarP(&f.loglevel, "loglevel", "e", "", "critical, error, warn, info, debug, trace or blather")
+	fs.StringVarP(&f.pidfile, "pidfile", "j", "", "write the daemon's pid here")
+	fs.StringVarP(&f.identifier, "identifier", "i", "", "identifier of this supervisord")
+	fs.StringVarP(&f.childlogdir, "childlogdir", "q", "", "directory of AUTO child logs")
+	fs.BoolVarP(&f.nocleanup, "nocleanup", "k", false, "keep old AUTO child logs at start")
+	fs.StringVarP(&f.minfds, "minfds", "a", "", "file descriptors needed to start")
+	fs.StringVar(&f.minprocs, "minprocs", "", "processes needed to start")
+	fs.BoolVarP(&f.stripANSI, "strip_ansi", "t", false, "strip ANSI escapes from child output")
+	fs.BoolVarP(&f.version, "version", "v", false, "print supervisord's version and exit")
+	fs.StringVar(&f.exitOnFatal, "exit-on-fatal", "", "exit (status 3) when a process enters FATAL; with =NAME,... only those (name, group:name or group)")
+	fs.Lookup("exit-on-fatal").NoOptDefVal = "all"
+	fs.StringVar(&f.profile, "profile_options", "", "accepted for supervisord's sake; ignored")
+	fs.MarkHidden("profile_options")
+}
+
+const runSynopsis = "[-c FILE] [-n] [-s] [-u USER] [-m UMASK] [-d DIR] [-l FILE] [-y BYTES] [-z NUM] [-e LEVEL] [-j FILE] [-i ID] [-q DIR] [-k] [-a NUM] [--minprocs NUM] [-t] [--exit-on-fatal[=NAME,...]] [-v]"
+
+// runDaemon is `supersede run`: supervisord 4.2.5 in Go. It reads the
+// configuration as supervisord does (command-line options override the
+// [supervisord] section), daemonizes unless nodaemon, serves the XML-RPC
+// API on the configured sockets and supervises the programs until a stop
+// signal or the shutdown RPC; SIGHUP and the restart RPC read the
+// configuration again in the same process.
+func runDaemon(ctx context.Context, e *env) error {
+	fs := flagSet(e, "run", runSynopsis)
+	var f runFlags
+	f.register(fs)
+	if err := parseFlags(fs, e.args); err != nil {
+		return err
+	}
+	if f.version {
+		fmt.Fprintln(e.stdout, supervisordVersion)
+		return nil
+	}
+	if fs.NArg() > 0 {
+		return &usageError{err: fmt.Errorf("positional arguments are not supported: %q", fs.Args())}
+	}
+	if f.load.lenient {
+		return &usageError{err: errors.New("run does not take --lenient: it needs the host's users and directories")}
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *pflag.Flag) { f.set[fl.Name] = true })
+
+	d := &daemon{e: e, flags: &f}
+	return d.run(ctx)
+}
+
+// daemon is one `supersede run` process across restarts.
+type daemon struct {
+	e      *env
+	flags  *runFlags
+	opts   translate.Options
+	path   string
+	log    *logfile.MainLog
+	logger *slog.Logger
+	child  bool // the re-executed, daemonized process
+}
+
+func (d *daemon) run(ctx context.Context) error {
+	opts, err := d.flags.load.options(d.e)
+	if err != nil {
+		return err
+	}
+	d.opts = opts
+	if d.path, err = d.flags.load.path(d.e, opts.Dir); err != nil {
+		return err
+	}
+	nfds := -1
+	if v, ok := os.LookupEnv(daemonEnv); ok {
+		d.child = true
+		nfds, _ = strconv.Atoi(v)
+		os.Unsetenv(daemonEnv)
+		d.opts.Environ = withoutEnv(d.opts.Environ, daemonEnv)
+	}
+	cfg, err := d.load()
+	if err != nil {
+		return err
+	}
+	sv := &cfg.Supervisord
+	// set_rlimits_or_exit, at the first start only
+	var rlimitInfos []string
+	if !d.child {
+		if rlimitInfos, err = setRlimits(sv.MinFDs, sv.MinProcs); err != nil {
+			return err
+		}
+	}
+
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR2, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+
+	var bus *events.Bus
+	for first := true; ; first = false {
+		if !first {
+			if cfg, err = d.load(); err != nil {
+				return err
+			}
+			sv = &cfg.Supervisord
+			rlimitInfos = nil
+		}
+		// set_uid_or_exit, at every (re)start
+		var infos, criticals []string
+		switch {
+		case sv.UID == nil:
+			if os.Getuid() == 0 {
+				criticals = append(criticals, "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.")
+			}
+		default:
+			if msg := dropPrivileges(*sv.UID); msg != "" {
+				return supervisordUsage(msg)
+			}
+			infos = append(infos, "Set uid to user "+strconv.Itoa(*sv.UID)+" succeeded")
+		}
+		infos = append(infos, rlimitInfos...)
+		if err := d.openLog(cfg); err != nil {
+			return err
+		}
+		// The daemon's first start: the parent logged all this already.
+		daemonStart := first && d.child
+		if !daemonStart {
+			for _, m := range criticals {
+				d.log.Log(fallback.LevelCritical, m)
+			}
+			for _, m := range cfg.Warnings {
+				d.log.Log(slog.LevelWarn, m)
+			}
+			for _, m := range append(cfg.Infos, infos...) {
+				d.log.Log(slog.LevelInfo, m)
+			}
+			if !sv.NoCleanup {
+				for _, w := range logfile.ClearAutoDir(sv.ChildLogDir, sv.Identifier) {
+					d.log.Log(slog.LevelWarn, w)
+				}
+			}
+		}
+		var lns []net.Listener
+		if daemonStart {
+			lns, err = inheritedListeners(nfds, cfg)
+		} else {
+			lns, err = openListeners(cfg, d.logger)
+		}
+		if err != nil {
+			d.log.Close()
+			return err
+		}
+		if first && !sv.Nodaemon && !d.child {
+			err := d.daemonize(lns)
+			d.log.Close()
+			return err
+		}
+		if daemonStart {
+			d.enterDaemon(sv)
+		}
+		if bus == nil {
+			bus = events.NewBus(events.Options{Identifier: sv.Identifier, Logger: d.logger})
+			defer bus.Close()
+		} else {
+			bus.SetIdentifier(sv.Identifier)
+		}
+		s, err := fallback.New(cfg, fallback.Options{
+			Logger:      d.logger,
+			Environ:     d.opts.Environ,
+			Dir:         d.opts.Dir,
+			Signals:     sigs,
+			Load:        d.load,
+			MainLog:     d.log,
+			Events:      bus,
+			ExitOnFatal: d.flags.exitOnFatal != "",
+			ExitOnFatalNames: func() []string {
+				if d.flags.exitOnFatal == "" || d.flags.exitOnFatal == "all" {
+					return nil
+				}
+				return strings.Split(d.flags.exitOnFatal, ",")
+			}(),
+		})
+		if err != nil {
+			for _, ln := range lns {
+				ln.Close()
+			}
+			d.log.Close()
+			return err
+		}
+		pidWritten := writePidfile(sv.Pidfile, d.logger)
+		err = d.serve(ctx, s, cfg, lns)
+		if pidWritten {
+			os.Remove(sv.Pidfile)
+		}
+		d.log.Close()
+		if errors.Is(err, fallback.ErrRestart) {
+			continue
+		}
+		var fe *fallback.FatalError
+		if errors.As(err, &fe) {
+			return &exitError{code: exitFatal, err: err}
+		}
+		return err
+	}
+}
+
+// openLog opens the main log as Supervisor's make_logger does: the
+// logfile (rotating) or syslog, and standard output with -n unless -s.
+func (d *daemon) openLog(cfg *translate.Config) error {
+	sv := &cfg.Supervisord
+	level, _ := logfile.ParseLevel(sv.LogLevel)
+	ml, err := logfile.OpenMainLog(logfile.MainLogConfig{
+		Path:     sv.Logfile,
+		MaxBytes: sv.LogfileMaxBytes,
+		Backups:  sv.LogfileBackups,
+		Level:    level,
+		Stdout:   sv.Nodaemon && !sv.Silent,
+	})
+	if err != nil {
+		return err
+	}
+	d.log, d.logger = ml, slog.New(ml)
+	return nil
+}
+
+// serve runs the XML-RPC servers and the supervisor until it ends.
+func (d *daemon) serve(ctx context.Context, s *fallback.Supervisor, cfg *translate.Config, lns []net.Listener) error {
+	srv := xmlrpc.NewServer(s, xmlrpc.Options{Logger: d.logger})
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for i, ln := range lns {
+		c := cfg.Servers[i]
+		auth := xmlrpc.Auth{}
+		if c.Username != nil {
+			auth.Username = *c.Username
+		}
+		if c.Password != nil {
+			auth.Password = *c.Password
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(sctx, ln, auth); err != nil {
+				d.logger.Error(fmt.Sprintf("serving %s: %v", c.Section, err))
+			}
+		}()
+	}
+	err := s.Run(ctx)
+	cancel()
+	srv.Close()
+	wg.Wait()
+	for _, c := range cfg.Servers {
+		if c.Unix {
+			os.Remove(c.File)
+		}
+	}
+	return err
+}
+
+// load reads the configuration and applies the command-line overrides,
+// as supervisord's ServerOptions.realize does on every (re)start.
+func (d *daemon) load() (*translate.Config, error) {
+	cfg, err := translate.Load(d.path, d.opts)
+	if err != nil {
+		var list translate.ErrorList
+		var te *translate.Error
+		if errors.As(err, &list) || errors.As(err, &te) {
+			printConfigErrors(d.e.stderr, err)
+			return nil, &configError{err}
+		}
+		return nil, err
+	}
+	if err := d.flags.apply(cfg, d.opts.Dir); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// supervisordUsage is supervisord's usage(): an error that exits 2.
+func supervisordUsage(msg string) error {
+	return &usageError{err: errors.New(msg)}
+}
+
+// apply overrides the [supervisord] section with the options given.
+func (f *runFlags) apply(cfg *translate.Config, dir string) error {
+	sv := &cfg.Supervisord
+	bad := func(opt, val string, err error) error {
+		return supervisordUsage(fmt.Sprintf("invalid value for %s %s: %v", opt, pyRepr(val), err))
+	}
+	if f.nodaemon {
+		sv.Nodaemon = true
+	}
+	if f.silent {
+		sv.Silent = true
+	}
+	if f.nocleanup {
+		sv.NoCleanup = true
+	}
+	if f.stripANSI {
+		sv.StripANSI = true
+	}
+	if f.set["user"] {
+		uid, err := nameToUID(f.user)
+		if err != nil {
+			return supervisordUsage(err.Error())
+		}
+		sv.User, sv.UID = &f.user, &uid
+	}
+	if f.set["umask"] {
+		v, err := strconv.ParseInt(f.umask, 8, 32)
+		if err != nil {
+			return bad("-m", f.umask, fmt.Errorf("%s can not be converted to an octal type", f.umask))
+		}
+		sv.Umask = int(v)
+	}
+	if f.set["directory"] {
+		p, err := existingDirectory(f.directory)
+		if err != nil {
+			return bad("-d", f.directory, err)
+		}
+		sv.Directory = &p
+	}
+	if f.set["logfile"] {
+		p, err := existingDirpath(f.logfile)
+		if err != nil {
+			return bad("-l", f.logfile, err)
+		}
+		if p != "syslog" {
+			p = absPath(p, dir)
+		}
+		sv.Logfile = p
+	}
+	if f.set["logfile_maxbytes"] {
+		n, err := byteSize(f.maxbytes)
+		if err != nil {
+			return bad("-y", f.maxbytes, err)
+		}
+		sv.LogfileMaxBytes = n
+	}
+	if f.set["logfile_backups"] {
+		n, err := pyInt(f.backups)
+		if err != nil {
+			return bad("-z", f.backups, err)
+		}
+		sv.LogfileBackups = n
+	}
+	if f.set["loglevel"] {
+		l := strings.ToLower(f.loglevel)
+		if _, ok := logfile.ParseLevel(l); !ok {
+			return bad("-e", f.loglevel, fmt.Errorf("bad logging level name %s", pyRepr(f.loglevel)))
+		}
+		sv.LogLevel = l
+	}
+	if f.set["pidfile"] {
+		p, err := existingDirpath(f.pidfile)
+		if err != nil {
+			return bad("-j", f.pidfile, err)
+		}
+		sv.Pidfile = absPath(p, dir)
+	}
+	if f.set["identifier"] {
+		sv.Identifier = f.identifier
+	}
+	if f.set["childlogdir"] {
+		p, err := existingDirectory(f.childlogdir)
+		if err != nil {
+			return bad("-q", f.childlogdir, err)
+		}
+		sv.ChildLogDir = p
+	}
+	if f.set["minfds"] {
+		n, err := pyInt(f.minfds)
+		if err != nil {
+			return bad("-a", f.minfds, err)
+		}
+		sv.MinFDs = n
+	}
+	if f.set["minprocs"] {
+		n, err := pyInt(f.minprocs)
+		if err != nil {
+			return bad("--minprocs", f.minprocs, err)
+		}
+		sv.MinProcs = n
+	}
+	return nil
+}
+
+// The small converters of supervisor/datatypes.py that the command line
+// needs. TODO(lead): translate could export its own (signalNumber,
+// byteSize, octalType, loggingLevel, nameToUID) so that these go.
+
+func pyInt(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s))
+	}
+	return n, nil
+}
+
+func byteSize(s string) (int64, error) {
+	v := strings.ToLower(s)
+	mult := int64(1)
+	for suf, m := range map[string]int64{"kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30} {
+		if strings.HasSuffix(v, suf) {
+			v, mult = v[:len(v)-2], m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(v))
+	}
+	return n * mult, nil
+}
+
+func nameToUID(name string) (int, error) {
+	if n, err := strconv.Atoi(name); err == nil {
+		if _, err := user.LookupId(name); err != nil {
+			return 0, fmt.Errorf("Invalid user id %s", name)
+		}
+		return n, nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return 0, fmt.Errorf("Invalid user name %s", name)
+	}
+	return strconv.Atoi(u.Uid)
+}
+
+func expandUser(v string) string {
+	if v == "~" || strings.HasPrefix(v, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return home + v[1:]
+		}
+	}
+	return v
+}
+
+func existingDirectory(v string) (string, error) {
+	nv := expandUser(v)
+	if st, err := os.Stat(nv); err == nil && st.IsDir() {
+		return nv, nil
+	}
+	return "", fmt.Errorf("%s is not an existing directory", v)
+}
+
+func existingDirpath(v string) (string, error) {
+	nv := expandUser(v)
+	dir := filepath.Dir(nv)
+	if !strings.Contains(nv, "/") {
+		return nv, nil
+	}
+	if st, err := os.Stat(dir); err == nil && st.IsDir() {
+		return nv, nil
+	}
+	return "", fmt.Errorf("The directory named as part of the path %s does not exist", v)
+}
+
+func absPath(p, dir string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+// pyRepr is Python's repr of a simple string.
+func pyRepr(s string) string {
+	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
+		return `"` + s + `"`
+	}
+	return "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
+}
+
+func withoutEnv(environ []string, name string) []string {
+	out := environ[:0:0]
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// dropPrivileges is Supervisor's drop_privileges for the daemon itself:
+// "" on success, else its message.
+func dropPrivileges(uid int) string {
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		return fmt.Sprintf("Can't find uid %d", uid)
+	}
+	if os.Getuid() == uid {
+		return ""
+	}
+	if os.Getuid() != 0 {
+		return "Can't drop privilege as nonroot user"
+	}
+	gid, _ := strconv.Atoi(u.Gid)
+	groups := []int{gid}
+	if ids, err := u.GroupIds(); err == nil {
+		for _, id := range ids {
+			if g, err := strconv.Atoi(id); err == nil && g != gid {
+				groups = append(groups, g)
+			}
+		}
+	}
+	if err := syscall.Setgroups(groups); err != nil {
+		return "Could not set groups of effective user"
+	}
+	if err := syscall.Setgid(gid); err != nil {
+		return "Could not set group id of effective user"
+	}
+	if err := syscall.Setuid(uid); err != nil {
+		return fmt.Sprintf("Could not set user id: %v", err)
+	}
+	return ""
+}
+
+// setRlimits is Supervisor's set_rlimits_or_exit: raise RLIMIT_NOFILE to
+// minfds and RLIMIT_NPROC to minprocs, or fail with its messages.
+func setRlimits(minfds, minprocs int) ([]string, error) {
+	var infos []string
+	for _, l := range []struct {
+		res  int
+		name string
+		min  int
+		msg  string
+	}{
+		{syscall.RLIMIT_NOFILE, "RLIMIT_NOFILE", minfds, "The minimum number of file descriptors required to run this process is %d as per the \"minfds\" command-line argument or config file setting. The current environment will only allow you to open %d file descriptors.  Either raise the number of usable file descriptors in your environment (see README.rst) or lower the minfds setting in the config file to allow the process to start."},
+		{6 /* RLIMIT_NPROC */, "RLIMIT_NPROC", minprocs, "The minimum number of available processes required to run this program is %d as per the \"minprocs\" command-line argument or config file setting. The current environment will only allow you to open %d processes.  Either raise the number of usable processes in your environment (see README.rst) or lower the minprocs setting in the config file to allow the program to start."},
+	} {
+		var rl syscall.Rlimit
+		if err := syscall.Getrlimit(l.res, &rl); err != nil {
+			continue
+		}
+		const inf = ^uint64(0)
+		min := uint64(l.min)
+		if l.min < 0 || rl.Cur == inf || rl.Cur >= min {
+			continue
+		}
+		hard := rl.Max
+		if hard != inf && hard < min {
+			hard = min
+		}
+		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: min, Max: hard}); err != nil {
+			shown := int64(hard)
+			if hard == inf {
+				shown = -1
+			}
+			return nil, supervisordUsage(fmt.Sprintf(l.msg, l.min, shown))
+		}
+		infos = append(infos, fmt.Sprintf("Increased %s limit to %d", l.name, l.min))
+	}
+	return infos, nil
+}
+
+// writePidfile is Supervisor's write_pidfile, written atomically.
+func writePidfile(path string, log *slog.Logger) bool {
+	pid := os.Getpid()
+	tmp := fmt.Sprintf("%s.%d.tmp", path, pid)
+	err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o644)
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		log.Log(context.Background(), fallback.LevelCritical, "could not write pidfile "+path)
+		return false
+	}
+	log.Info(fmt.Sprintf("supervisord started with pid %d", pid))
+	return true
+}
+
+// daemonize starts the daemon as a new process in its own session, with
+// the listening sockets, and returns: the parent's work is done. Go
+// cannot fork, so the daemon is this program again, marked by daemonEnv.
+func (d *daemon) daemonize(lns []net.Listener) error {
+	files := []*os.File{nil, nil, nil}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	files[0], files[1], files[2] = null, null, null
+	for _, ln := range lns {
+		f, err := listenerFile(ln)
+		if err != nil {
+			return fmt.Errorf("passing the socket to the daemon: %w", err)
+		}
+		files = append(files, f)
+	}
+	argv := []string{d.e.exe}
+	if filepath.Base(d.e.exe) != "supervisord" {
+		argv = append(argv, "run")
+	}
+	argv = append(argv, d.e.args...)
+	env := append(withoutEnv(d.e.environ, daemonEnv), fmt.Sprintf("%s=%d", daemonEnv, len(lns)))
+	p, err := os.StartProcess("/proc/self/exe", argv, &os.ProcAttr{
+		Dir:   d.opts.Dir,
+		Env:   env,
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return fmt.Errorf("daemonizing: %w", err)
+	}
+	d.log.Log(fallback.LevelBlather, "supervisord forked; parent exiting")
+	return p.Release()
+}
+
+// enterDaemon is the child's half of Supervisor's _daemonize: chdir and
+// umask (the session and /dev/null came with the re-exec).
+func (d *daemon) enterDaemon(sv *translate.Supervisord) {
+	d.logger.Info("daemonizing the supervisord process")
+	if sv.Directory != nil {
+		if err := os.Chdir(*sv.Directory); err != nil {
+			d.log.Log(fallback.LevelCritical, fmt.Sprintf("can't chdir into %s: %v", pyRepr(*sv.Directory), err))
+		} else {
+			d.logger.Info(fmt.Sprintf("set current directory: %s", pyRepr(*sv.Directory)))
+			// Relative commands and paths are relative to it from now on;
+			// the configuration file stays where it was.
+			d.path = absPath(d.path, d.opts.Dir)
+			if wd, err := os.Getwd(); err == nil {
+				d.opts.Dir = wd
+			}
+		}
+	}
+	syscall.Umask(sv.Umask)
+}
+
+func listenerFile(ln net.Listener) (*os.File, error) {
+	if l, ok := ln.(interface{ File() (*os.File, error) }); ok {
+		return l.File()
+	}
+	return nil, fmt.Errorf("cannot pass a %T", ln)
+}
+
+// inheritedListeners are the sockets the parent opened before it
+// daemonized us, as fds 3, 4, ...
+func inheritedListeners(n int, cfg *translate.Config) ([]net.Listener, error) {
+	if n != len(cfg.Servers) {
+		return nil, fmt.Errorf("inherited %d sockets for %d servers: the configuration changed while daemonizing", n, len(cfg.Servers))
+	}
+	var lns []net.Listener
+	for i := range n {
+		f := os.NewFile(uintptr(3+i), cfg.Servers[i].Section)
+		ln, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("inherited socket of %s: %w", cfg.Servers[i].Section, err)
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+// openListeners opens a socket for each [unix_http_server] and
+// [inet_http_server], with supervisord's errors.
+func openListeners(cfg *translate.Config, log *slog.Logger) ([]net.Listener, error) {
+	var lns []net.Listener
+	fail := func(err error) ([]net.Listener, error) {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, supervisordUsage("Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.")
+		}
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			return nil, supervisordUsage(fmt.Sprintf("Cannot open an HTTP server: socket.error reported errno.%s (%d)", errnoName(errno), int(errno)))
+		}
+		return nil, supervisordUsage(err.Error())
+	}
+	for _, c := range cfg.Servers {
+		var ln net.Listener
+		var err error
+		if c.Unix {
+			uid, gid := -1, -1
+			if c.Chown[0] != nil {
+				uid = *c.Chown[0]
+			}
+			if c.Chown[1] != nil {
+				gid = *c.Chown[1]
+			}
+			ln, err = xmlrpc.ListenUnix(c.File, os.FileMode(c.Chmod), uid, gid)
+		} else {
+			ln, err = xmlrpc.ListenInet(c.Host, c.Port)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		log.Info("RPC interface 'supervisor' initialized")
+		if c.Username == nil || *c.Username == "" {
+			log.Log(context.Background(), fallback.LevelCritical, fmt.Sprintf("Server %s running without any HTTP authentication checking", pyRepr(c.Section)))
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+// errnoName is Python's errno.errorcode[e] for the errors opening a
+// socket can give.
+func errnoName(e syscall.Errno) string {
+	names := map[syscall.Errno]string{
+		syscall.EACCES: "EACCES", syscall.EPERM: "EPERM", syscall.ENOENT: "ENOENT",
+		syscall.ENOTDIR: "ENOTDIR", syscall.EROFS: "EROFS", syscall.ENAMETOOLONG: "ENAMETOOLONG",
+		syscall.EADDRNOTAVAIL: "EADDRNOTAVAIL", syscall.EAFNOSUPPORT: "EAFNOSUPPORT",
+		syscall.EINVAL: "EINVAL", syscall.ELOOP: "ELOOP", syscall.ENOSPC: "ENOSPC",
+	}
+	if n, ok := names[e]; ok {
+		return n
+	}
+	return strconv.Itoa(int(e))
+}

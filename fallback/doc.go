@@ -1,0 +1,68 @@
+// Package fallback supervises processes where systemd is absent, as
+// supervisord 4.2.5 does: `supersede run` is this package behind the
+// XML-RPC API of internal/xmlrpc, so the real supervisorctl works with
+// it unchanged.
+//
+// It owns:
+//
+//   - The state machine of each process (supervisor.md §7), written after
+//     supervisor/process.py: STOPPED, STARTING, RUNNING, BACKOFF,
+//     STOPPING, EXITED, FATAL, UNKNOWN; startsecs (strictly more),
+//     startretries with waits of 1 s, 2 s, 3 s, ...; autorestart and
+//     exitcodes; death by a signal as exit status -1; stopsignal, then
+//     SIGKILL after stopwaitsecs; Supervisor's spawn errors and main-log
+//     lines. It does no I/O itself and takes the time as an argument, so
+//     its tests run on a fake clock (machine.go).
+//   - Spawning as Supervisor's forked child does (supervisor.md §6.4): a
+//     new process group, stdin/stdout/stderr pipes (stderr into stdout
+//     with redirect_stderr), user= with its groups, the environment,
+//     directory and umask; the command resolved as translate.ResolveExec
+//     does. A failure after the fork (chdir, setuid, exec) shows as
+//     Supervisor's does: the child writes "supervisor: couldn't ..." to
+//     its stderr log and exits 127 (spawn.go).
+//   - The event loop (Supervisor.Run): one goroutine owns every process;
+//     it sleeps until SIGCHLD (then wait4(-1, WNOHANG) until nothing is
+//     left), a signal, a request or the earliest pending deadline
+//     (startsecs, backoff, stopwaitsecs). There is no periodic tick: an
+//     idle daemon does not wake up. Run sets PR_SET_CHILD_SUBREAPER, so
+//     orphaned grandchildren are reaped too ("reaped unknown pid"), as
+//     PID 1 must in a container.
+//   - Groups and priorities: start in ascending group priority, all at
+//     once (the forks run in parallel); the orderly stop of §7.3 group by
+//     group in descending priority; add/remove/reload of groups with
+//     Supervisor's diff; SIGTERM/SIGINT/SIGQUIT, SIGHUP (Run returns
+//     ErrRestart and the caller runs a new Supervisor) and SIGUSR2.
+//   - fcgi-program sockets as Supervisor's SocketManager keeps them: bound
+//     while a process of the group runs, passed as its fd 0 (fcgi.go).
+//   - The operations of Supervisor's rpcinterface in Go words: Supervisor
+//     implements internal/xmlrpc.Backend without importing it (ops.go).
+//
+// Child output goes through fallback/logfile's Pump (one goroutine, one
+// epoll set, back-pressure); events go through fallback/events' Bus,
+// which also runs the event listener pools.
+//
+// Exit on FATAL. With Options.ExitOnFatal, a process (or one of the
+// named ones) entering FATAL stops everything and Run returns a
+// *FatalError; `supersede run --exit-on-fatal` then exits with status 3,
+// so a container whose essential program cannot start stops with a code
+// that says so. The exit statuses of `supersede run`: 0 after an orderly
+// stop (SIGTERM, SIGINT, SIGQUIT, the shutdown RPC), 1 on a runtime
+// error, 2 on a usage or configuration error (also when the
+// configuration read for a restart is invalid), 3 after --exit-on-fatal.
+//
+// What it must not do: speak XML-RPC or HTTP (internal/xmlrpc does),
+// parse configuration (translate does), or let anything else in the
+// process fork with os/exec while Run runs: the reaper's wait4(-1) would
+// take its children.
+//
+// Deliberate differences from supervisord, all in timing: transitions
+// happen when their deadline passes instead of on the next turn of a
+// loop that runs about once a second, so a process becomes RUNNING just
+// after startsecs, a retry starts just after its backoff wait, FATAL
+// follows the last failure at once, and a process that dies is
+// restarted at once. Between two SIGKILLs of a process that does not die
+// (stopwaitsecs=0) a second passes, as in supervisord's idle loop. The
+// orphans that come to the daemon as subreaper are reaped with a DEBUG
+// line ("reaped unknown pid"); supervisord never sees them, unless it is
+// PID 1, where the line is INFO as in supervisord.
+package fallback

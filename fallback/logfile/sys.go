@@ -1,0 +1,84 @@
+package logfile
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// Linux constants the syscall package does not name.
+const (
+	fSetPipeSize = 1031 // F_SETPIPE_SZ
+	fionread     = 0x541B
+	pollOut      = 0x4
+
+	spliceMove     = 0x1 // SPLICE_F_MOVE
+	spliceNonblock = 0x2 // SPLICE_F_NONBLOCK
+)
+
+// setAppend turns O_APPEND on or off for fd's open file description.
+func setAppend(fd int, on bool) error {
+	fl, _, e := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFL, 0)
+	if e != 0 {
+		return e
+	}
+	nfl := fl &^ syscall.O_APPEND
+	if on {
+		nfl |= syscall.O_APPEND
+	}
+	if nfl == fl {
+		return nil
+	}
+	_, _, e = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFL, nfl)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// Pipe makes a pipe for a child's stdout or stderr: r is the parent's
+// end, for Pump.Add (which takes it over), w the child's (pass it to the
+// fork, then close it in the parent). Both are close-on-exec; the fork
+// dup2s w onto 1 or 2, which clears the flag there. Use it rather than
+// os.Pipe, whose ends the Go runtime's own poller would also watch.
+func Pipe() (r, w int, err error) {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		return -1, -1, err
+	}
+	return p[0], p[1], nil
+}
+
+// waitWritable blocks until fd can be written (or has an error).
+func waitWritable(fd int) error {
+	pfd := struct {
+		fd      int32
+		events  int16
+		revents int16
+	}{int32(fd), pollOut, 0}
+	for {
+		_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return e
+		}
+		return nil
+	}
+}
+
+// pending is how many bytes a pipe holds (FIONREAD).
+func pending(fd int) (int, error) {
+	var n int32
+	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), fionread, uintptr(unsafe.Pointer(&n)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+// setPipeSize asks for a pipe buffer of size bytes; the kernel may refuse
+// (an unprivileged user over fs.pipe-user-pages-soft), which is harmless.
+func setPipeSize(fd, size int) {
+	syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), fSetPipeSize, uintptr(size))
+}
