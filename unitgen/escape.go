@@ -51,27 +51,37 @@ func quoteWord(s string) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '"':
-			b.WriteString(`\"`)
 		case r == '$':
 			b.WriteString("$$")
-		case r == '%':
-			b.WriteString("%%")
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
 		default:
-			b.WriteString(s[i : i+size])
+			escapeRune(&b, r)
 		}
 		i += size
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// escapeRune writes r for a double-quoted word of a unit file: '\' and
+// '"' escaped, '%' doubled (no specifier expansion), control characters
+// as C escapes, anything else as it is.
+func escapeRune(b *strings.Builder, r rune) {
+	switch {
+	case r == '\\':
+		b.WriteString(`\\`)
+	case r == '"':
+		b.WriteString(`\"`)
+	case r == '%':
+		b.WriteString("%%")
+	case r == '\n':
+		b.WriteString(`\n`)
+	case r == '\t':
+		b.WriteString(`\t`)
+	case r < 0x20 || r == 0x7f:
+		fmt.Fprintf(b, `\x%02x`, r)
+	default:
+		b.WriteRune(r)
+	}
 }
 
 // execLine is an ExecStart= value giving argv exactly, with filename as
@@ -119,22 +129,7 @@ func quoteEnv(name, value string) (string, error) {
 	b.WriteString(name)
 	b.WriteByte('=')
 	for _, r := range value {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '%':
-			b.WriteString("%%")
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteRune(r)
-		}
+		escapeRune(&b, r)
 	}
 	b.WriteByte('"')
 	return b.String(), nil

@@ -39,11 +39,7 @@ func runConvert(_ context.Context, e *env) error {
 	if *version < unitgen.MinVersion {
 		return &usageError{err: fmt.Errorf("--systemd-version %d: supersede needs systemd %d or later", *version, unitgen.MinVersion)}
 	}
-	opts, err := lf.options(e)
-	if err != nil {
-		return err
-	}
-	path, err := lf.path(e, opts.Dir)
+	opts, path, err := lf.resolve(e)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,16 @@ func (f *loadFlags) options(e *env) (translate.Options, error) {
 	return translate.Options{Environ: environ, Dir: wd, Lenient: f.lenient}, nil
 }
 
+// resolve returns the load options and the config file to read.
+func (f *loadFlags) resolve(e *env) (translate.Options, string, error) {
+	opts, err := f.options(e)
+	if err != nil {
+		return opts, "", err
+	}
+	path, err := f.path(e, opts.Dir)
+	return opts, path, err
+}
+
 // path returns the config file to read: -c, or supervisord's search
 // from the directory dir.
 func (f *loadFlags) path(e *env, dir string) (string, error) {
@@ -133,11 +143,7 @@ func runShow(_ context.Context, e *env) error {
 	if fs.NArg() > 0 {
 		return &usageError{err: fmt.Errorf("show takes no arguments, got %q", fs.Args()), hint: "name the config with -c FILE"}
 	}
-	opts, err := lf.options(e)
-	if err != nil {
-		return err
-	}
-	path, err := lf.path(e, opts.Dir)
+	opts, path, err := lf.resolve(e)
 	if err != nil {
 		return err
 	}
