@@ -1,10 +1,8 @@
 package unitgen
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -109,7 +107,10 @@ func Generate(cfg *translate.Config, opts Options) (*Result, error) {
 }
 
 type generator struct {
-	warned      map[string]bool
+	arena       []byte // where units are written (serialize.go)
+	warned      map[warnKey]bool
+	scratch     []byte            // header being built
+	sources     map[string]string // section → absolute file
 	warnedNPROC bool
 	cfg         *translate.Config
 	opts        Options
@@ -124,15 +125,20 @@ func (g *generator) errorf(pos translate.Pos, hint, format string, args ...any) 
 // warnf records a warning. One setting of a numprocs section would warn
 // once per process: the same format at the same place is said once.
 func (g *generator) warnf(pos translate.Pos, unitName, format string, args ...any) {
-	key := pos.String() + "\x00" + format
+	key := warnKey{pos, format}
 	if g.warned[key] {
 		return
 	}
 	if g.warned == nil {
-		g.warned = map[string]bool{}
+		g.warned = map[warnKey]bool{}
 	}
 	g.warned[key] = true
 	g.res.Warnings = append(g.res.Warnings, Warning{Pos: pos, Unit: unitName, Msg: fmt.Sprintf(format, args...)})
+}
+
+type warnKey struct {
+	pos    translate.Pos
+	format string
 }
 
 // keyPos is where key was set for p, or p's section header.
@@ -232,15 +238,22 @@ func (g *generator) run() {
 // header is the comment that starts every generated unit. Its first line
 // is how WriteDir tells supersede's units from foreign ones.
 func (g *generator) header(pos translate.Pos, section string) []byte {
-	var b bytes.Buffer
-	b.WriteString(GeneratedMarker)
+	b := append(g.scratch[:0], GeneratedMarker...)
 	if pos.IsValid() {
-		fmt.Fprintf(&b, " from %s:%d (%s)", commentSafe(g.sourcePath(pos, section)), pos.Line, commentSafe("["+section+"]"))
+		b = append(b, " from "...)
+		b = append(b, commentSafe(g.sourcePath(pos, section))...)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(pos.Line), 10)
+		b = append(b, " ("...)
+		b = append(b, commentSafe("["+section+"]")...)
+		b = append(b, ')')
 	}
-	b.WriteString(".\n")
-	fmt.Fprintf(&b, "%s%s\n", configMarker, commentSafe(g.cfg.File))
-	b.WriteString("# Do not edit: change the Supervisor config and run supersede again.\n")
-	return b.Bytes()
+	b = append(b, ".\n"...)
+	b = append(b, configMarker...)
+	b = append(b, commentSafe(g.cfg.File)...)
+	b = append(b, "\n# Do not edit: change the Supervisor config and run supersede again.\n"...)
+	g.scratch = b
+	return b // copied by render
 }
 
 // GeneratedMarker starts the first line of every unit supersede writes.
@@ -259,17 +272,8 @@ func commentSafe(s string) string {
 	}, s)
 }
 
-func render(head []byte, opts []*unit.UnitOption) []byte {
-	r := unit.Serialize(opts)
-	if b, ok := r.(*bytes.Buffer); ok { // what Serialize returns: no copy
-		return append(head, b.Bytes()...)
-	}
-	body, _ := io.ReadAll(r)
-	return append(head, body...)
-}
-
-func opt(section, name, value string) *unit.UnitOption {
-	return unit.NewUnitOption(section, name, value)
+func opt(section, name, value string) unit.UnitOption {
+	return unit.UnitOption{Section: section, Name: name, Value: value}
 }
 
 // sourcePath is the absolute file a section comes from.
@@ -280,12 +284,20 @@ func (g *generator) sourcePath(pos translate.Pos, section string) string {
 	if filepath.IsAbs(pos.File) {
 		return pos.File
 	}
-	return filepath.Join(g.opts.Dir, pos.File)
+	if f, ok := g.sources[pos.File]; ok {
+		return f
+	}
+	if g.sources == nil {
+		g.sources = map[string]string{}
+	}
+	f := filepath.Join(g.opts.Dir, pos.File)
+	g.sources[pos.File] = f
+	return f
 }
 
 func (g *generator) service(pl *planned, after []string, socket string) {
 	p := pl.p
-	var o []*unit.UnitOption
+	o := make([]unit.UnitOption, 0, 48)
 	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
 	plainOr := func(key, value string, specifiers bool) (string, bool) {
 		v, err := plain(value, specifiers)
@@ -377,7 +389,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	if pl.g.Type == translate.GroupEventListener {
 		g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, so it runs as a plain service and waits for events that never come", pl.g.Section)
 	}
-	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: render(g.header(p.Pos, p.Section), o), Pos: p.Pos})
+	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: g.render(g.header(p.Pos, p.Section), o), Pos: p.Pos})
 }
 
 // execStart is ExecStart= for p: the executable as Supervisor would find
@@ -471,29 +483,44 @@ func strictUserName(name string) bool {
 
 func (g *generator) environment(pl *planned, add func(string, string, string)) {
 	p := pl.p
-	env := translate.Env{{Name: "SUPERVISOR_ENABLED", Value: "1"}, {Name: "SUPERVISOR_PROCESS_NAME", Value: p.Name}, {Name: "SUPERVISOR_GROUP_NAME", Value: p.Group}}
-	if url := p.ServerURL; url != nil {
-		env = append(env, translate.EnvVar{Name: "SUPERVISOR_SERVER_URL", Value: *url})
-	} else if g.cfg.ServerURL != nil {
-		env = append(env, translate.EnvVar{Name: "SUPERVISOR_SERVER_URL", Value: *g.cfg.ServerURL})
+	// Supervisor sets these, then the program's environment over them.
+	url := p.ServerURL
+	if url == nil {
+		url = g.cfg.ServerURL
+	}
+	own := [...]translate.EnvVar{{Name: "SUPERVISOR_ENABLED", Value: "1"}, {Name: "SUPERVISOR_PROCESS_NAME", Value: p.Name}, {Name: "SUPERVISOR_GROUP_NAME", Value: p.Group}, {Name: "SUPERVISOR_SERVER_URL"}}
+	n := len(own)
+	if url == nil {
+		n--
+	} else {
+		own[3].Value = *url
+	}
+	for i := range own[:n] {
+		if v, ok := p.Env.Get(own[i].Name); ok {
+			own[i].Value = v
+		}
+		g.envLine(p, own[i], add)
 	}
 	for _, kv := range p.Env {
-		env = env.Set(kv.Name, kv.Value)
-	}
-	for _, kv := range env {
-		line, err := quoteEnv(kv.Name, kv.Value)
-		if err != nil {
-			pos := keyPos(p, "environment")
-			if _, own := p.KeyPos["environment"]; !own {
-				if sp, ok := g.cfg.Supervisord.KeyPos["environment"]; ok {
-					pos = sp
-				}
-			}
-			g.errorf(pos, "", "%s: %v", p.Namespec(), err)
-			continue
+		if !strings.HasPrefix(kv.Name, "SUPERVISOR_") || !slices.ContainsFunc(own[:n], func(o translate.EnvVar) bool { return o.Name == kv.Name }) {
+			g.envLine(p, kv, add)
 		}
-		add("Service", "Environment", line)
 	}
+}
+
+func (g *generator) envLine(p *translate.Process, kv translate.EnvVar, add func(string, string, string)) {
+	line, err := quoteEnv(kv.Name, kv.Value)
+	if err != nil {
+		pos := keyPos(p, "environment")
+		if _, own := p.KeyPos["environment"]; !own {
+			if sp, ok := g.cfg.Supervisord.KeyPos["environment"]; ok {
+				pos = sp
+			}
+		}
+		g.errorf(pos, "", "%s: %v", p.Namespec(), err)
+		return
+	}
+	add("Service", "Environment", line)
 }
 
 func (g *generator) limits(add func(string, string, string)) {
@@ -673,7 +700,7 @@ func (g *generator) socketUnit(grp *translate.Group, all []*planned) string {
 		}
 	}
 	s := grp.Socket
-	var o []*unit.UnitOption
+	var o []unit.UnitOption
 	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
 	add("Unit", "Description", text("Supervisor fcgi-program "+grp.Name+" socket"))
 	if src, err := plain(g.sourcePath(grp.Pos, grp.Section), true); err == nil {
@@ -700,7 +727,7 @@ func (g *generator) socketUnit(grp *translate.Group, all []*planned) string {
 	if g.opts.SystemdVersion < 214 {
 		g.warnf(s.Pos, name, "socket owner needs systemd 214")
 	}
-	g.res.Units = append(g.res.Units, Unit{Name: name, Data: render(g.header(grp.Pos, grp.Section), o), Pos: grp.Pos})
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(grp.Pos, grp.Section), o), Pos: grp.Pos})
 	return name
 }
 
@@ -813,7 +840,7 @@ var hostsFile = "/etc/hosts"
 
 func (g *generator) groupTarget(grp *translate.Group, all []*planned) {
 	name, _ := GroupTarget(g.opts.Prefix, grp)
-	var o []*unit.UnitOption
+	var o []unit.UnitOption
 	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
 	add("Unit", "Description", text("Supervisor group "+grp.Name))
 	if src, err := plain(g.sourcePath(grp.Pos, grp.Section), true); err == nil {
@@ -828,7 +855,7 @@ func (g *generator) groupTarget(grp *translate.Group, all []*planned) {
 	for _, m := range members {
 		add("Unit", "Wants", m)
 	}
-	g.res.Units = append(g.res.Units, Unit{Name: name, Data: render(g.header(grp.Pos, grp.Section), o), Pos: grp.Pos})
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(grp.Pos, grp.Section), o), Pos: grp.Pos})
 }
 
 // anchor is the always-active target that stands for supervisord: it
@@ -840,7 +867,7 @@ func (g *generator) groupTarget(grp *translate.Group, all []*planned) {
 // readable (reference/systemd.md §5.3). Each service still has its own
 // [Install] section, to be enabled on its own.
 func (g *generator) anchor(name string, all []*planned) {
-	var o []*unit.UnitOption
+	var o []unit.UnitOption
 	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
 	add("Unit", "Description", "Supervisor programs from "+text(g.cfg.File))
 	if src, err := plain(g.cfg.File, true); err == nil {
@@ -862,5 +889,5 @@ func (g *generator) anchor(name string, all []*planned) {
 	lines("Wants", auto)
 	lines("Before", every)
 	add("Install", "WantedBy", g.bootTarget())
-	g.res.Units = append(g.res.Units, Unit{Name: name, Data: render(g.header(translate.Pos{}, ""), o), WantedBy: []string{g.bootTarget()}})
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(translate.Pos{}, ""), o), WantedBy: []string{g.bootTarget()}})
 }

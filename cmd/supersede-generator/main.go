@@ -26,9 +26,11 @@ var config string
 func main() {
 	// A run allocates some tens of MB and exits: collecting garbage would
 	// only cost time at boot. The memory limit turns the collector back on
-	// should a huge config need it.
-	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(256 << 20)
+	// should a huge config need it. $GOGC still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(256 << 20)
+	}
 	log, closeLog := generator.Log(os.Stderr, os.Environ())
 	stop := generator.Watchdog(log)
 	code := generator.Main(os.Args[1:], generator.Options{Exe: os.Args[0], Environ: os.Environ(), Log: log, Config: config})
