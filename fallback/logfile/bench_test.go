@@ -1,6 +1,7 @@
 package logfile
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,6 +57,7 @@ func benchCapture(b *testing.B, children int, copyPath bool) {
 	p := startPump(b)
 	var wall, cpu time.Duration
 	var lost int64
+	turns0 := p.turns.Load()
 	for range b.N {
 		closed := make(chan struct{}, children)
 		var cmds []*exec.Cmd
@@ -115,6 +117,7 @@ func benchCapture(b *testing.B, children int, copyPath bool) {
 	b.ReportMetric(float64(total)*float64(b.N)/wall.Seconds()/1e6, "MB/s")
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "daemon-cpu-s/op")
 	b.ReportMetric(float64(lost)/float64(b.N), "lost-bytes/op")
+	b.ReportMetric(float64(p.turns.Load()-turns0)/float64(b.N), "wakeups/op")
 }
 
 func BenchmarkCapture500MB(b *testing.B) {
@@ -145,10 +148,10 @@ func warm(b *testing.B) {
 }
 
 // rss is the process's resident set size (VmRSS) in bytes.
-func rss(tb testing.TB) int64 {
+func rss(testing.TB) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		tb.Fatal(err)
+		panic(err)
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
@@ -156,8 +159,7 @@ func rss(tb testing.TB) int64 {
 			return kb << 10
 		}
 	}
-	tb.Fatal("no VmRSS")
-	return 0
+	panic("no VmRSS in /proc/self/status")
 }
 
 // BenchmarkIdlePipes: what 1000 programs' 2000 pipes cost the daemon
@@ -203,5 +205,62 @@ func BenchmarkIdlePipes(b *testing.B) {
 		for _, f := range files {
 			f.Close()
 		}
+	}
+}
+
+// helperIdle is a process that does nothing but pump 2000 idle pipes,
+// each into its own log file, and prints its VmRSS (bytes) before and
+// after adding them.
+func helperIdle() error {
+	dir, err := os.MkdirTemp("", "logfile-idle")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	p, err := NewPump()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.Run(ctx)
+	debug.FreeOSMemory()
+	before := rss(nil)
+	for i := range 2000 {
+		f, err := Open(filepath.Join(dir, fmt.Sprintf("p%d.log", i)), 50<<20, 10)
+		if err != nil {
+			return err
+		}
+		r, _, err := Pipe()
+		if err != nil {
+			return err
+		}
+		if _, err := p.Add(r, Output{File: f}); err != nil {
+			return err
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	debug.FreeOSMemory()
+	fmt.Println(before, rss(nil))
+	return nil
+}
+
+// BenchmarkIdlePipesProcess: the resident memory of a whole process
+// that runs only the pump, before and after 2000 idle pipes and their
+// 2000 log files are added.
+func BenchmarkIdlePipesProcess(b *testing.B) {
+	for range b.N {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "LOGFILE_TEST_HELPER=idle", "GORACE=atexit_sleep_ms=0")
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var before, after int64
+		if _, err := fmt.Sscan(string(out), &before, &after); err != nil {
+			b.Fatalf("%q: %v", out, err)
+		}
+		b.ReportMetric(float64(before)/(1<<20), "rss-MB-empty")
+		b.ReportMetric(float64(after)/(1<<20), "rss-MB-2000pipes")
 	}
 }

@@ -30,6 +30,11 @@ var ErrClosed = errors.New("log file is not open")
 //   - Reopen closes and reopens the file (SIGUSR2), Clear removes it and
 //     reopens it (clearProcessLogs, clearLog); backups are kept.
 //
+// (The Pump splices output into a regular file with O_APPEND turned off
+// for the call, at the file's current end, where an append would put it;
+// another process appending at that very moment is detected and
+// reported, and the file is appended to from then on.)
+//
 // Special files are written, never rotated, removed or reopened: a path
 // naming a standard stream or descriptor (/dev/stdout, /dev/stderr,
 // /dev/fd/N, /proc/self/fd/N), and anything that is not a regular file
@@ -93,6 +98,15 @@ func Open(path string, maxBytes int64, backups int) (*File, error) {
 	registry.mu.Lock()
 	defer registry.mu.Unlock()
 	if s := registry.m[key]; s != nil {
+		s.mu.Lock()
+		var err error
+		if s.fd < 0 {
+			err = s.open(false) // a reopen failed earlier: try again
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
 		s.refs++
 		return &File{s: s}, nil
 	}

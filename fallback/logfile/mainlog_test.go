@@ -27,6 +27,8 @@ func TestMain(m *testing.M) {
 		err = helperStdout()
 	case "write":
 		err = helperWrite()
+	case "idle":
+		err = helperIdle()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

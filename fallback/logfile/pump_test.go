@@ -514,6 +514,7 @@ func TestPumpPrefixedBackPressure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syscall.Close(r)
+	syscall.SetNonblock(r, true)
 	setPipeSize(w, 4096)
 	shared, err := Open(fmt.Sprintf("/dev/fd/%d", w), 0, 0)
 	syscall.Close(w)
@@ -534,26 +535,33 @@ func TestPumpPrefixedBackPressure(t *testing.T) {
 		kids[i] = spawn(t, p, Output{File: shared, Prefix: fmt.Sprintf("P%d| ", i)}, "dd", "if="+data, "bs=777", "status=none")
 	}
 	got := make(chan string)
-	go func() {
+	stop := make(chan struct{})
+	go func() { // a slow reader, until the sources are closed and the pipe is empty
 		var all []byte
 		buf := make([]byte, 1000)
-		want := len(texts[0]) + len(texts[1]) + 2*3000*len("P0| ")
-		for len(all) < want {
+		for {
 			n, err := syscall.Read(r, buf)
-			if err == syscall.EAGAIN || err == syscall.EINTR {
-				time.Sleep(100 * time.Microsecond)
+			if n > 0 {
+				all = append(all, buf[:n]...)
 				continue
 			}
-			if n <= 0 {
+			if err != syscall.EAGAIN && err != syscall.EINTR {
 				break
 			}
-			all = append(all, buf[:n]...)
+			select {
+			case <-stop:
+				got <- string(all)
+				return
+			default:
+				time.Sleep(100 * time.Microsecond)
+			}
 		}
 		got <- string(all)
 	}()
 	for _, k := range kids {
 		k.reap(t)
 	}
+	close(stop)
 	out := <-got
 	var bodies [2]strings.Builder
 	for line := range strings.SplitSeq(strings.TrimSuffix(out, "\n"), "\n") {

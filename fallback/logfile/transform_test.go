@@ -388,6 +388,7 @@ func TestPrefixQueued(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer syscall.Close(r)
+	syscall.SetNonblock(r, true)
 	setPipeSize(w, 4096)
 	f, err := Open(fmt.Sprintf("/dev/fd/%d", w), 0, 0)
 	syscall.Close(w)
@@ -422,8 +423,8 @@ func TestPrefixQueued(t *testing.T) {
 		}
 		out = append(out, buf[:n]...)
 	}
-	if want := "A| abc\nB| " + long + "\nA| def\nA| caf\xc3"; string(out) != want {
-		t.Errorf("got  %q\nwant %q", out, want)
+	if got, want := strings.ReplaceAll(string(out), long, "<5000 x>"), "A| abc\nB| <5000 x>\nA| def\nA| caf\xc3"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
 	}
 	if !a.done {
 		t.Error("a closed while waiting, but was not finalized once written")
