@@ -12,12 +12,13 @@
 //   - Syslog: the *_syslog and logfile=syslog destination (/dev/log).
 //   - MainLog: the daemon's own log, an slog.Handler writing Supervisor's
 //     "YYYY-MM-DD HH:MM:SS,mmm LEVEL message" lines.
-//   - Read and Tail: readLog/readProcessStdoutLog and tailProcessLog on a
-//     path, with Supervisor's argument rules and faults.
 //   - Pump: one goroutine and one epoll set that move the output of every
 //     child pipe into its File, applying strip_ansi, capture mode
 //     (PROCESS_COMMUNICATION), per-line prefixes and syslog, and handing
 //     chunks to callbacks for events and debug lines.
+//
+// Reading logs for the XML-RPC API (readLog, tailProcessLog) is
+// internal/logread's, which the server uses by path.
 //
 // It does not know processes, states or configuration: fallback decides
 // which path, rotation and options each channel gets, and when a child

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/supersede/supersede/internal/logread"
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/translate"
 )
@@ -846,7 +847,7 @@ func readLog(_ context.Context, s *Server, args []any) (any, *Fault) {
 	if !exists(path) {
 		return nil, noFile(path)
 	}
-	data, err := readFile(path, offset, length)
+	data, err := logread.Read(path, offset, length)
 	if err != nil {
 		return nil, toFault(err, "")
 	}
@@ -885,7 +886,7 @@ func readProcessLog(c channel) func(context.Context, *Server, []any) (any, *Faul
 		if !exists(path) {
 			return nil, noFile(path)
 		}
-		data, err := readFile(path, offset, length)
+		data, err := logread.Read(path, offset, length)
 		if err != nil {
 			return nil, toFault(err, "")
 		}
@@ -918,7 +919,7 @@ func tailProcessLog(c channel) func(context.Context, *Server, []any) (any, *Faul
 		if !exists(path) {
 			return []any{"", 0, false}, nil
 		}
-		data, next, overflow := tailFile(path, offset, length)
+		data, next, overflow := logread.Tail(path, offset, length)
 		return []any{string(data), next, overflow}, nil
 	}
 }

@@ -1,54 +1,36 @@
-package logfile
+// Package logread reads log files as Supervisor's rpcinterface does
+// (options.readFile and options.tailFile), for the XML-RPC server and
+// anything else that serves a process's log by path.
+//
+// A file is opened without blocking (a FIFO with no writer would
+// otherwise hang the caller), a directory or a pipe fails as in Python,
+// and a read to the end of something that is not a regular file is
+// bounded (/dev/zero never ends).
+package logread
 
 import (
 	"io"
 	"math"
 	"slices"
 	"syscall"
-	"unicode/utf8"
 
 	"github.com/supersede/supersede/internal/status"
 )
 
 // maxSpecialRead bounds a read to EOF of something that is not a regular
-// file (/dev/zero would never end).
+// file.
 const maxSpecialRead = 1 << 20
 
-// Read is readLog and readProcessStdoutLog/readProcessStderrLog on the
-// log file at path (options.readFile and the checks around it):
-//
-//   - path "" (no log): status.ErrNoFile; a path that does not exist: a
-//     *status.Error of kind ErrNoFile with the path as detail;
-//   - the file cannot be opened or read: status.ErrFailed;
-//   - offset < 0: the last -offset bytes; length must then be 0, else
-//     status.ErrBadArguments;
-//   - offset ≥ 0: length bytes from offset, or to the end when length is
-//     0; length < 0 is status.ErrBadArguments;
-//   - the bytes are returned as text, decoded as UTF-8 as Supervisor's
-//     as_string does, strictly: bytes that are not UTF-8 (or a character
-//     cut by offset or length) give ErrUndecodable, where Supervisor's
-//     handler raises and the client gets HTTP 500.
-//
-// As in Supervisor, the file is opened before the arguments are checked
-// (a directory is status.ErrFailed whatever the arguments).
-func Read(path string, offset, length int64) (string, error) {
-	if path == "" {
-		return "", status.ErrNoFile
-	}
-	if !exists(path) {
-		return "", &status.Error{Kind: status.ErrNoFile, Detail: path}
-	}
-	data, err := readFile(path, offset, length)
-	if err != nil {
-		return "", err
-	}
-	if !utf8.Valid(data) {
-		return "", ErrUndecodable
-	}
-	return string(data), nil
-}
-
-func readFile(path string, offset, length int64) ([]byte, error) {
+// Read is Supervisor's options.readFile, behind readLog and
+// readProcessStdoutLog/readProcessStderrLog: length bytes from offset, or
+// to the end when length is 0; with offset < 0 the last -offset bytes
+// (length must then be 0). Arguments out of range are
+// status.ErrBadArguments; a file that cannot be opened, sought or read
+// (a directory, a pipe) is status.ErrFailed. As in Supervisor, the file
+// is opened before the arguments are checked. The caller says NO_FILE for
+// a log that does not exist, and decides what to do with bytes that are
+// not UTF-8.
+func Read(path string, offset, length int64) ([]byte, error) {
 	fd, err := openRetry(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, status.ErrFailed
@@ -134,30 +116,25 @@ func readAt(fd int, off, n int64, regular bool) ([]byte, error) {
 	return buf, nil
 }
 
-// Tail is tailProcessStdoutLog/tailProcessStderrLog on the log file at
-// path (options.tailFile): up to length bytes from offset; when the file
-// has grown past offset+length, overflow is true and the data is the
-// last length bytes. next is the file's size, the offset to ask for
-// next. No log, or a path that does not exist, gives ("", 0, false); a
-// file that cannot be read gives ("", offset, false) as Supervisor does.
-// The only error is ErrUndecodable: the bytes are not UTF-8 (Supervisor
-// answers HTTP 500).
-func Tail(path string, offset, length int64) (data string, next int64, overflow bool, err error) {
-	if path == "" || !exists(path) {
-		return "", 0, false, nil
-	}
+// Tail is Supervisor's options.tailFile, behind tailProcessStdoutLog:
+// up to length bytes from offset; when the file has grown past
+// offset+length, overflow is true and the data is the last length bytes.
+// next is the file's size, the offset to ask for next. A file that cannot
+// be read gives (nil, offset, false), as Supervisor does; the caller
+// answers ("", 0, false) for a log that does not exist.
+func Tail(path string, offset, length int64) (data []byte, next int64, overflow bool) {
 	fd, oerr := openRetry(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if oerr != nil {
-		return "", offset, false, nil
+		return nil, offset, false
 	}
 	defer syscall.Close(fd)
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
-		return "", offset, false, nil
+		return nil, offset, false
 	}
 	sz, serr := syscall.Seek(fd, 0, io.SeekEnd)
 	if serr != nil {
-		return "", offset, false, nil
+		return nil, offset, false
 	}
 	if sz > offset+length {
 		overflow = true
@@ -176,11 +153,17 @@ func Tail(path string, offset, length int64) (data string, next int64, overflow 
 		var rerr error
 		b, rerr = readAt(fd, offset, length, st.Mode&syscall.S_IFMT == syscall.S_IFREG)
 		if rerr != nil {
-			return "", offset, false, nil
+			return nil, offset, false
 		}
 	}
-	if !utf8.Valid(b) {
-		return "", sz, overflow, ErrUndecodable
+	return b, sz, overflow
+}
+
+func openRetry(path string, flags int, perm uint32) (int, error) {
+	for {
+		fd, err := syscall.Open(path, flags, perm)
+		if err != syscall.EINTR {
+			return fd, err
+		}
 	}
-	return string(b), sz, overflow, nil
 }
