@@ -19,7 +19,12 @@
 //     directory and umask; the command resolved as translate.ResolveExec
 //     does. A failure after the fork (chdir, setuid, exec) shows as
 //     Supervisor's does: the child writes "supervisor: couldn't ..." to
-//     its stderr log and exits 127 (spawn.go).
+//     its stderr log and exits 127 (spawn.go). A restart forks right on
+//     the loop goroutine, before the main-log lines of the exit and the
+//     spawn are written; a batch (the start, a group added) forks from
+//     a few short-lived threads with descriptor tables of their own
+//     (forker.go), so that no fork copies, and no exec closes, the five
+//     descriptors the daemon holds for every child already running.
 //   - The event loop (Supervisor.Run): one goroutine owns every process;
 //     it sleeps until SIGCHLD (then wait4(-1, WNOHANG) until nothing is
 //     left), a signal, a request or the earliest pending deadline
@@ -28,7 +33,9 @@
 //     orphaned grandchildren are reaped too ("reaped unknown pid"), as
 //     PID 1 must in a container.
 //   - Groups and priorities: start in ascending group priority, all at
-//     once (the forks run in parallel); the orderly stop of §7.3 group by
+//     once (the forks run in parallel, each group's as soon as it is
+//     added, while the next groups' AUTO logs are made; startsecs count
+//     from each fork); the orderly stop of §7.3 group by
 //     group in descending priority; add/remove/reload of groups with
 //     Supervisor's diff; SIGTERM/SIGINT/SIGQUIT, SIGHUP (Run returns
 //     ErrRestart and the caller runs a new Supervisor) and SIGUSR2.
@@ -40,6 +47,25 @@
 // Child output goes through fallback/logfile's Pump (one goroutine, one
 // epoll set, back-pressure); events go through fallback/events' Bus,
 // which also runs the event listener pools.
+//
+// Memory. With a thousand programs running, `supersede run` holds about
+// 12.5 MB resident: some 5.8 MB anonymous and 6.7 MB file-backed.
+// The anonymous part is the Go heap, about 2.5 MB of it live (per
+// program: its configuration, about 0.7 KB; its state here, 0.8 KB; its
+// two log files and the pump's two sources, 0.75 KB), the free room the
+// runtime keeps around it, goroutine and thread stacks and the runtime's
+// own tables. The file-backed part is the supersede executable: the
+// kernel maps a file's page-cache pages into a process in large folios,
+// so that almost all of the 7.6 MB the executable loads (code, read-only
+// data, the function tables the runtime walks) is counted resident as
+// soon as the daemon runs, whatever part of the code it uses; these
+// pages are shared with every other process running the executable and
+// are the first the kernel reclaims. About 1.4 MB of them come with
+// net/http, most of it TLS and certificate code that the XML-RPC server
+// links in and never runs. After a burst of requests (a `supervisorctl status` of a thousand
+// processes makes several megabytes of garbage), the daemon gives the
+// memory back a second after the last request (see trimAfter), rather
+// than keep it until the runtime's next collection, minutes later.
 //
 // Exit on FATAL. With Options.ExitOnFatal, a process (or one of the
 // named ones) entering FATAL stops everything and Run returns a

@@ -68,7 +68,8 @@ type proc struct {
 	stdoutLog     string           // log files, fixed while the group is active
 	stderrLog     string           //
 	out           *runOutput       // the child's stdout and stderr while it runs
-	stdin         *os.File         // the child's stdin while it runs
+	stdin         int              // our end of the child's stdin pipe while it runs; -1: none
+	stdinFile     *os.File         // stdin as a file, made when first written to
 	listener      *events.Listener // while an event listener runs
 	pre           *prepared        // a child forked ahead, for spawn to take
 	groupPriority int              // the priority of the group it runs in
@@ -112,7 +113,7 @@ func (p *proc) waitReport() bool {
 }
 
 func newProc(cfg *translate.Process, fx effects) *proc {
-	return &proc{cfg: cfg, fx: fx, state: status.Stopped, heapIndex: -1}
+	return &proc{cfg: cfg, fx: fx, state: status.Stopped, heapIndex: -1, stdin: -1}
 }
 
 func (p *proc) name() string { return p.cfg.Name }

@@ -205,8 +205,8 @@ func (s *Supervisor) lookup(group, name string) (*proc, error) {
 	if !ok {
 		return nil, status.ErrBadName
 	}
-	p, ok := g.byName[name]
-	if !ok {
+	p := g.find(name)
+	if p == nil {
 		return nil, status.ErrBadName
 	}
 	return p, nil
@@ -397,11 +397,11 @@ func (s *Supervisor) WriteStdin(ctx context.Context, group, name string, data []
 			err = status.ErrNotRunning
 			return
 		}
-		if p.stdin == nil {
+		if p.stdin < 0 {
 			err = status.ErrNoFile
 			return
 		}
-		f = p.stdin
+		f = p.stdinWriter()
 	}); cerr != nil {
 		return cerr
 	}

@@ -53,14 +53,20 @@ func (s *Supervisor) logPaths(p *translate.Process) (stdout, stderr string, err 
 }
 
 // runOutput is the output of one run of a child: its open log files and
-// the pump's sources reading its pipes.
+// the pump's sources reading its pipes. There is one per running child,
+// so it carries what the pump's callbacks need rather than closures.
 type runOutput struct {
 	files [2]*logfile.File
 	srcs  [2]*logfile.Source
 
-	mu     sync.Mutex
-	open   int    // sources not closed yet
-	closed func() // after the last source closed
+	s        *Supervisor
+	name     string           // the process's
+	listener *events.Listener // exits when the output is done
+	stdin    *os.File         // closed when the output is done
+	failed   [2]bool          // a write error was reported (pump goroutine)
+
+	mu   sync.Mutex
+	open int // sources not closed yet
 }
 
 // openLogs opens the log files of a run, as Supervisor's make_dispatchers
@@ -99,17 +105,20 @@ func (o *runOutput) closeFiles() {
 // listener is the event listener the process is, or nil; stdin is
 // closed once its output is done.
 func (s *Supervisor) pump(p *proc, o *runOutput, fds [2]int, pid int, listener *events.Listener, stdin *os.File) {
-	src := events.Source{Name: p.cfg.Name, Group: p.cfg.Group, PID: pid}
 	debug := s.logger.Enabled(context.Background(), slog.LevelDebug)
-	o.closed = func() {
-		o.closeFiles()
-		if listener != nil {
-			listener.Exit()
-		}
-		if stdin != nil {
-			stdin.Close()
+	o.s, o.name, o.listener, o.stdin = s, p.cfg.Name, listener, stdin
+	// Every source counts from the start: the first could close before
+	// the second is added, and must not close the files then.
+	for _, fd := range fds {
+		if fd >= 0 {
+			o.open++
 		}
 	}
+	if o.open == 0 {
+		o.closed()
+		return
+	}
+	onClose := o.sourceClosed
 	for i, fd := range fds {
 		if fd < 0 {
 			continue
@@ -122,7 +131,11 @@ func (s *Supervisor) pump(p *proc, o *runOutput, fds [2]int, pid int, listener *
 			File:      o.files[i],
 			Name:      p.cfg.Name,
 			StripANSI: s.sv.StripANSI,
-			OnClose:   o.sourceClosed,
+			OnClose:   onClose,
+			OnError:   o.stdoutError,
+		}
+		if i == 1 {
+			out.OnError = o.stderrError
 		}
 		if l.Syslog {
 			out.Syslog = s.syslog()
@@ -131,6 +144,7 @@ func (s *Supervisor) pump(p *proc, o *runOutput, fds [2]int, pid int, listener *
 			// The protocol channel: no capture, events or debug lines.
 			out.OnRaw = listener.Output
 		} else {
+			src := events.Source{Name: p.cfg.Name, Group: p.cfg.Group, PID: pid}
 			if l.CaptureMaxBytes > 0 {
 				out.CaptureMaxBytes = int(l.CaptureMaxBytes)
 				out.OnCapture = func(data []byte) {
@@ -149,13 +163,6 @@ func (s *Supervisor) pump(p *proc, o *runOutput, fds [2]int, pid int, listener *
 				}
 			}
 		}
-		var once sync.Once
-		out.OnError = func(err error) {
-			once.Do(func() { s.logf(slog.LevelError, "writing the %s log of %s: %v", name, p.cfg.Name, err) })
-		}
-		o.mu.Lock()
-		o.open++
-		o.mu.Unlock()
 		srcp, err := s.pumper.Add(fd, out)
 		if err != nil {
 			s.logf(slog.LevelError, "reading the %s of %s: %v", name, p.cfg.Name, err)
@@ -164,12 +171,23 @@ func (s *Supervisor) pump(p *proc, o *runOutput, fds [2]int, pid int, listener *
 		}
 		o.srcs[i] = srcp
 	}
-	o.mu.Lock()
-	none := o.open == 0
-	o.mu.Unlock()
-	if none {
-		o.closed()
+}
+
+// stdoutError and stderrError report the first error writing a channel's
+// log in this run. They run on the pump's goroutine.
+func (o *runOutput) stdoutError(err error) { o.writeError(0, err) }
+func (o *runOutput) stderrError(err error) { o.writeError(1, err) }
+
+func (o *runOutput) writeError(i int, err error) {
+	if o.failed[i] {
+		return
 	}
+	o.failed[i] = true
+	name := "stdout"
+	if i == 1 {
+		name = "stderr"
+	}
+	o.s.logNow(slog.LevelError, "writing the %s log of %s: %v", name, o.name, err)
 }
 
 func (o *runOutput) sourceClosed() {
@@ -179,6 +197,17 @@ func (o *runOutput) sourceClosed() {
 	o.mu.Unlock()
 	if last {
 		o.closed()
+	}
+}
+
+// closed follows the last source's close.
+func (o *runOutput) closed() {
+	o.closeFiles()
+	if o.listener != nil {
+		o.listener.Exit()
+	}
+	if o.stdin != nil {
+		o.stdin.Close()
 	}
 }
 

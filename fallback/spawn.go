@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -42,136 +42,9 @@ type childSetup struct {
 	dir      string
 	umask    int // -1: inherit
 	cred     *syscall.Credential
-	files    []uintptr // the child's fds 0, 1, 2
-	failMsg  string    // non-empty: spawn the stand-in that prints this
+	files    [3]uintptr // the child's fds 0, 1, 2
+	failMsg  string     // non-empty: spawn the stand-in that prints this
 }
-
-// spawner forks children from a few OS threads whose file-system
-// attributes (umask, cwd) are their own (unshare(CLONE_FS)), so setting
-// a child's umask there for the fork does not touch the rest of the
-// daemon: Go's SysProcAttr has no umask, and the umask is per process
-// otherwise. There are several because a fork waits for the child's
-// exec (vfork): spawning many children at once goes faster in parallel.
-type spawner struct {
-	reqs chan spawnReq
-	self string // this executable, for the stand-in child
-}
-
-type spawnReq struct {
-	c   *childSetup
-	res chan<- spawnRes
-	i   int
-}
-
-type spawnRes struct {
-	pid int
-	err error
-	i   int
-}
-
-// spawnThreads is how many threads fork in parallel.
-const spawnThreads = 4
-
-// startSpawner starts the spawning threads; stop ends them.
-func startSpawner() *spawner {
-	sp := &spawner{reqs: make(chan spawnReq), self: "/proc/self/exe"}
-	for range spawnThreads {
-		ready := make(chan struct{})
-		go sp.run(ready)
-		<-ready
-	}
-	return sp
-}
-
-func (sp *spawner) run(ready chan struct{}) {
-	// The thread stays locked: when this goroutine returns, the runtime
-	// ends the thread rather than reuse its private umask.
-	runtime.LockOSThread()
-	// If unshare fails (a seccomp filter?), the umask is the process's
-	// for the moment of the fork: as close as Go allows.
-	_ = unix.Unshare(unix.CLONE_FS)
-	base := syscall.Umask(0o022)
-	syscall.Umask(base)
-	close(ready)
-	for r := range sp.reqs {
-		c := r.c
-		if c.umask >= 0 {
-			syscall.Umask(c.umask)
-		}
-		pid, err := sp.fork(c)
-		if c.umask >= 0 {
-			syscall.Umask(base)
-		}
-		r.res <- spawnRes{pid, err, r.i}
-	}
-}
-
-func (sp *spawner) fork(c *childSetup) (int, error) {
-	if c.failMsg != "" {
-		return sp.forkStandIn(c, c.failMsg)
-	}
-	attr := &syscall.ProcAttr{
-		Dir:   c.dir,
-		Env:   c.env,
-		Files: c.files,
-		Sys:   &syscall.SysProcAttr{Setpgid: true, Credential: c.cred},
-	}
-	pid, err := syscall.ForkExec(c.filename, c.argv, attr)
-	if err == nil {
-		return pid, nil
-	}
-	var errno syscall.Errno
-	if !errors.As(err, &errno) || parentSideErrno(errno) {
-		return 0, err
-	}
-	// The child failed after the fork. Supervisor's child reports it
-	// on stderr and exits 127; so does the stand-in.
-	msg := ""
-	if c.dir != "" {
-		if derr := checkDir(c.dir); derr != 0 {
-			msg = fmt.Sprintf("couldn't chdir to %s: %s\n", c.dir, errnoName(derr))
-		}
-	}
-	if msg == "" {
-		msg = fmt.Sprintf("couldn't exec %s: %s\n", c.argv[0], errnoName(errno))
-	}
-	return sp.forkStandIn(c, "supervisor: "+msg)
-}
-
-func (sp *spawner) forkStandIn(c *childSetup, msg string) (int, error) {
-	attr := &syscall.ProcAttr{
-		Env:   []string{spawnFailEnv + "=" + msg + "supervisor: child process was not spawned\n"},
-		Files: c.files,
-		Sys:   &syscall.SysProcAttr{Setpgid: true},
-	}
-	return syscall.ForkExec(sp.self, []string{c.argv[0]}, attr)
-}
-
-func (sp *spawner) spawn(c *childSetup) (int, error) {
-	res := make(chan spawnRes, 1)
-	sp.reqs <- spawnReq{c, res, 0}
-	r := <-res
-	return r.pid, r.err
-}
-
-// spawnAll forks every child, in parallel, and returns the results in
-// the order of cs.
-func (sp *spawner) spawnAll(cs []*childSetup) []spawnRes {
-	res := make(chan spawnRes, len(cs))
-	out := make([]spawnRes, len(cs))
-	go func() {
-		for i, c := range cs {
-			sp.reqs <- spawnReq{c, res, i}
-		}
-	}()
-	for range cs {
-		r := <-res
-		out[r.i] = r
-	}
-	return out
-}
-
-func (sp *spawner) stop() { close(sp.reqs) }
 
 // parentSideErrno reports whether a ForkExec error comes from the
 // parent (pipes, fork) rather than from the child's setup.
@@ -246,41 +119,75 @@ func credential(uid *int) (*syscall.Credential, string) {
 	return cred, ""
 }
 
+// envBase is supervisord's environment as every child's begins: "K=V"
+// entries, each name once (its last value, at its first place, as in a
+// Python dict), and where each name is. It is made once; a spawn copies
+// it and sets its own variables (childEnv).
+type envBase struct {
+	kv    []string
+	index map[string]int
+}
+
+func newEnvBase(environ []string) *envBase {
+	b := &envBase{kv: make([]string, 0, len(environ)), index: make(map[string]int, len(environ))}
+	for _, kv := range environ {
+		k, _, ok := cut(kv)
+		if !ok {
+			continue
+		}
+		if i, ok := b.index[k]; ok {
+			b.kv[i] = kv
+			continue
+		}
+		b.index[k] = len(b.kv)
+		b.kv = append(b.kv, kv)
+	}
+	return b
+}
+
 // childEnv is the environment Supervisor gives a child: its own, then
 // SUPERVISOR_ENABLED, SUPERVISOR_SERVER_URL (when there is one),
 // SUPERVISOR_PROCESS_NAME and SUPERVISOR_GROUP_NAME, then the program's
 // environment (merged over [supervisord] environment) on top.
-func childEnv(base []string, p *translate.Process, serverURL *string) []string {
-	env := make([]string, 0, len(base)+4+len(p.Env))
-	index := make(map[string]int, len(base)+4+len(p.Env))
-	set := func(k, v string) {
-		if i, ok := index[k]; ok {
-			env[i] = k + "=" + v
-			return
-		}
-		index[k] = len(env)
-		env = append(env, k+"="+v)
-	}
-	for _, kv := range base {
-		k, v, ok := cut(kv)
-		if ok {
-			set(k, v)
-		}
-	}
-	set("SUPERVISOR_ENABLED", "1")
+func (b *envBase) childEnv(p *translate.Process, serverURL *string) []string {
+	e := childEnv{base: b, env: make([]string, len(b.kv), len(b.kv)+4+len(p.Env))}
+	copy(e.env, b.kv)
+	e.set("SUPERVISOR_ENABLED", "1")
 	url := p.ServerURL
 	if url == nil {
 		url = serverURL
 	}
 	if url != nil && *url != "" {
-		set("SUPERVISOR_SERVER_URL", *url)
+		e.set("SUPERVISOR_SERVER_URL", *url)
 	}
-	set("SUPERVISOR_PROCESS_NAME", p.Name)
-	set("SUPERVISOR_GROUP_NAME", p.Group)
+	e.set("SUPERVISOR_PROCESS_NAME", p.Name)
+	e.set("SUPERVISOR_GROUP_NAME", p.Group)
 	for _, kv := range p.Env {
-		set(kv.Name, kv.Value)
+		e.set(kv.Name, kv.Value)
 	}
-	return env
+	return e.env
+}
+
+// childEnv is one child's environment being made.
+type childEnv struct {
+	base *envBase
+	env  []string
+}
+
+func (e *childEnv) set(k, v string) {
+	kv := k + "=" + v
+	if i, ok := e.base.index[k]; ok {
+		e.env[i] = kv
+		return
+	}
+	// Few variables come on top of the base: a search does.
+	for i := len(e.base.kv); i < len(e.env); i++ {
+		if name, _, _ := strings.Cut(e.env[i], "="); name == k {
+			e.env[i] = kv
+			return
+		}
+	}
+	e.env = append(e.env, kv)
 }
 
 func cut(kv string) (string, string, bool) {
@@ -289,25 +196,125 @@ func cut(kv string) (string, string, bool) {
 }
 
 // prepared is a child ready to fork: the parent's half of the spawn
-// done (command resolved, pipes made, logs opened).
+// done (command resolved, logs opened, pipes made or to be made by its
+// forker). The child's ends of its pipes are closed as soon as it is
+// forked; ours wait for complete.
 type prepared struct {
 	c        *childSetup
-	fds      []int  // every pipe end
-	in       [2]int // stdin: child's end, ours
-	out, err [2]int // stdout, stderr: ours, child's (err[0] -1 when redirected)
+	redirect bool   // stderr goes into the stdout pipe
+	piped    bool   // the pipes are made (in the daemon's table)
+	child    [3]int // the child's ends, closed once it is forked; -1: none, or not ours (an fcgi socket)
+	stdin    int    // our end of its stdin pipe; -1: none
+	out      [2]int // our ends of its stdout and stderr pipes; -1: none (stderr redirected)
 	logs     *runOutput
 	sock     *fcgiSocket // held for the child's fd 0
 
-	// A batch fork's result, waiting for the state machine's spawn.
-	forked bool
-	pid    int
-	ferr   error
+	// The fork's result; a batch's waits here for the state machine's
+	// spawn.
+	started time.Time // just before the fork (a batch's)
+	pid     int
+	ferr    error // the fork failed
+	perr    error // making the pipes failed (no fork)
+	xerr    error // our ends of the pipes could not come back (forked)
+	via     int   // our ends wait on this socket (recvFDs); -1: they do not
 }
 
-func (pr *prepared) closeAll(s *Supervisor) {
-	for _, fd := range pr.fds {
-		syscall.Close(fd)
+func newPrepared() *prepared {
+	return &prepared{child: [3]int{-1, -1, -1}, stdin: -1, out: [2]int{-1, -1}, via: -1}
+}
+
+// makePipes makes the child's stdin, stdout and stderr pipes (no stdin
+// for an fcgi program, whose fd 0 is set already; no stderr pipe when
+// it is redirected).
+func (pr *prepared) makePipes() (err error) {
+	defer func() {
+		if err != nil {
+			pr.closeChild()
+			pr.closeOurs()
+		}
+	}()
+	if pr.sock == nil {
+		if pr.child[0], pr.stdin, err = logfile.Pipe(); err != nil {
+			return err
+		}
+		pr.c.files[0] = uintptr(pr.child[0])
 	}
+	if pr.out[0], pr.child[1], err = logfile.Pipe(); err != nil {
+		return err
+	}
+	pr.c.files[1], pr.c.files[2] = uintptr(pr.child[1]), uintptr(pr.child[1])
+	if !pr.redirect {
+		if pr.out[1], pr.child[2], err = logfile.Pipe(); err != nil {
+			return err
+		}
+		pr.c.files[2] = uintptr(pr.child[2])
+	}
+	return nil
+}
+
+// ours are our ends of the pipes: stdin, stdout, stderr, those there are.
+func (pr *prepared) ours() []int {
+	var fds []int
+	for _, fd := range [3]int{pr.stdin, pr.out[0], pr.out[1]} {
+		if fd >= 0 {
+			fds = append(fds, fd)
+		}
+	}
+	return fds
+}
+
+// receive takes our ends of the pipes from the forker that made them.
+func (pr *prepared) receive() error {
+	if pr.via < 0 {
+		return nil
+	}
+	n := 3
+	if pr.redirect {
+		n--
+	}
+	if pr.sock != nil {
+		n--
+	}
+	fds, err := recvFDs(pr.via, n)
+	pr.via = -1
+	if err != nil {
+		return err
+	}
+	if pr.sock == nil {
+		pr.stdin, fds = fds[0], fds[1:]
+	}
+	pr.out[0] = fds[0]
+	if !pr.redirect {
+		pr.out[1] = fds[1]
+	}
+	return nil
+}
+
+// closeChild closes the child's ends of its pipes: it has them now (or
+// the fork failed).
+func (pr *prepared) closeChild() {
+	for i, fd := range pr.child {
+		if fd >= 0 {
+			syscall.Close(fd)
+			pr.child[i] = -1
+		}
+	}
+}
+
+// closeOurs closes our ends of the pipes.
+func (pr *prepared) closeOurs() {
+	for _, fd := range [3]int{pr.stdin, pr.out[0], pr.out[1]} {
+		if fd >= 0 {
+			syscall.Close(fd)
+		}
+	}
+	pr.stdin, pr.out = -1, [2]int{-1, -1}
+}
+
+// closeAll undoes the preparation.
+func (pr *prepared) closeAll(s *Supervisor) {
+	pr.closeChild()
+	pr.closeOurs()
 	if pr.logs != nil {
 		pr.logs.closeFiles()
 	}
@@ -325,28 +332,28 @@ func (s *Supervisor) spawn(p *proc) (int, string) {
 	p.pre = nil
 	if pr == nil {
 		var msg string
-		if pr, msg = s.prepare(p); msg != "" {
+		if pr, msg = s.prepare(p, true); msg != "" {
 			return 0, msg
 		}
-		pr.pid, pr.ferr = s.sp.spawn(pr.c)
+		s.sp.forkNow(pr)
+	} else if !pr.started.IsZero() {
+		// Forked ahead: startsecs count from the fork, as Supervisor's
+		// laststart is taken just before its fork.
+		p.laststart = pr.started
 	}
 	return s.complete(p, pr)
 }
 
-// prepare is the parent's half of a spawn before the fork.
-func (s *Supervisor) prepare(p *proc) (*prepared, string) {
+// prepare is the parent's half of a spawn before the fork. Without
+// pipes, the forker makes them.
+func (s *Supervisor) prepare(p *proc, pipes bool) (*prepared, string) {
 	ex := translate.ResolveExec(p.cfg, s.environ, s.dir)
 	if ex.Err != "" {
 		return nil, ex.Err
 	}
-	pr := &prepared{}
-	pipe := func() (r, w int, err error) {
-		if r, w, err = logfile.Pipe(); err == nil {
-			pr.fds = append(pr.fds, r, w)
-		}
-		return r, w, err
-	}
-	var err error
+	pr := newPrepared()
+	pr.c = &childSetup{}
+	pr.redirect = p.cfg.RedirectStderr
 	if g := s.groups[p.cfg.Group]; g != nil && g.sock != nil {
 		// An fcgi-program's fd 0 is its group's socket: no stdin.
 		fd, err := g.sock.acquire(s.log)
@@ -354,33 +361,25 @@ func (s *Supervisor) prepare(p *proc) (*prepared, string) {
 			return nil, fmt.Sprintf("unknown error making dispatchers for '%s': %s", p.name(), errName(err))
 		}
 		pr.sock = g.sock
-		pr.in = [2]int{fd, -1}
-	} else if pr.in[0], pr.in[1], err = pipe(); err != nil {
-		pr.closeAll(s)
-		return nil, pipeErr(p.name(), err)
+		pr.c.files[0] = uintptr(fd)
 	}
-	if pr.out[0], pr.out[1], err = pipe(); err != nil {
-		pr.closeAll(s)
-		return nil, pipeErr(p.name(), err)
-	}
-	pr.err = [2]int{-1, pr.out[1]}
-	if !p.cfg.RedirectStderr {
-		if pr.err[0], pr.err[1], err = pipe(); err != nil {
+	if pipes {
+		if err := pr.makePipes(); err != nil {
 			pr.closeAll(s)
 			return nil, pipeErr(p.name(), err)
 		}
+		pr.piped = true
 	}
+	var err error
 	if pr.logs, err = s.openLogs(p); err != nil {
 		pr.closeAll(s)
 		return nil, pipeErr(p.name(), err)
 	}
-	c := &childSetup{
-		filename: ex.Filename,
-		argv:     ex.Argv,
-		env:      childEnv(s.environ, p.cfg, s.serverURL),
-		umask:    -1,
-		files:    []uintptr{uintptr(pr.in[0]), uintptr(pr.out[1]), uintptr(pr.err[1])},
-	}
+	c := pr.c
+	c.filename = ex.Filename
+	c.argv = ex.Argv
+	c.env = s.env.childEnv(p.cfg, s.serverURL)
+	c.umask = -1
 	if p.cfg.Dir != nil {
 		c.dir = *p.cfg.Dir
 	}
@@ -392,12 +391,15 @@ func (s *Supervisor) prepare(p *proc) (*prepared, string) {
 		c.failMsg = fmt.Sprintf("supervisor: couldn't setuid to %d: %s\n", *p.cfg.UID, msg)
 	}
 	c.cred = cred
-	pr.c = c
 	return pr, ""
 }
 
 // complete is the parent's half of a spawn after the fork.
 func (s *Supervisor) complete(p *proc, pr *prepared) (int, string) {
+	if pr.perr != nil {
+		pr.closeAll(s)
+		return 0, pipeErr(p.name(), pr.perr)
+	}
 	if pr.ferr != nil {
 		pr.closeAll(s)
 		if errors.Is(pr.ferr, syscall.EAGAIN) {
@@ -405,33 +407,32 @@ func (s *Supervisor) complete(p *proc, pr *prepared) (int, string) {
 		}
 		return 0, fmt.Sprintf("unknown error during fork for '%s': %s", p.name(), errName(pr.ferr))
 	}
+	if pr.xerr != nil {
+		// Forked, but without our ends of its pipes: as if the pipes
+		// could not be made.
+		syscall.Kill(pr.pid, syscall.SIGKILL)
+		s.pids[pr.pid] = nil // reaped as ours, silently
+		pr.closeAll(s)
+		return 0, pipeErr(p.name(), pr.xerr)
+	}
 	pid := pr.pid
-	// The child has its ends; keep ours.
-	syscall.Close(pr.out[1])
-	if pr.err[0] >= 0 {
-		syscall.Close(pr.err[1])
-	}
-	var stdin *os.File
-	if pr.sock == nil {
-		syscall.Close(pr.in[0])
-		syscall.SetNonblock(pr.in[1], true)
-		stdin = os.NewFile(uintptr(pr.in[1]), "stdin")
-	}
-	p.stdin = stdin
+	p.stdin = pr.stdin
+	p.stdinFile = nil
 	p.sock = pr.sock
 	p.listener = nil
+	var closeStdin *os.File
 	if g := s.groups[p.cfg.Group]; g != nil && g.pool != nil {
+		stdin := p.stdinWriter()
 		l, err := g.pool.Attach(p.cfg.Name, stdin)
 		if err != nil {
 			s.logf(slog.LevelError, "attaching listener %s: %v", p.name(), err)
 		}
 		p.listener = l
+		if l != nil {
+			closeStdin = stdin // after the listener's output is done
+		}
 	}
-	closeStdin := (*os.File)(nil)
-	if p.listener != nil {
-		closeStdin = stdin // after the listener's output is done
-	}
-	s.pump(p, pr.logs, [2]int{pr.out[0], pr.err[0]}, pid, p.listener, closeStdin)
+	s.pump(p, pr.logs, pr.out, pid, p.listener, closeStdin)
 	p.out = pr.logs
 	s.pids[pid] = p
 	return pid, ""
@@ -443,36 +444,119 @@ func (s *Supervisor) complete(p *proc, pr *prepared) (int, string) {
 // for the state machine's spawn, so the states, logs and events come in
 // Supervisor's order.
 func (s *Supervisor) spawnBatch(ps []*proc) {
-	var todo []*proc
-	var cs []*childSetup
+	b := s.newBatch()
 	for _, p := range ps {
-		if !s.running() || p.state != status.Stopped || !p.laststart.IsZero() || !p.cfg.AutoStart || p.pid != 0 || p.pre != nil {
-			continue
-		}
-		pr, msg := s.prepare(p)
-		if msg != "" {
-			continue // the spawn will find the same error
-		}
-		p.pre = pr
-		todo = append(todo, p)
-		cs = append(cs, pr.c)
+		b.add(p)
 	}
-	// Processes of one priority (group and process) fork together; a
-	// higher priority waits for the lower ones' forks, so the start
-	// order stays Supervisor's.
-	for len(todo) > 0 {
-		n := 1
-		for n < len(todo) && samePriority(todo[n], todo[0]) {
-			n++
+	b.end()
+}
+
+// batch forks processes ahead of their state machine's spawn (see
+// spawnBatch), in parallel (see spawner): add them in the order their
+// transitions come, then end. Processes of one priority (group and
+// process) fork together; a higher priority waits for the lower ones'
+// forks, so the start order stays Supervisor's. The start adds each
+// group's processes as soon as the group is added, so that their forks
+// run while the next groups' AUTO logs are being created.
+type batch struct {
+	s        *Supervisor
+	f        *forkers  // from the second process on
+	first    *prepared // the first process, until there is a second
+	next     *prepared // prepared, not yet with a forker
+	inflight int
+	last     *proc // the last process added
+}
+
+func (s *Supervisor) newBatch() *batch { return &batch{s: s} }
+
+// add forks p ahead if its coming transition starts it. A process whose
+// preparation fails is left to its spawn, which will find the same
+// error.
+func (b *batch) add(p *proc) {
+	s := b.s
+	if !s.running() || p.state != status.Stopped || !p.laststart.IsZero() || !p.cfg.AutoStart || p.pid != 0 || p.pre != nil {
+		return
+	}
+	if b.last != nil && !samePriority(p, b.last) {
+		b.drain()
+	}
+	b.last = p
+	pr, msg := s.prepare(p, false)
+	if msg != "" {
+		return
+	}
+	p.pre = pr // its result is read once the batch ends
+	if pr.sock != nil {
+		// The socket is in our table only: fork it here.
+		b.forkHere(pr)
+		return
+	}
+	switch {
+	case b.f != nil:
+	case b.first == nil:
+		// A batch of one forks here, without a thread of its own.
+		b.first = pr
+		return
+	default:
+		b.f = s.sp.startForkers(spawnThreads, true)
+		b.send(b.first)
+		b.first = nil
+	}
+	b.send(pr)
+}
+
+// forkHere forks pr on the calling goroutine's thread, its pipes made
+// in the daemon's table.
+func (b *batch) forkHere(pr *prepared) {
+	if pr.perr = pr.makePipes(); pr.perr == nil {
+		pr.piped = true
+		pr.started = b.s.now()
+		b.s.sp.forkNow(pr)
+	}
+}
+
+// send hands pr to a forker, taking results while none is free.
+func (b *batch) send(pr *prepared) {
+	for {
+		var jobs chan<- *prepared
+		if b.inflight < forkWindow {
+			jobs = b.f.jobs
+			pr.started = b.s.now() // a forker takes it at once
 		}
-		if n == 1 {
-			todo[0].pre.pid, todo[0].pre.ferr = s.sp.spawn(cs[0])
-		} else {
-			for i, r := range s.sp.spawnAll(cs[:n]) {
-				todo[i].pre.pid, todo[i].pre.ferr = r.pid, r.err
-			}
+		select {
+		case jobs <- pr:
+			b.inflight++
+			return
+		case r := <-b.f.results:
+			b.took(r)
 		}
-		todo, cs = todo[n:], cs[n:]
+	}
+}
+
+func (b *batch) took(r *prepared) {
+	b.inflight--
+	if err := r.receive(); err != nil {
+		r.xerr = err
+	}
+}
+
+// drain waits for every fork handed out.
+func (b *batch) drain() {
+	if b.first != nil {
+		b.forkHere(b.first)
+		b.first = nil
+	}
+	for b.inflight > 0 {
+		b.took(<-b.f.results)
+	}
+}
+
+// end waits for every fork and ends the forkers.
+func (b *batch) end() {
+	b.drain()
+	if b.f != nil {
+		b.f.stop()
+		b.f = nil
 	}
 }
 
@@ -487,7 +571,7 @@ func (s *Supervisor) dropPre(p *proc) {
 		return
 	}
 	p.pre = nil
-	if pr.ferr == nil {
+	if pr.perr == nil && pr.ferr == nil && pr.pid > 0 {
 		syscall.Kill(pr.pid, syscall.SIGKILL)
 		s.pids[pr.pid] = nil // reaped as ours, silently
 		pr.ferr = syscall.ECHILD
@@ -501,4 +585,29 @@ func errName(err error) string {
 		return errnoName(e)
 	}
 	return err.Error()
+}
+
+// stdinWriter is the child's stdin as a file, for writing: made when it
+// is first needed (sendProcessStdin, an event listener), since most
+// children never get anything on their stdin and an *os.File costs a
+// poller registration.
+func (p *proc) stdinWriter() *os.File {
+	if p.stdinFile == nil && p.stdin >= 0 {
+		// Non-blocking, so that writes wait in the runtime's poller,
+		// where a deadline can end them.
+		syscall.SetNonblock(p.stdin, true)
+		p.stdinFile = os.NewFile(uintptr(p.stdin), "stdin")
+	}
+	return p.stdinFile
+}
+
+// closeStdin closes our end of the child's stdin.
+func (p *proc) closeStdin() {
+	switch {
+	case p.stdinFile != nil:
+		p.stdinFile.Close()
+	case p.stdin >= 0:
+		syscall.Close(p.stdin)
+	}
+	p.stdin, p.stdinFile = -1, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,6 +112,7 @@ type Supervisor struct {
 	opts    Options
 	logger  *slog.Logger
 	environ []string
+	env     *envBase // environ as children get it
 	dir     string
 	now     func() time.Time
 	ident   string
@@ -141,10 +143,14 @@ type Supervisor struct {
 	timers     procHeap
 	timer      *time.Timer
 	timerAt    time.Time
+	trimTimer  *time.Timer // trimAfter after the last request
+	trimmedAt  uint64      // heapAllocs at the last trim
 	dirty      []*proc
 	stopping   bool
 	stopGroups []*group
-	lastReport time.Time // last "waiting for ... to die"
+	lastReport time.Time     // last "waiting for ... to die"
+	holdLog    bool          // hold main-log lines back (see reap)
+	held       []slog.Record // the lines held back
 	fatal      *FatalError
 	sp         *spawner
 }
@@ -152,10 +158,28 @@ type Supervisor struct {
 // group is an active process group.
 type group struct {
 	cfg    *translate.Group
-	procs  []*proc // config order
-	byName map[string]*proc
-	pool   *events.Pool // an event listener pool's
-	sock   *fcgiSocket  // an fcgi-program's
+	procs  []*proc          // config order
+	byName map[string]*proc // only for a big group (see find)
+	pool   *events.Pool     // an event listener pool's
+	sock   *fcgiSocket      // an fcgi-program's
+}
+
+// bigGroup is the size from which a group indexes its processes by name:
+// most groups hold one process, and a map each would cost more than the
+// process.
+const bigGroup = 16
+
+// find is g's process called name, or nil.
+func (g *group) find(name string) *proc {
+	if g.byName != nil {
+		return g.byName[name]
+	}
+	for _, p := range g.procs {
+		if p.cfg.Name == name {
+			return p
+		}
+	}
+	return nil
 }
 
 // New makes a Supervisor for cfg; Run starts it.
@@ -185,6 +209,7 @@ func New(cfg *translate.Config, opts Options) (*Supervisor, error) {
 	if s.environ == nil {
 		s.environ = os.Environ()
 	}
+	s.env = newEnvBase(s.environ)
 	if s.dir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -239,7 +264,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	go func() {
 		defer close(pumpDone)
 		if err := pumper.Run(pumpCtx); err != nil {
-			s.logf(LevelCritical, "%v", err)
+			s.logNow(LevelCritical, "%v", err)
 		}
 	}()
 	defer func() {
@@ -249,23 +274,32 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if s.ownBus != nil {
 		defer s.ownBus.Close()
 	}
-	s.sp = startSpawner()
-	defer s.sp.stop()
+	s.sp = &spawner{self: "/proc/self/exe"}
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
+	s.trimTimer = time.NewTimer(time.Hour)
+	s.trimTimer.Stop()
 	defer close(s.done)
 
 	s.reap() // children of an earlier run
+	b := s.newBatch()
 	for _, g := range s.cfg.Groups {
 		if err := s.addGroup(g); err != nil {
 			s.logf(LevelCritical, "could not add group %s: %v", g.Name, err)
+			continue
+		}
+		// Its autostart processes fork now, as the next groups are
+		// added; transitionAll takes them up.
+		for _, p := range s.groups[g.Name].procs {
+			b.add(p)
 		}
 	}
+	b.end()
 	s.bus.Publish(events.NewSupervisorRunning())
 	s.transitionAll()
 	// Reading the configuration and the start leave garbage behind that
 	// an idle daemon would keep in its resident memory for minutes.
-	debug.FreeOSMemory()
+	s.trim()
 	ctxDone := ctx.Done()
 	for {
 		s.flush()
@@ -290,6 +324,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		case <-s.timer.C:
 			s.timerAt = time.Time{}
 			s.fire()
+		case <-s.trimTimer.C:
+			s.trimIfWorth()
 		}
 	}
 	s.flush()
@@ -305,6 +341,40 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return ErrRestart
 	}
 	return nil
+}
+
+// Giving memory back. The Go runtime keeps the memory a burst of work
+// used (a `supervisorctl status` of a thousand processes makes a few
+// megabytes of garbage) until a collection lowers its goal, which an
+// idle daemon does only every two minutes, and then returns it to the
+// system slowly. So once requests have stopped for trimAfter, and they
+// allocated trimMin since the last time, the daemon collects and returns
+// what is free at once: one timer after activity, none while idle.
+const (
+	trimAfter = time.Second
+	trimMin   = 4 << 20
+)
+
+// trim collects garbage and returns the free memory to the system.
+func (s *Supervisor) trim() {
+	debug.FreeOSMemory()
+	s.trimmedAt = heapAllocs()
+}
+
+func (s *Supervisor) trimIfWorth() {
+	if heapAllocs()-s.trimmedAt >= trimMin {
+		s.trim()
+	}
+}
+
+// heapAllocs is how many bytes the process has allocated so far.
+func heapAllocs() uint64 {
+	m := [1]metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(m[:])
+	if m[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return m[0].Value.Uint64()
 }
 
 // closeOnExec marks every descriptor the process inherited (3 and up)
@@ -324,7 +394,11 @@ func closeOnExec() {
 // call runs f on the loop goroutine and waits for it.
 func (s *Supervisor) call(ctx context.Context, f func()) error {
 	fin := make(chan struct{})
-	g := func() { f(); close(fin) }
+	g := func() {
+		f()
+		close(fin)
+		s.trimTimer.Reset(trimAfter)
+	}
 	select {
 	case s.reqs <- g:
 	case <-s.done:
@@ -381,8 +455,16 @@ func (s *Supervisor) reopenLogs() {
 }
 
 // reap collects every child that has exited: Supervisor's processes,
-// and the orphans that a subreaper or PID 1 inherits.
+// and the orphans that a subreaper or PID 1 inherits. A process that
+// restarts is forked before anything is written: the main-log lines of
+// its exit and spawn follow the fork, in their order and with their
+// times.
 func (s *Supervisor) reap() {
+	s.holdLog = true
+	defer func() {
+		s.holdLog = false
+		s.writeHeld()
+	}()
 	for {
 		var ws syscall.WaitStatus
 		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
@@ -423,10 +505,10 @@ func (s *Supervisor) finish(p *proc, ws syscall.WaitStatus) {
 		p.out.finish()
 		p.out = nil
 	}
-	if p.stdin != nil && p.listener == nil {
-		p.stdin.Close()
+	if p.listener == nil {
+		p.closeStdin()
 	}
-	p.stdin = nil
+	p.stdin, p.stdinFile = -1, nil
 	p.listener = nil
 	if p.sock != nil {
 		p.sock.release(s.log)
@@ -556,7 +638,10 @@ func (s *Supervisor) addGroup(gc *translate.Group) error {
 	if _, ok := s.groups[gc.Name]; ok {
 		return status.ErrAlreadyAdded
 	}
-	g := &group{cfg: gc, byName: make(map[string]*proc, len(gc.Processes))}
+	g := &group{cfg: gc, procs: make([]*proc, 0, len(gc.Processes))}
+	if len(gc.Processes) >= bigGroup {
+		g.byName = make(map[string]*proc, len(gc.Processes))
+	}
 	for _, pc := range gc.Processes {
 		p := newProc(pc, s)
 		p.groupPriority = gc.Priority
@@ -565,7 +650,9 @@ func (s *Supervisor) addGroup(gc *translate.Group) error {
 			return fmt.Errorf("creating the logs of %s: %w", pc.Name, err)
 		}
 		g.procs = append(g.procs, p)
-		g.byName[pc.Name] = p
+		if g.byName != nil {
+			g.byName[pc.Name] = p
+		}
 	}
 	if gc.Type == translate.GroupFCGI && gc.Socket != nil {
 		g.sock = &fcgiSocket{cfg: gc.Socket, fd: -1}
@@ -610,13 +697,38 @@ func (s *Supervisor) removeGroup(name string) error {
 // The effects of the state machine.
 
 func (s *Supervisor) log(level slog.Level, msg string) {
-	s.logger.Log(context.Background(), level, msg)
+	if !s.holdLog {
+		s.logger.Log(context.Background(), level, msg)
+		return
+	}
+	if s.logger.Enabled(context.Background(), level) {
+		s.held = append(s.held, slog.NewRecord(time.Now(), level, msg, 0))
+	}
 }
 
 func (s *Supervisor) logf(level slog.Level, format string, args ...any) {
 	if s.logger.Enabled(context.Background(), level) {
+		s.log(level, fmt.Sprintf(format, args...))
+	}
+}
+
+// logNow writes a main-log line at once: for goroutines other than the
+// loop's, to which log and logf belong.
+func (s *Supervisor) logNow(level slog.Level, format string, args ...any) {
+	if s.logger.Enabled(context.Background(), level) {
 		s.logger.Log(context.Background(), level, fmt.Sprintf(format, args...))
 	}
+}
+
+// writeHeld writes the main-log lines held back (holdLog), with the
+// times they were made at.
+func (s *Supervisor) writeHeld() {
+	h := s.logger.Handler()
+	for _, r := range s.held {
+		h.Handle(context.Background(), r)
+	}
+	clear(s.held)
+	s.held = s.held[:0]
 }
 
 func (s *Supervisor) kill(pid int, sig syscall.Signal) error { return syscall.Kill(pid, sig) }

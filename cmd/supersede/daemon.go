@@ -353,7 +353,32 @@ func (d *daemon) load() (*translate.Config, error) {
 	if err := d.flags.apply(cfg, d.opts.Dir); err != nil {
 		return nil, err
 	}
+	compact(cfg)
 	return cfg, nil
+}
+
+// compact drops from cfg what the daemon never reads and would otherwise
+// keep as long as it runs: where each key of each section was set, a
+// map per section, more than a third of a big configuration's memory.
+// An event listener group keeps its own: fallback/events reports a bad
+// pool setting at its key.
+func compact(cfg *translate.Config) {
+	cfg.Sections, cfg.SectionFiles = nil, nil
+	cfg.Supervisord.KeyPos = nil
+	for i := range cfg.Servers {
+		cfg.Servers[i].KeyPos = nil
+	}
+	for i := range cfg.RPCInterfaces {
+		cfg.RPCInterfaces[i].KeyPos = nil
+	}
+	for _, g := range cfg.Groups {
+		if g.Type != translate.GroupEventListener {
+			g.KeyPos = nil
+		}
+		for _, p := range g.Processes {
+			p.KeyPos = nil
+		}
+	}
 }
 
 // supervisordUsage is supervisord's usage(): an error that exits 2.

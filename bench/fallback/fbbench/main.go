@@ -5,19 +5,34 @@
 //
 // Usage:
 //
-//	fbbench measure -daemon supervisord|supersede [-supersede PATH] [-only NAME,...] WORKDIR
+//	fbbench measure -daemon supervisord|supersede [-supersede PATH] [-victim PATH] [-only NAME,...] WORKDIR
 //	fbbench stamp FILE    (a program: appends "PID UNIX_NANOS" to FILE, then waits for SIGTERM)
 //	fbbench spew BYTES    (a program: writes BYTES of a known pattern to stdout, then exits 0)
+//
+// The restart measurement kills and times a program that stamps the time
+// and waits: -victim (bench/fallback/stamp, which run.sh builds; argument
+// FILE), or else this program's own stamp command. Both daemons run the
+// same one. It waits for the stamps with inotify, so that no polling
+// takes CPU from the daemon and the child while they restart.
 //
 // measure prints one "name value unit" line per result on stdout:
 //
 //	restart_p50 / restart_p90   SIGKILL of the program → its new process runs (the
 //	                            new process's own clock reading, first thing in main)
+//	victim_exit_p50             SIGKILL → the program reaped by its direct parent
+//	                            (os/exec): the part of restart_p50 that is the old
+//	                            process's own exit, before any daemon can see it
 //	exec_baseline_p50           the same program started directly with os/exec: the
 //	                            part of restart_p50 that is the program's own start
-//	running_after_kill_p50      SIGKILL → the daemon logs it RUNNING (the log's clock
-//	                            has milliseconds, so this is ±1 ms)
+//	spawned_after_kill_p50      SIGKILL → the daemon logs "spawned:" (the log's clock
+//	running_after_kill_p50      has milliseconds, truncated: these are the medians
+//	                            plus half a millisecond, ±0.5 ms); "success:" for
+//	                            RUNNING, at once with startsecs=0
 //	rss_1000 / hwm_1000         daemon VmRSS / VmHWM with 1000 programs RUNNING
+//	rss_anon_1000 / rss_file_1000   VmRSS's anonymous part (heap, stacks, runtime)
+//	                            and its file-backed part (the daemon's executable and
+//	                            libraries mapped from the page cache, shared with any
+//	                            other process running them)
 //	start_1000                  daemon exec → all 1000 programs RUNNING (startsecs=1)
 //	status_1000                 `supervisorctl status` with 1000 programs (hyperfine median)
 //	stop_1000                   stopAllProcesses(wait) over XML-RPC → the last
@@ -125,7 +140,8 @@ type bench struct {
 	daemon    string
 	supersede string
 	work      string
-	self      string // this executable
+	self      string   // this executable
+	victim    []string // the restart measurement's program, without its FILE
 }
 
 func measure(args []string) error {
@@ -133,6 +149,7 @@ func measure(args []string) error {
 	daemon := fs.String("daemon", "supervisord", "supervisord or supersede")
 	supersede := fs.String("supersede", "bin/supersede", "the supersede binary")
 	only := fs.String("only", "restart,scale,idle,log", "measurements to run")
+	victim := fs.String("victim", "", "the program the restart measurement kills (default: this one's stamp command)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,7 +160,13 @@ func measure(args []string) error {
 	if err != nil {
 		return err
 	}
-	b := &bench{daemon: *daemon, supersede: *supersede, work: fs.Arg(0), self: self}
+	b := &bench{daemon: *daemon, supersede: *supersede, work: fs.Arg(0), self: self, victim: []string{self, "stamp"}}
+	if *victim != "" {
+		if b.victim[0], err = filepath.Abs(*victim); err != nil {
+			return err
+		}
+		b.victim = b.victim[:1]
+	}
 	for _, m := range strings.Split(*only, ",") {
 		var err error
 		switch m {
@@ -356,13 +379,21 @@ func percentile(xs []float64, p float64) float64 {
 func (b *bench) restart() error {
 	runs := envInt("RESTARTS", 15)
 	stampFile := filepath.Join(b.work, b.daemon+"-restart.stamps")
-	os.Remove(stampFile)
-	d, err := b.start("restart", fmt.Sprintf("[program:victim]\ncommand=%s stamp %s\nstartsecs=0\nautorestart=true\n", b.self, stampFile))
+	if err := os.WriteFile(stampFile, nil, 0o644); err != nil {
+		return err
+	}
+	w, err := watchFile(stampFile)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	command := strings.Join(append(slices.Clone(b.victim), stampFile), " ")
+	d, err := b.start("restart", fmt.Sprintf("[program:victim]\ncommand=%s\nstartsecs=0\nautorestart=true\n", command))
 	if err != nil {
 		return err
 	}
 	defer d.stop()
-	var execs, runnings []float64
+	var execs, spawneds, runnings []float64
 	for i := 0; i <= runs; i++ {
 		if err := d.waitLog("success: victim", i+1, 30*time.Second); err != nil {
 			return err
@@ -382,50 +413,89 @@ func (b *bench) restart() error {
 		}
 		deadline := t0.Add(30 * time.Second)
 		for len(readStamps(stampFile)) < i+2 {
-			if time.Now().After(deadline) {
-				return errors.New("no restart within 30 s")
+			if err := w.wait(deadline); err != nil {
+				return fmt.Errorf("no restart within 30 s: %w", err)
 			}
-			time.Sleep(200 * time.Microsecond)
 		}
 		execs = append(execs, float64(readStamps(stampFile)[i+1][1]-t0.UnixNano())/1e6)
 		if err := d.waitLog("success: victim", i+2, 30*time.Second); err != nil {
 			return err
 		}
-		ts := d.logTimes("success: victim")
-		runnings = append(runnings, float64(ts[i+1].Sub(t0))/1e6)
+		// The log's times are truncated to the millisecond.
+		const half = 0.5
+		ts := d.logTimes("spawned: 'victim'")
+		spawneds = append(spawneds, float64(ts[i+1].Sub(t0))/1e6+half)
+		ts = d.logTimes("success: victim")
+		runnings = append(runnings, float64(ts[i+1].Sub(t0))/1e6+half)
 	}
 	result("restart_p50", percentile(execs, 0.5), "ms")
 	result("restart_p90", percentile(execs, 0.9), "ms")
+	result("spawned_after_kill_p50", percentile(spawneds, 0.5), "ms")
 	result("running_after_kill_p50", percentile(runnings, 0.5), "ms")
-	base, err := b.execBaseline(runs)
+	base, exit, err := b.execBaseline(runs, w)
 	if err != nil {
 		return err
 	}
 	result("exec_baseline_p50", base, "ms")
+	result("victim_exit_p50", exit, "ms")
 	return nil
 }
 
-// execBaseline is the median time from starting the stamp program
-// directly to its clock reading.
-func (b *bench) execBaseline(runs int) (float64, error) {
-	file := filepath.Join(b.work, b.daemon+"-baseline.stamps")
-	defer os.Remove(file)
-	var ms []float64
+// execBaseline runs the victim directly, as a child of this program: the
+// median time from starting it to its clock reading, and from killing
+// it to its reaping.
+func (b *bench) execBaseline(runs int, w *fileWatch) (start, exit float64, err error) {
+	file := filepath.Join(b.work, b.daemon+"-restart.stamps")
+	n := len(readStamps(file))
+	var starts, exits []float64
 	for i := range runs {
-		cmd := exec.Command(b.self, "stamp", file)
+		cmd := exec.Command(b.victim[0], append(slices.Clone(b.victim[1:]), file)...)
 		t0 := time.Now()
 		if err := cmd.Start(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
-		for len(readStamps(file)) < i+1 {
-			time.Sleep(200 * time.Microsecond)
+		for len(readStamps(file)) < n+i+1 {
+			if err := w.wait(t0.Add(30 * time.Second)); err != nil {
+				cmd.Process.Kill()
+				cmd.Wait()
+				return 0, 0, fmt.Errorf("%s did not start: %w", b.victim[0], err)
+			}
 		}
-		ms = append(ms, float64(readStamps(file)[i][1]-t0.UnixNano())/1e6)
-		cmd.Process.Signal(syscall.SIGTERM)
+		starts = append(starts, float64(readStamps(file)[n+i][1]-t0.UnixNano())/1e6)
+		time.Sleep(50 * time.Millisecond)
+		t1 := time.Now()
+		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
+		exits = append(exits, float64(time.Since(t1))/1e6)
 	}
-	return percentile(ms, 0.5), nil
+	return percentile(starts, 0.5), percentile(exits, 0.5), nil
 }
+
+// fileWatch waits for a file to be written to (inotify).
+type fileWatch struct{ f *os.File }
+
+func watchFile(path string) (*fileWatch, error) {
+	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC | syscall.IN_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("inotify: %w", err)
+	}
+	if _, err := syscall.InotifyAddWatch(fd, path, syscall.IN_MODIFY); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("inotify %s: %w", path, err)
+	}
+	return &fileWatch{os.NewFile(uintptr(fd), "inotify")}, nil
+}
+
+// wait returns once the file was written to since the last wait, or
+// with an error at deadline.
+func (w *fileWatch) wait(deadline time.Time) error {
+	w.f.SetReadDeadline(deadline)
+	var buf [4096]byte
+	_, err := w.f.Read(buf[:])
+	return err
+}
+
+func (w *fileWatch) Close() error { return w.f.Close() }
 
 func readStamps(file string) [][2]int64 {
 	data, _ := os.ReadFile(file)
@@ -466,6 +536,8 @@ func (b *bench) scale() error {
 	time.Sleep(time.Second) // settle
 	st := procStatus(d.cmd.Process.Pid)
 	result(fmt.Sprintf("rss_%d", n), float64(st["VmRSS"])/1024, "MiB")
+	result(fmt.Sprintf("rss_anon_%d", n), float64(st["RssAnon"])/1024, "MiB")
+	result(fmt.Sprintf("rss_file_%d", n), float64(st["RssFile"])/1024, "MiB")
 	result(fmt.Sprintf("hwm_%d", n), float64(st["VmHWM"])/1024, "MiB")
 	if hf, err := exec.LookPath("hyperfine"); err == nil {
 		js := filepath.Join(d.dir, "hyperfine.json")
