@@ -325,7 +325,11 @@ func (d *daemon) serve(ctx context.Context, s *fallback.Supervisor, cfg *transla
 			}
 		}()
 	}
-	err := s.Run(ctx)
+	// SIGTERM and SIGINT reach the supervisor through sigs, which logs
+	// "received SIGTERM indicating exit request" before it stops anything,
+	// as supervisord does; the command's context, cancelled by the same
+	// signals, must not start a silent shutdown ahead of it.
+	err := s.Run(context.WithoutCancel(ctx))
 	cancel()
 	srv.Close()
 	wg.Wait()
