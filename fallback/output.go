@@ -137,6 +137,9 @@ func (s *Supervisor) pump(p *proc, o *runOutput, fds [2]int, pid int, listener *
 		if i == 1 {
 			out.OnError = o.stderrError
 		}
+		if s.opts.PrefixOutput && o.files[i] != nil && o.files[i].Special() {
+			out.Prefix = p.cfg.Name + " | "
+		}
 		if l.Syslog {
 			out.Syslog = s.syslog()
 		}

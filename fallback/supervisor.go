@@ -70,6 +70,12 @@ type Options struct {
 	ExitOnFatal      bool
 	ExitOnFatalNames []string
 
+	// PrefixOutput starts every line a program writes to a standard
+	// stream of the daemon (stdout_logfile=/dev/stdout, /dev/fd/N, ...)
+	// with "NAME | ", so that the programs sharing a container's output
+	// can be told apart (Supervisor#553). Log files are left as they are.
+	PrefixOutput bool
+
 	// Now is the clock; nil means time.Now. The state machine takes the
 	// time from it; waiting still uses real timers.
 	Now func() time.Time

@@ -70,6 +70,7 @@ type runFlags struct {
 	stripANSI   bool
 	version     bool
 	exitOnFatal string
+	prefix      bool
 	profile     string
 	set         map[string]bool // flags given
 }
@@ -96,6 +97,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&f.version, "version", "v", false, "print supervisord's version and exit")
 	fs.StringVar(&f.exitOnFatal, "exit-on-fatal", "", "exit (status 3) when a process enters FATAL; with =NAME,... only those (name, group:name or group)")
 	fs.Lookup("exit-on-fatal").NoOptDefVal = "all"
+	fs.BoolVar(&f.prefix, "prefix-output", false, "start each line a program writes to the daemon's stdout or stderr (stdout_logfile=/dev/stdout) with 'NAME | '")
 	fs.StringVar(&f.profile, "profile_options", "", "accepted for supervisord's sake; ignored")
 	fs.MarkHidden("profile_options")
 }
@@ -245,14 +247,15 @@ func (d *daemon) run(ctx context.Context) error {
 			bus.SetIdentifier(sv.Identifier)
 		}
 		s, err := fallback.New(cfg, fallback.Options{
-			Logger:      d.logger,
-			Environ:     d.opts.Environ,
-			Dir:         d.opts.Dir,
-			Signals:     sigs,
-			Load:        d.load,
-			MainLog:     d.log,
-			Events:      bus,
-			ExitOnFatal: d.flags.exitOnFatal != "",
+			Logger:       d.logger,
+			Environ:      d.opts.Environ,
+			Dir:          d.opts.Dir,
+			Signals:      sigs,
+			Load:         d.load,
+			MainLog:      d.log,
+			Events:       bus,
+			ExitOnFatal:  d.flags.exitOnFatal != "",
+			PrefixOutput: d.flags.prefix,
 			ExitOnFatalNames: func() []string {
 				if d.flags.exitOnFatal == "" || d.flags.exitOnFatal == "all" {
 					return nil

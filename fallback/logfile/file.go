@@ -163,6 +163,11 @@ func (f *File) Rotates() bool {
 	return f.s.maxBytes > 0 && !f.s.special
 }
 
+// Special reports whether the file is a standard stream or another file
+// that is never rotated, removed or reopened (/dev/stdout, /dev/fd/N, a
+// pipe, a tty).
+func (f *File) Special() bool { return f.special() }
+
 // special reports whether the file is never rotated, removed or reopened.
 func (f *File) special() bool {
 	f.s.mu.Lock()
