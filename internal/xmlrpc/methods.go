@@ -384,17 +384,24 @@ func startProcess(ctx context.Context, s *Server, args []any) (any, *Fault) {
 	return true, nil
 }
 
-// startMany is make_allfunc(processes, isNotRunning, startProcess): every
-// process not running is started, in order, without waiting in between;
-// errors come first, then the outcome of each wait.
+// startMany is make_allfunc(processes, isNotRunning, startProcess).
 func (s *Server) startMany(ctx context.Context, procs []status.Process, wait bool) []Struct {
+	return s.many(ctx, procs, wait, func(p status.Process) bool { return !p.State.IsRunning() },
+		func(p status.Process) *Fault { return s.startOne(ctx, p, p.Namespec()) },
+		func(p status.Process) error { return s.b.WaitStarted(ctx, p.Group, p.Name) })
+}
+
+// many is Supervisor's make_allfunc: act on every process selected, in
+// order, without waiting in between; the errors come first, then the
+// outcome of each wait (or OK at once without wait).
+func (s *Server) many(ctx context.Context, procs []status.Process, wait bool, selected func(status.Process) bool, act func(status.Process) *Fault, waitFor func(status.Process) error) []Struct {
 	results := []Struct{}
 	var waiting []status.Process
 	for _, p := range procs {
-		if p.State.IsRunning() {
+		if !selected(p) {
 			continue
 		}
-		if f := s.startOne(ctx, p, p.Namespec()); f != nil {
+		if f := act(p); f != nil {
 			results = append(results, result(p, f))
 			continue
 		}
@@ -406,7 +413,7 @@ func (s *Server) startMany(ctx context.Context, procs []status.Process, wait boo
 	}
 	for _, p := range waiting {
 		var f *Fault
-		if err := s.b.WaitStarted(ctx, p.Group, p.Name); err != nil {
+		if err := waitFor(p); err != nil {
 			f = toFault(err, p.Namespec())
 		}
 		results = append(results, result(p, f))
@@ -414,7 +421,17 @@ func (s *Server) startMany(ctx context.Context, procs []status.Process, wait boo
 	return results
 }
 
-func startProcessGroup(ctx context.Context, s *Server, args []any) (any, *Fault) {
+// groupOrAll calls do with the members of the group named by the first
+// argument (the *ProcessGroup methods), or with every process
+// (the *AllProcesses methods, group false); the wait flag follows.
+func (s *Server) groupOrAll(ctx context.Context, args []any, group bool, do func([]status.Process, bool) []Struct) (any, *Fault) {
+	if !group {
+		all, err := s.b.Processes(ctx)
+		if err != nil {
+			return nil, toFault(err, "")
+		}
+		return do(all, argBool(args, 0, true)), nil
+	}
 	name, f := argString(args, 0)
 	if f != nil {
 		return nil, f
@@ -423,15 +440,15 @@ func startProcessGroup(ctx context.Context, s *Server, args []any) (any, *Fault)
 	if f != nil {
 		return nil, f
 	}
-	return s.startMany(ctx, members, argBool(args, 1, true)), nil
+	return do(members, argBool(args, 1, true)), nil
+}
+
+func startProcessGroup(ctx context.Context, s *Server, args []any) (any, *Fault) {
+	return s.groupOrAll(ctx, args, true, func(procs []status.Process, wait bool) []Struct { return s.startMany(ctx, procs, wait) })
 }
 
 func startAllProcesses(ctx context.Context, s *Server, args []any) (any, *Fault) {
-	all, err := s.b.Processes(ctx)
-	if err != nil {
-		return nil, toFault(err, "")
-	}
-	return s.startMany(ctx, all, argBool(args, 0, true)), nil
+	return s.groupOrAll(ctx, args, false, func(procs []status.Process, wait bool) []Struct { return s.startMany(ctx, procs, wait) })
 }
 
 func stopProcess(ctx context.Context, s *Server, args []any) (any, *Fault) {
@@ -460,50 +477,22 @@ func stopProcess(ctx context.Context, s *Server, args []any) (any, *Fault) {
 
 // stopMany is make_allfunc(processes, isRunning, stopProcess).
 func (s *Server) stopMany(ctx context.Context, procs []status.Process, wait bool) []Struct {
-	results := []Struct{}
-	var waiting []status.Process
-	for _, p := range procs {
-		if !p.State.IsRunning() {
-			continue
-		}
-		if err := s.b.Stop(ctx, p.Group, p.Name); err != nil {
-			results = append(results, result(p, toFault(err, p.Namespec())))
-			continue
-		}
-		if wait {
-			waiting = append(waiting, p)
-		} else {
-			results = append(results, result(p, nil))
-		}
-	}
-	for _, p := range waiting {
-		var f *Fault
-		if err := s.b.WaitStopped(ctx, p.Group, p.Name); err != nil {
-			f = toFault(err, p.Namespec())
-		}
-		results = append(results, result(p, f))
-	}
-	return results
+	return s.many(ctx, procs, wait, func(p status.Process) bool { return p.State.IsRunning() },
+		func(p status.Process) *Fault {
+			if err := s.b.Stop(ctx, p.Group, p.Name); err != nil {
+				return toFault(err, p.Namespec())
+			}
+			return nil
+		},
+		func(p status.Process) error { return s.b.WaitStopped(ctx, p.Group, p.Name) })
 }
 
 func stopProcessGroup(ctx context.Context, s *Server, args []any) (any, *Fault) {
-	name, f := argString(args, 0)
-	if f != nil {
-		return nil, f
-	}
-	members, f := s.groupMembers(ctx, name)
-	if f != nil {
-		return nil, f
-	}
-	return s.stopMany(ctx, members, argBool(args, 1, true)), nil
+	return s.groupOrAll(ctx, args, true, func(procs []status.Process, wait bool) []Struct { return s.stopMany(ctx, procs, wait) })
 }
 
 func stopAllProcesses(ctx context.Context, s *Server, args []any) (any, *Fault) {
-	all, err := s.b.Processes(ctx)
-	if err != nil {
-		return nil, toFault(err, "")
-	}
-	return s.stopMany(ctx, all, argBool(args, 0, true)), nil
+	return s.groupOrAll(ctx, args, false, func(procs []status.Process, wait bool) []Struct { return s.stopMany(ctx, procs, wait) })
 }
 
 // signalArg is the signal parameter as given, for BAD_SIGNAL's detail, and
