@@ -850,28 +850,35 @@ func clearLog(ctx context.Context, s *Server, _ []any) (any, *Fault) {
 	return true, nil
 }
 
+// logArgs reads the (name, offset, length) arguments of the
+// read/tailProcess*Log methods and returns the channel's log file.
+func (s *Server) logArgs(ctx context.Context, c channel, args []any) (path string, offset, length int64, f *Fault) {
+	spec, f := argString(args, 0)
+	if f != nil {
+		return "", 0, 0, f
+	}
+	if offset, f = argInt(args, 1); f != nil {
+		return "", 0, 0, f
+	}
+	if length, f = argInt(args, 2); f != nil {
+		return "", 0, 0, f
+	}
+	_, _, p, f := s.lookup(ctx, spec)
+	if f != nil {
+		return "", 0, 0, f
+	}
+	if p == nil {
+		return "", 0, 0, newFault(FaultBadName, spec)
+	}
+	return c.file(p), offset, length, nil
+}
+
 func readProcessLog(c channel) func(context.Context, *Server, []any) (any, *Fault) {
 	return func(ctx context.Context, s *Server, args []any) (any, *Fault) {
-		spec, f := argString(args, 0)
+		path, offset, length, f := s.logArgs(ctx, c, args)
 		if f != nil {
 			return nil, f
 		}
-		offset, f := argInt(args, 1)
-		if f != nil {
-			return nil, f
-		}
-		length, f := argInt(args, 2)
-		if f != nil {
-			return nil, f
-		}
-		_, _, p, f := s.lookup(ctx, spec)
-		if f != nil {
-			return nil, f
-		}
-		if p == nil {
-			return nil, newFault(FaultBadName, spec)
-		}
-		path := c.file(p)
 		if !exists(path) {
 			return nil, noFile(path)
 		}
@@ -885,26 +892,10 @@ func readProcessLog(c channel) func(context.Context, *Server, []any) (any, *Faul
 
 func tailProcessLog(c channel) func(context.Context, *Server, []any) (any, *Fault) {
 	return func(ctx context.Context, s *Server, args []any) (any, *Fault) {
-		spec, f := argString(args, 0)
+		path, offset, length, f := s.logArgs(ctx, c, args)
 		if f != nil {
 			return nil, f
 		}
-		offset, f := argInt(args, 1)
-		if f != nil {
-			return nil, f
-		}
-		length, f := argInt(args, 2)
-		if f != nil {
-			return nil, f
-		}
-		_, _, p, f := s.lookup(ctx, spec)
-		if f != nil {
-			return nil, f
-		}
-		if p == nil {
-			return nil, newFault(FaultBadName, spec)
-		}
-		path := c.file(p)
 		if !exists(path) {
 			return []any{"", 0, false}, nil
 		}
