@@ -302,7 +302,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	plainOr := func(key, value string, specifiers bool) (string, bool) {
 		v, err := plain(value, specifiers)
 		if err != nil {
-			g.errorf(keyPos(p, key), "", "%s: %s=%q cannot be written to a unit: %v", p.Namespec(), key, value, err)
+			g.errorf(keyPos(p, key), "change the value: systemd cannot take it as it is", "%s: %s=%q cannot be written to a unit: %v", p.Namespec(), key, value, err)
 			return "", false
 		}
 		return v, true
@@ -517,7 +517,7 @@ func (g *generator) envLine(p *translate.Process, kv translate.EnvVar, add func(
 				pos = sp
 			}
 		}
-		g.errorf(pos, "", "%s: %v", p.Namespec(), err)
+		g.errorf(pos, "rename the variable or change its value in environment=", "%s: %v", p.Namespec(), err)
 		return
 	}
 	add("Service", "Environment", line)
@@ -708,7 +708,7 @@ func (g *generator) socketUnit(grp *translate.Group, all []*planned) string {
 	}
 	listen, err := listenAddress(s.URL)
 	if err != nil {
-		g.errorf(s.Pos, "", "[%s] socket=%s: %v", grp.Section, s.URL, err)
+		g.errorf(s.Pos, "write socket=unix:///ABSOLUTE/PATH or socket=tcp://IPV4:PORT", "[%s] socket=%s: %v", grp.Section, s.URL, err)
 		return ""
 	}
 	add("Socket", "ListenStream", listen)
@@ -766,7 +766,7 @@ func (g *generator) socketOwner(grp *translate.Group, add func(string, string, s
 		}
 		v, err := plain(kv[1], true)
 		if err != nil {
-			g.errorf(s.Pos, "", "[%s] socket_owner=%q: %v", grp.Section, kv[1], err)
+			g.errorf(s.Pos, "write socket_owner=USER or USER:GROUP", "[%s] socket_owner=%q: %v", grp.Section, kv[1], err)
 			continue
 		}
 		add("Socket", kv[0], v)
@@ -832,7 +832,7 @@ func ipv4(host string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("systemd needs an IP address in ListenStream=, and %s is not in %s; write socket=tcp://ADDRESS:PORT", host, hostsFile)
+	return "", fmt.Errorf("systemd needs an IP address in ListenStream=, and %s is not in %s", host, hostsFile)
 }
 
 // hostsFile is where host names of fcgi sockets are looked up.
