@@ -411,7 +411,10 @@ func (m *Manager) Env() []string {
 // namespace (nsenter -m), where /run is the private one: it sees
 // /run/systemd/system and the private journal. Its environment is PATH,
 // SYSTEMD_PAGER= and SYSTEMD_COLORS=0, then m.Env(); append to cmd.Env to
-// add more. It runs in the test's current directory; cmd.Dir has no effect
+// add more. It runs in the test's current directory, entered from inside
+// the namespace (nsenter --wdns: with --wd the directory would be opened
+// outside it, and getcwd(2) in the command would fail with ENOENT, as for
+// an unreachable directory); cmd.Dir has no effect
 // (entering the namespace resets it), so pass absolute paths or use sh -c
 // 'cd DIR && exec ...'.
 func (m *Manager) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
@@ -419,7 +422,7 @@ func (m *Manager) Command(ctx context.Context, name string, args ...string) *exe
 	if err != nil {
 		wd = "/"
 	}
-	nsargs := []string{"-m", "-t", strconv.Itoa(m.JournaldPID), "--wd=" + wd, "--", name}
+	nsargs := []string{"-m", "-t", strconv.Itoa(m.JournaldPID), "--wdns=" + wd, "--", name}
 	cmd := exec.CommandContext(ctx, probe().nsenter, append(nsargs, args...)...)
 	cmd.Env = append([]string{"PATH=" + hostPath, "SYSTEMD_PAGER=", "SYSTEMD_COLORS=0"}, m.Env()...)
 	cmd.WaitDelay = time.Second

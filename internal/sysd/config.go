@@ -1,0 +1,392 @@
+package sysd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/supersede/supersede/internal/status"
+	"github.com/supersede/supersede/translate"
+	"github.com/supersede/supersede/unitgen"
+)
+
+// Under systemd, Supervisor's "active process groups" are the groups
+// whose service units the manager has loaded, and its configuration
+// changes are unit file changes:
+//
+//   - Reload (reread) reads the config again, generates its units as
+//     convert (or the generator) would, and compares them with the unit
+//     files in place: a group without loaded units is added, one with a
+//     file that differs is changed, and a group whose units this config
+//     generated earlier but no longer does is removed (its names come
+//     from those files' SUPERVISOR_GROUP_NAME/SUPERVISOR_PROCESS_NAME).
+//   - AddGroup writes the group's units (and the anchor target), reloads
+//     the manager and starts the group's autostart processes.
+//   - RemoveGroup deletes the group's unit files and reloads the manager.
+//
+// When the units come from the generator (they live in its output
+// directory), the manager's daemon-reload regenerates them all from the
+// config: AddGroup and RemoveGroup reload instead of writing files.
+
+// anchor is the anchor target of the units.
+func (m *Manager) anchor() string { return unitgen.AnchorTarget(m.opts.Prefix) }
+
+// unitDir is the directory the units live in: the one the anchor
+// target was loaded from, else Options.UnitDir, else the scope's
+// administrator directory. generated reports a generator's directory.
+func (m *Manager) unitDir(ctx context.Context) (dir string, generated bool, err error) {
+	v, err := m.property(ctx, unitPath(m.anchor()), ifaceUnit, "FragmentPath")
+	if err != nil {
+		return "", false, fmt.Errorf("%s FragmentPath: %w", m.anchor(), err)
+	}
+	if p, _ := v.(string); p != "" {
+		dir = filepath.Dir(p)
+		return dir, strings.HasPrefix(filepath.Base(dir), "generator"), nil
+	}
+	if m.opts.UnitDir != "" {
+		return m.opts.UnitDir, false, nil
+	}
+	if m.opts.Scope == System {
+		return "/etc/systemd/system", false, nil
+	}
+	base := m.getenv("XDG_CONFIG_HOME")
+	if base == "" {
+		home := m.getenv("HOME")
+		if home == "" {
+			return "", false, errors.New("neither XDG_CONFIG_HOME nor HOME is set: cannot find the user unit directory (pass --unit-dir)")
+		}
+		base = filepath.Join(home, ".config")
+	}
+	return filepath.Join(base, "systemd/user"), false, nil
+}
+
+// managerVersion is the manager's systemd version (252 for "252.38-1"), 0
+// when unknown.
+func (m *Manager) managerVersion(ctx context.Context) int {
+	if m.version != 0 {
+		return m.version
+	}
+	v, err := m.property(ctx, "/org/freedesktop/systemd1", ifaceManager, "Version")
+	if err != nil {
+		return 0
+	}
+	s, _ := v.(string)
+	end := 0
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	m.version, _ = strconv.Atoi(s[:end])
+	return m.version
+}
+
+// generate makes the units of cfg as convert or the generator did.
+func (m *Manager) generate(cfg *translate.Config, generated bool) (*unitgen.Result, error) {
+	opts := unitgen.Options{Prefix: m.opts.Prefix, User: m.opts.Scope == User, LogFiles: m.opts.LogFiles,
+		Environ: m.opts.Load.Environ, Dir: m.opts.Load.Dir}
+	if generated {
+		opts = unitgen.Options{User: m.opts.Scope == User, Environ: m.opts.Load.Environ, Dir: "/"}
+	}
+	return unitgen.Generate(cfg, opts)
+}
+
+// cantReread is Supervisor's CANT_REREAD fault for err.
+func cantReread(err error) error {
+	return &status.Error{Kind: status.ErrCantReread, Detail: err.Error()}
+}
+
+// staleProc is a process whose unit this config generated earlier but
+// generates no more, read back from the unit file.
+func staleProc(data []byte) (group, name string, ok bool) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		rest, found := strings.CutPrefix(line, "Environment=")
+		if !found {
+			continue
+		}
+		rest = strings.Trim(rest, `"`)
+		if v, found := strings.CutPrefix(rest, "SUPERVISOR_GROUP_NAME="); found {
+			group = v
+		}
+		if v, found := strings.CutPrefix(rest, "SUPERVISOR_PROCESS_NAME="); found {
+			name = v
+		}
+	}
+	return group, name, group != "" && name != ""
+}
+
+// Reload reads the config again and compares its units with those in
+// place (supervisord's reloadConfig).
+func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string, err error) {
+	cfg, err := translate.Load(m.opts.ConfigPath, m.opts.Load)
+	if err != nil {
+		return nil, nil, nil, cantReread(err)
+	}
+	dir, generated, err := m.unitDir(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	res, err := m.generate(cfg, generated)
+	if err != nil {
+		return nil, nil, nil, cantReread(err)
+	}
+	changes, err := unitgen.Plan(dir, res, unitgen.WriteOptions{Prune: true, DryRun: true})
+	if err != nil {
+		return nil, nil, nil, cantReread(err)
+	}
+	// the processes of groups that are gone join the known ones, so
+	// that update can stop and remove them
+	old := m.cfg
+	if err := m.setConfig(cfg); err != nil {
+		return nil, nil, nil, cantReread(err)
+	}
+	staleGroups := map[string]*translate.Group{}
+	for _, c := range changes {
+		if c.Action != unitgen.Remove || !strings.HasSuffix(c.Path, unitgen.Service) {
+			continue
+		}
+		gname, pname, ok := staleProc(c.Old)
+		if !ok || slices.ContainsFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == gname }) {
+			continue
+		}
+		g := staleGroups[gname]
+		if g == nil {
+			g = &translate.Group{Name: gname}
+			staleGroups[gname] = g
+		}
+		p := &translate.Process{Name: pname, Group: gname}
+		for _, og := range old.Groups { // the config this Manager was made with may still know it
+			for _, op := range og.Processes {
+				if op.Group == gname && op.Name == pname {
+					p = op
+				}
+			}
+		}
+		g.Processes = append(g.Processes, p)
+		unit := filepath.Base(c.Path)
+		pr := &proc{p: p, g: g, unit: unit, path: unitPath(unit)}
+		m.mu.Lock()
+		m.procs = append(m.procs, pr)
+		m.byName[gname+":"+pname] = pr
+		m.mu.Unlock()
+	}
+	m.mu.Lock()
+	m.gen = res
+	all := append([]*translate.Group{}, cfg.Groups...)
+	for _, g := range staleGroups {
+		all = append(all, g)
+	}
+	merged := *cfg
+	merged.Groups = all
+	m.cfg = &merged
+	m.next = cfg
+	m.mu.Unlock()
+
+	a, err := m.snapshot(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	updated := map[string]bool{}
+	for _, c := range changes {
+		if c.Action == unitgen.Update {
+			updated[filepath.Base(c.Path)] = true
+		}
+	}
+	for _, g := range cfg.Groups {
+		if !slices.Contains(a.groups, g.Name) {
+			added = append(added, g.Name)
+			continue
+		}
+		if m.groupChanged(g, updated) {
+			changed = append(changed, g.Name)
+		}
+	}
+	for name := range staleGroups {
+		if slices.Contains(a.groups, name) {
+			removed = append(removed, name)
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(changed)
+	slices.Sort(removed)
+	return added, changed, removed, nil
+}
+
+// groupUnits is the names of the units of g: its services, its target
+// and its socket.
+func (m *Manager) groupUnits(g *translate.Group) []string {
+	var names []string
+	for _, p := range g.Processes {
+		if n, err := unitgen.ServiceName(m.opts.Prefix, p); err == nil {
+			names = append(names, n)
+		}
+	}
+	if t, err := unitgen.GroupTarget(m.opts.Prefix, g); err == nil && t != "" {
+		names = append(names, t)
+	}
+	if g.Socket != nil {
+		if s, err := unitgen.UnitName(m.opts.Prefix, g.Name, unitgen.Socket); err == nil {
+			names = append(names, s)
+		}
+	}
+	return names
+}
+
+func (m *Manager) groupChanged(g *translate.Group, updated map[string]bool) bool {
+	for _, n := range m.groupUnits(g) {
+		if updated[n] {
+			return true
+		}
+	}
+	return false
+}
+
+// Configured returns the groups of the config read last and the names of
+// the active ones (getAllConfigInfo).
+func (m *Manager) Configured(ctx context.Context) ([]*translate.Group, []string, error) {
+	a, err := m.snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	m.mu.Lock()
+	cfg := m.next
+	if cfg == nil {
+		cfg = m.cfg
+	}
+	m.mu.Unlock()
+	return cfg.Groups, a.groups, nil
+}
+
+// AddGroup makes a group of the config read last active: its unit files
+// are written (with the anchor target, whose Wants= lists it), the
+// manager reloads, and its autostart processes are started.
+func (m *Manager) AddGroup(ctx context.Context, group string) error {
+	m.mu.Lock()
+	cfg := m.next
+	if cfg == nil {
+		cfg = m.cfg
+	}
+	m.mu.Unlock()
+	i := slices.IndexFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == group })
+	if i < 0 {
+		return status.ErrBadName
+	}
+	g := cfg.Groups[i]
+	a, err := m.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(a.groups, group) {
+		return status.ErrAlreadyAdded
+	}
+	dir, generated, err := m.unitDir(ctx)
+	if err != nil {
+		return err
+	}
+	if !generated {
+		res, err := m.generate(cfg, false)
+		if err != nil {
+			return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+		}
+		mine := map[string]bool{m.anchor(): true}
+		for _, n := range m.groupUnits(g) {
+			mine[n] = true
+		}
+		sub := &unitgen.Result{Config: res.Config}
+		for _, u := range res.Units {
+			if mine[u.Name] {
+				sub.Units = append(sub.Units, u)
+			}
+		}
+		if _, err := unitgen.WriteDir(dir, sub, unitgen.WriteOptions{}); err != nil {
+			return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+		}
+	}
+	if err := m.daemonReload(ctx); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	delete(m.removed, group)
+	m.mu.Unlock()
+	for _, p := range g.Processes {
+		if !p.AutoStart {
+			continue
+		}
+		name, err := unitgen.ServiceName(m.opts.Prefix, p)
+		if err != nil {
+			return err
+		}
+		if err := m.enqueue(ctx, "start", name); err != nil {
+			return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+		}
+	}
+	return nil
+}
+
+// RemoveGroup takes an active group whose processes are all stopped out:
+// its unit files are deleted (unless the group is still in the config,
+// whose units AddGroup rewrites) and the manager reloads.
+func (m *Manager) RemoveGroup(ctx context.Context, group string) error {
+	a, err := m.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(a.groups, group) {
+		return status.ErrBadName
+	}
+	for i, p := range a.procs {
+		if p.g.Name == group && !a.states[i].State.IsStopped() {
+			return status.ErrStillRunning
+		}
+	}
+	m.mu.Lock()
+	cfg := m.next
+	if cfg == nil {
+		cfg = m.cfg
+	}
+	m.mu.Unlock()
+	stillConfigured := slices.ContainsFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == group })
+	dir, generated, err := m.unitDir(ctx)
+	if err != nil {
+		return err
+	}
+	if !generated && !stillConfigured {
+		var units []string
+		for _, p := range a.procs {
+			if p.g.Name == group {
+				units = append(units, p.unit)
+			}
+		}
+		var changes []unitgen.Change
+		for _, u := range units {
+			changes = append(changes, unitgen.Change{Path: filepath.Join(dir, u), Action: unitgen.Remove})
+		}
+		if m.gen != nil {
+			for _, u := range m.gen.Units {
+				if u.Name == m.anchor() {
+					changes = append(changes, unitgen.Change{Path: filepath.Join(dir, u.Name), Action: unitgen.Update, New: u.Data})
+				}
+			}
+		}
+		if err := unitgen.Apply(dir, changes, false); err != nil {
+			return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+		}
+		for _, u := range units {
+			_ = m.callManager(ctx, "ResetFailedUnit", u)
+		}
+		if err := m.daemonReload(ctx); err != nil {
+			return err
+		}
+	}
+	m.mu.Lock()
+	m.removed[group] = true
+	m.mu.Unlock()
+	return nil
+}

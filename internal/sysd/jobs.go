@@ -1,0 +1,367 @@
+package sysd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	sd "github.com/coreos/go-systemd/v22/dbus"
+	godbus "github.com/godbus/dbus/v5"
+
+	"github.com/supersede/supersede/internal/status"
+	"github.com/supersede/supersede/translate"
+)
+
+// pollEvery is how often WaitStarted looks at a unit while it waits for
+// startsecs to pass; systemd has no signal for "still up after N s".
+const pollEvery = 20 * time.Millisecond
+
+// job runs one job (StartUnit, StopUnit, ...) and returns systemd's
+// result for it: "done", "failed", "canceled", "timeout", "dependency"
+// or "skipped" (reference/systemd.md §5.3).
+func (m *Manager) job(ctx context.Context, kind, unit string) (string, error) {
+	c, err := m.jobs()
+	if err != nil {
+		return "", err
+	}
+	ch := make(chan string, 1) // buffered: go-systemd writes it from its signal loop
+	switch kind {
+	case "start":
+		_, err = c.StartUnitContext(ctx, unit, "replace", ch)
+	case "stop":
+		_, err = c.StopUnitContext(ctx, unit, "replace", ch)
+	case "restart":
+		_, err = c.RestartUnitContext(ctx, unit, "replace", ch)
+	default:
+		return "", fmt.Errorf("unknown job %q", kind)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", kind, unit, err)
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// enqueue queues a job without waiting for its result.
+func (m *Manager) enqueue(ctx context.Context, kind, unit string) error {
+	method := map[string]string{"start": "StartUnit", "stop": "StopUnit", "restart": "RestartUnit"}[kind]
+	return m.callManager(ctx, method, unit, "replace")
+}
+
+// procOf finds a configured process of an active group.
+func (m *Manager) procOf(group, name string) (*proc, error) {
+	p, ok := m.lookup(group, name)
+	m.mu.Lock()
+	gone := m.removed[group]
+	m.mu.Unlock()
+	if !ok || gone {
+		return nil, status.ErrBadName
+	}
+	return p, nil
+}
+
+// Start starts a process's unit (startProcess, first half). As
+// supervisord checks the command before it forks, Start checks it here
+// and refuses with Supervisor's NO_FILE or NOT_EXECUTABLE message. A unit
+// that ended failed (FATAL after its start limit) is reset first:
+// systemd refuses to start it until reset-failed, where Supervisor
+// starts a FATAL process again on request.
+func (m *Manager) Start(ctx context.Context, group, name string) error {
+	p, err := m.procOf(group, name)
+	if err != nil {
+		return err
+	}
+	env := m.opts.Load.Environ
+	if env == nil {
+		env = os.Environ()
+	}
+	if ex := translate.ResolveExec(p.p, env, m.opts.Load.Dir); ex.Err != "" {
+		kind := status.ErrNotExecutable
+		if ex.Kind == "NotFound" {
+			kind = status.ErrNoFile
+		}
+		return &status.Error{Kind: kind, Detail: ex.Err}
+	}
+	cur, st, err := m.state(ctx, p)
+	if err != nil {
+		return err
+	}
+	if cur.State.IsRunning() {
+		return status.ErrAlreadyStarted
+	}
+	if cur.State == status.Unknown {
+		return &status.Error{Kind: status.ErrFailed, Detail: fmt.Sprintf("%s is in an unknown process state (unit %s is %s)", p.p.Namespec(), p.unit, st.Load)}
+	}
+	if st.Active == "failed" {
+		if err := m.callManager(ctx, "ResetFailedUnit", p.unit); err != nil {
+			return fmt.Errorf("reset-failed %s: %w", p.unit, err)
+		}
+	}
+	res, err := m.job(ctx, "start", p.unit)
+	if err != nil {
+		return err
+	}
+	if res != "done" {
+		return status.ErrSpawnError
+	}
+	return nil
+}
+
+// WaitStarted waits until a started process has been up for startsecs
+// (RUNNING) and returns nil; status.ErrSpawnError if it died sooner
+// (BACKOFF, FATAL), status.ErrAbnormalTermination if it left otherwise.
+func (m *Manager) WaitStarted(ctx context.Context, group, name string) error {
+	p, err := m.procOf(group, name)
+	if err != nil {
+		return err
+	}
+	for {
+		cur, _, err := m.state(ctx, p)
+		if err != nil {
+			return err
+		}
+		switch cur.State {
+		case status.Running:
+			return nil
+		case status.Backoff, status.Fatal:
+			return status.ErrSpawnError
+		case status.Starting:
+		default:
+			return status.ErrAbnormalTermination
+		}
+		wait := pollEvery
+		if !cur.Start.IsZero() {
+			if left := time.Until(cur.Start.Add(p.p.MinUptime)); left > 0 && left < wait {
+				wait = left + time.Millisecond
+			}
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Stop queues a stop job for a running process (stopProcess, first
+// half); WaitStopped waits for its end. systemd sends the stop signal
+// and, after TimeoutStopSec (stopwaitsecs), SIGKILL.
+func (m *Manager) Stop(ctx context.Context, group, name string) error {
+	p, err := m.procOf(group, name)
+	if err != nil {
+		return err
+	}
+	cur, _, err := m.state(ctx, p)
+	if err != nil {
+		return err
+	}
+	if !cur.State.IsRunning() {
+		return status.ErrNotRunning
+	}
+	c, err := m.jobs()
+	if err != nil {
+		return err
+	}
+	ch := make(chan string, 1)
+	if _, err := c.StopUnitContext(ctx, p.unit, "replace", ch); err != nil {
+		return &status.Error{Kind: status.ErrFailed, Detail: fmt.Sprintf("stop %s: %v", p.unit, err)}
+	}
+	m.mu.Lock()
+	m.stopJobs[p.unit] = ch
+	m.mu.Unlock()
+	return nil
+}
+
+// WaitStopped waits for the stop job Stop queued, or, without one, until
+// the unit is in a stopped state.
+func (m *Manager) WaitStopped(ctx context.Context, group, name string) error {
+	p, err := m.procOf(group, name)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	ch := m.stopJobs[p.unit]
+	delete(m.stopJobs, p.unit)
+	m.mu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	for {
+		cur, _, err := m.state(ctx, p)
+		if err != nil {
+			return err
+		}
+		if cur.State.IsStopped() {
+			return nil
+		}
+		select {
+		case <-time.After(pollEvery):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Signal sends sig to the main process of a process's unit
+// (signalProcess), as supervisord signals its child.
+func (m *Manager) Signal(ctx context.Context, group, name string, sig syscall.Signal) error {
+	p, err := m.procOf(group, name)
+	if err != nil {
+		return err
+	}
+	cur, _, err := m.state(ctx, p)
+	if err != nil {
+		return err
+	}
+	if !cur.State.IsSignallable() {
+		return status.ErrNotRunning
+	}
+	c, err := m.jobs()
+	if err != nil {
+		return err
+	}
+	if err := c.KillUnitWithTarget(ctx, p.unit, sd.Main, int32(sig)); err != nil {
+		return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+	}
+	return nil
+}
+
+// ClearLogs empties a process's log files when the units keep them
+// (convert --log-files): the unit appends, so truncating in place is
+// what Supervisor's remove-and-reopen amounts to. The journal cannot be
+// cleared per unit: status.ErrFailed.
+func (m *Manager) ClearLogs(ctx context.Context, group, name string) error {
+	p, err := m.procOf(group, name)
+	if err != nil {
+		return err
+	}
+	paths := []string{m.logPath(p.p.Stdout)}
+	if !p.p.RedirectStderr {
+		paths = append(paths, m.logPath(p.p.Stderr))
+	}
+	cleared := false
+	for _, path := range paths {
+		if path == "" {
+			continue
+		}
+		if err := os.Truncate(path, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return status.ErrFailed
+		}
+		cleared = true
+	}
+	if !cleared {
+		return status.ErrFailed // the journal keeps it
+	}
+	return nil
+}
+
+// WriteStdin cannot reach a unit's standard input (it is /dev/null or a
+// socket): status.ErrNoFile, Supervisor's answer for a closed stdin.
+func (m *Manager) WriteStdin(ctx context.Context, group, name string, data []byte) error {
+	p, err := m.procOf(group, name)
+	if err != nil {
+		return err
+	}
+	cur, _, err := m.state(ctx, p)
+	if err != nil {
+		return err
+	}
+	if cur.PID == 0 || cur.State == status.Stopping {
+		return status.ErrNotRunning
+	}
+	return status.ErrNoFile
+}
+
+// SendRemoteComm has no event listeners to reach under systemd; the
+// event is dropped as supervisord drops one nobody subscribed to.
+func (m *Manager) SendRemoteComm(ctx context.Context, typ, data string) error { return nil }
+
+// MainLogFile is "": the manager logs to the journal (maintail reads
+// it there, see Journal).
+func (m *Manager) MainLogFile() string { return "" }
+
+// ClearMainLog: there is no main log file to clear.
+func (m *Manager) ClearMainLog(ctx context.Context) error { return status.ErrNoFile }
+
+// Shutdown is supervisord's shutdown in systemd terms: every unit of the
+// configuration is stopped, the anchor target too, and the call returns
+// once the jobs are queued.
+func (m *Manager) Shutdown(ctx context.Context) error {
+	a, err := m.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range a.procs {
+		if err := m.enqueue(ctx, "stop", p.unit); err != nil {
+			return err
+		}
+	}
+	return m.enqueue(ctx, "stop", m.anchor())
+}
+
+// Restart is supervisord's restart (supervisorctl reload): the manager
+// reloads its units (re-running the generator, if that is how they were
+// made), every process stops, and those with autostart start again,
+// through the anchor target. It returns once the jobs are queued.
+func (m *Manager) Restart(ctx context.Context) error {
+	if err := m.daemonReload(ctx); err != nil {
+		return err
+	}
+	a, err := m.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range a.procs {
+		kind := "stop"
+		if p.p.AutoStart {
+			kind = "restart"
+		}
+		if err := m.enqueue(ctx, kind, p.unit); err != nil {
+			return err
+		}
+	}
+	return m.enqueue(ctx, "start", m.anchor())
+}
+
+// daemonReload asks the manager to reload its unit files.
+func (m *Manager) daemonReload(ctx context.Context) error {
+	if err := m.callManager(ctx, "Reload"); err != nil {
+		return fmt.Errorf("daemon-reload: %w", err)
+	}
+	return nil
+}
+
+// property reads one property of an object.
+func (m *Manager) property(ctx context.Context, path godbus.ObjectPath, iface, name string) (any, error) {
+	bus, _, err := m.godbus()
+	if err != nil {
+		return nil, err
+	}
+	var v godbus.Variant
+	err = bus.Object(destSystemd, path).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, iface, name).Store(&v)
+	if err != nil {
+		return nil, err
+	}
+	return v.Value(), nil
+}
+
+// callManager calls a method of systemd's Manager object that returns
+// nothing the caller needs.
+func (m *Manager) callManager(ctx context.Context, method string, args ...any) error {
+	_, mgr, err := m.godbus()
+	if err != nil {
+		return err
+	}
+	return mgr.CallWithContext(ctx, ifaceManager+"."+method, 0, args...).Err
+}

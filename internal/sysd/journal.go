@@ -1,0 +1,180 @@
+package sysd
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/supersede/supersede/internal/status"
+	"github.com/supersede/supersede/translate"
+)
+
+// The journal is read by running journalctl. go-systemd's sdjournal
+// package needs cgo and libsystemd's headers at build time and dlopens
+// libsystemd at run time, so it cannot be part of the static
+// CGO_ENABLED=0 binary supersede ships (reference/systemd.md §5.5);
+// journalctl is on every host that has a journal, reads every journal
+// file format its systemd writes, and follows with -f. Its output is the
+// program's output only: the lines it wrote to stdout and stderr
+// (_TRANSPORT=stdout), not systemd's messages about the unit, as
+// Supervisor's log files hold only what the program wrote.
+
+// journalMatch is journalctl's selection of a unit's output.
+func (m *Manager) journalMatch(unit string) []string {
+	field := "_SYSTEMD_UNIT="
+	if m.opts.Scope == User {
+		field = "_SYSTEMD_USER_UNIT="
+	}
+	return []string{field + unit, "_TRANSPORT=stdout"}
+}
+
+// managerMatch selects the manager's own messages, supervisord's main
+// log under systemd.
+func (m *Manager) managerMatch() []string {
+	pid := m.PID()
+	if pid == 0 {
+		return nil
+	}
+	return []string{"_PID=" + strconv.Itoa(pid)}
+}
+
+// journalctl runs journalctl with args and returns its output.
+func journalctl(ctx context.Context, args ...string) ([]byte, error) {
+	path, err := exec.LookPath("journalctl")
+	if err != nil {
+		return nil, fmt.Errorf("reading the journal needs journalctl: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, path, append([]string{"--no-pager", "-q", "-o", "cat"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("journalctl: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// JournalFor reports whether a process's channel goes to the journal
+// (rather than to a log file the XML-RPC layer reads itself), and the
+// unit. status.ErrBadName for an unknown process.
+func (m *Manager) JournalFor(group, name, channel string) (unit string, journal bool, err error) {
+	p, err := m.procOf(group, name)
+	if err != nil {
+		return "", false, err
+	}
+	l := p.p.Stdout
+	if channel == "stderr" {
+		if p.p.RedirectStderr {
+			return p.unit, false, nil // Supervisor: no stderr log
+		}
+		l = p.p.Stderr
+	}
+	if l.Kind == translate.LogNone && !l.Syslog { // StandardOutput=null
+		return p.unit, false, nil
+	}
+	return p.unit, m.logPath(l) == "", nil
+}
+
+// ReadJournal returns the last n bytes of a unit's output in the journal
+// (n <= 0: all of it), and the total size it saw.
+func (m *Manager) ReadJournal(ctx context.Context, unit string, n int) ([]byte, error) {
+	args := m.journalMatch(unit)
+	if n > 0 {
+		// every line is at least one byte, so n lines hold the last n bytes
+		args = append([]string{"-n", strconv.Itoa(n)}, args...)
+	}
+	out, err := journalctl(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 && len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, nil
+}
+
+// ReadManagerJournal is ReadJournal for the manager's own messages.
+func (m *Manager) ReadManagerJournal(ctx context.Context, n int) ([]byte, error) {
+	match := m.managerMatch()
+	if match == nil {
+		return nil, status.ErrNoFile
+	}
+	args := match
+	if n > 0 {
+		args = append([]string{"-n", strconv.Itoa(n)}, args...)
+	}
+	out, err := journalctl(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 && len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, nil
+}
+
+// FollowJournal streams a unit's output as Supervisor's /logtail does:
+// the last head bytes, then every new line, until ctx is done or the
+// reader is closed. unit "" follows the manager's own messages.
+func (m *Manager) FollowJournal(ctx context.Context, unit string, head int) (io.ReadCloser, error) {
+	match := m.managerMatch()
+	if unit != "" {
+		match = m.journalMatch(unit)
+	}
+	if match == nil {
+		return nil, status.ErrNoFile
+	}
+	path, err := exec.LookPath("journalctl")
+	if err != nil {
+		return nil, fmt.Errorf("following the journal needs journalctl: %w", err)
+	}
+	// the backlog, with the cursor of its last entry
+	out, err := journalctl(ctx, append([]string{"-n", strconv.Itoa(head), "--show-cursor"}, match...)...)
+	if err != nil {
+		return nil, err
+	}
+	cursor := ""
+	if i := bytes.LastIndex(out, []byte("-- cursor: ")); i >= 0 {
+		cursor = strings.TrimSpace(string(out[i+len("-- cursor: "):]))
+		out = out[:i]
+	}
+	if len(out) > head {
+		out = out[len(out)-head:]
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	args := []string{"--no-pager", "-q", "-o", "cat", "-f"}
+	if cursor != "" {
+		args = append(args, "--after-cursor", cursor)
+	} else {
+		args = append(args, "-n", "0")
+	}
+	cmd := exec.CommandContext(ctx, path, append(args, match...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		return nil, err
+	}
+	return &follower{Reader: io.MultiReader(bytes.NewReader(out), bufio.NewReader(stdout)), cancel: cancel, cmd: cmd}, nil
+}
+
+type follower struct {
+	io.Reader
+	cancel context.CancelFunc
+	cmd    *exec.Cmd
+}
+
+// Close stops journalctl and waits for it.
+func (f *follower) Close() error {
+	f.cancel()
+	f.cmd.Wait()
+	return nil
+}

@@ -1,0 +1,164 @@
+package sysd
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// unitState is what status needs to know of one service unit.
+type unitState struct {
+	Load, Active, Sub string
+	MainPID           uint32
+	Start             uint64 // ExecMainStartTimestamp, µs since the epoch; 0 = never started
+	Exit              uint64 // ExecMainExitTimestamp
+	ActiveExit        uint64 // ActiveExitTimestamp: when the unit left "active"
+	Result            string
+}
+
+const (
+	ifaceUnit    = "org.freedesktop.systemd1.Unit"
+	ifaceService = "org.freedesktop.systemd1.Service"
+	ifaceManager = "org.freedesktop.systemd1.Manager"
+	destSystemd  = "org.freedesktop.systemd1"
+)
+
+// read gets the state of the units with as few round trips as systemd
+// allows (reference/systemd.md §5.3): one ListUnitsByNames call for the
+// load, active and sub states of all of them; then, in one write on the
+// same connection, a Properties.Get for each further property a unit's
+// state needs: ExecStart (the main process's pid and start and exit
+// times) for every loaded unit, and for one that has stopped the time it
+// left "active" and, if it failed, the result. A running program costs
+// one small message each way; GetAll would send about 150 properties.
+func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error) {
+	w, err := m.wire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	if dl, ok := ctx.Deadline(); ok {
+		w.c.SetDeadline(dl)
+		defer w.c.SetDeadline(time.Time{})
+	}
+	w.call(destSystemd, "/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", "as", units)
+	if err := w.flush(); err != nil {
+		return nil, m.broken(err)
+	}
+	out := make([]unitState, len(units))
+	paths := make([]string, len(units))
+	if _, err := w.replies(1, func(_ int, r *reply) error {
+		if err := r.err(); err != nil {
+			return fmt.Errorf("ListUnitsByNames: %w", err)
+		}
+		if r.sig != "a(ssssssouso)" {
+			return fmt.Errorf("ListUnitsByNames: unexpected reply %q", r.sig)
+		}
+		d := decoder{b: r.body, o: r.order}
+		end := int(d.u32())
+		d.align(8)
+		end += d.p
+		for i := 0; d.p < end && d.err == nil; i++ {
+			d.align(8)
+			name := d.str()
+			d.str() // description
+			load, active, sub := d.str(), d.str(), d.str()
+			d.str() // following
+			path := d.str()
+			d.u32()
+			d.str()
+			d.str()
+			if i >= len(units) || name != units[i] {
+				return fmt.Errorf("ListUnitsByNames: answer %d is %q, not %q", i, name, units[min(i, len(units)-1)])
+			}
+			out[i] = unitState{Load: load, Active: active, Sub: sub}
+			paths[i] = path
+		}
+		return d.err
+	}); err != nil {
+		return nil, m.broken(err)
+	}
+	type get struct {
+		i    int
+		prop string
+	}
+	gets := make(map[uint32]get, len(units))
+	ask := func(i int, iface, prop string) {
+		s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", iface, prop)
+		gets[s] = get{i, prop}
+	}
+	for i := range out {
+		st := &out[i]
+		if st.Load != "loaded" || paths[i] == "" {
+			continue
+		}
+		ask(i, ifaceService, "ExecStart")
+		switch st.Active {
+		case "active", "activating", "deactivating", "reloading":
+		default: // inactive, failed
+			ask(i, ifaceUnit, "ActiveExitTimestamp")
+			if st.Active == "failed" {
+				ask(i, ifaceService, "Result")
+			}
+		}
+	}
+	if len(gets) == 0 {
+		return out, nil
+	}
+	if err := w.flush(); err != nil {
+		return nil, m.broken(err)
+	}
+	if _, err := w.replies(len(gets), func(serial int, r *reply) error {
+		g, ok := gets[uint32(serial)]
+		if !ok {
+			return nil
+		}
+		if err := r.err(); err != nil {
+			return fmt.Errorf("%s %s: %w", units[g.i], g.prop, err)
+		}
+		d := decoder{b: r.body, o: r.order}
+		sig := d.sig()
+		st := &out[g.i]
+		switch {
+		case g.prop == "ExecStart" && sig == "a(sasbttttuii)":
+			st.execStart(&d)
+		case g.prop == "ActiveExitTimestamp" && sig == "t":
+			st.ActiveExit = d.u64()
+		case g.prop == "Result" && sig == "s":
+			st.Result = d.str()
+		default:
+			return fmt.Errorf("%s %s: unexpected type %q", units[g.i], g.prop, sig)
+		}
+		return d.err
+	}); err != nil {
+		return nil, m.broken(err)
+	}
+	return out, nil
+}
+
+// execStart takes the main process's pid and timestamps from the unit's
+// ExecStart property, a(sasbttttuii): path, argv, ignore-errors, start
+// (realtime, monotonic), exit (realtime, monotonic), pid, code, status of
+// the last run of each command. One property instead of MainPID,
+// ExecMainStartTimestamp and ExecMainExitTimestamp halves the calls.
+func (st *unitState) execStart(d *decoder) {
+	n := int(d.u32())
+	d.align(8)
+	if n == 0 || d.err != nil {
+		return
+	}
+	d.str()         // path
+	d.skipStrings() // argv
+	d.u32()         // ignore errors
+	st.Start = d.u64()
+	d.u64()
+	st.Exit = d.u64()
+	d.u64()
+	pid := d.u32()
+	code := d.u32()
+	d.u32() // status
+	if code == 0 && st.Exit == 0 {
+		st.MainPID = pid // still running
+	}
+}

@@ -1,0 +1,196 @@
+package sysd
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+
+	"github.com/supersede/supersede/internal/status"
+	"github.com/supersede/supersede/translate"
+)
+
+// spawnErrTooQuick is Supervisor's spawn error for a process that died
+// within startsecs (process.py), shown in BACKOFF and FATAL.
+const spawnErrTooQuick = "Exited too quickly (process log may have details)"
+
+// micro converts one of systemd's µs timestamps; 0 stays the zero time.
+func micro(us uint64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(int64(us))
+}
+
+// supervisorState derives Supervisor's state of a process from its
+// service unit (reference/systemd.md §5.3, supervisor.md §7):
+//
+//	active, up for less than startsecs           STARTING
+//	active                                       RUNNING
+//	activating (auto-restart), died in startsecs BACKOFF   (Supervisor's retry wait)
+//	activating (auto-restart), died later        STARTING  (Supervisor restarts at once)
+//	activating (start, start-pre, ...)           STARTING
+//	deactivating                                 STOPPING
+//	inactive, never started                      STOPPED   "Not started"
+//	inactive or failed, stopped on request       STOPPED
+//	failed (start-limit-hit)                     FATAL     (startretries used up)
+//	inactive or failed, the process ended        EXITED
+//	not loaded properly (bad-setting, masked)    UNKNOWN
+//
+// "Stopped on request" is told from "ended by itself" by the order of
+// two timestamps: on a stop job the unit leaves "active" first and the
+// main process dies after (ActiveExitTimestamp < ExecMainExitTimestamp);
+// when the process ends by itself, its exit is recorded first.
+func supervisorState(p *translate.Process, st unitState, now time.Time) status.Process {
+	out := status.Process{Name: p.Name, Group: p.Group, Start: micro(st.Start)}
+	switch st.Load {
+	case "loaded":
+	default:
+		out.State = status.Unknown
+		return out
+	}
+	exitedEarly := st.Exit != 0 && st.Start != 0 && st.Exit >= st.Start &&
+		time.Duration(st.Exit-st.Start)*time.Microsecond < p.MinUptime
+	switch st.Active {
+	case "active", "reloading":
+		out.PID = int(st.MainPID)
+		out.State = status.Running
+		if st.Start != 0 && now.Sub(out.Start) < p.MinUptime {
+			out.State = status.Starting
+		}
+	case "activating":
+		out.PID = int(st.MainPID)
+		out.State = status.Starting
+		if st.Sub == "auto-restart" {
+			out.PID = 0
+			out.Stop = micro(st.Exit)
+			if exitedEarly {
+				out.State = status.Backoff
+				out.SpawnErr = spawnErrTooQuick
+			}
+		}
+	case "deactivating":
+		out.PID = int(st.MainPID)
+		out.State = status.Stopping
+	case "failed":
+		out.Stop = micro(st.Exit)
+		switch {
+		case st.Result == "start-limit-hit":
+			out.State = status.Fatal
+			out.SpawnErr = spawnErrTooQuick
+		case st.ActiveExit != 0 && st.ActiveExit < st.Exit:
+			out.State = status.Stopped
+		default:
+			out.State = status.Exited
+		}
+	default: // inactive
+		out.Stop = micro(st.Exit)
+		switch {
+		case st.Start == 0:
+			out.State = status.Stopped
+		case st.ActiveExit != 0 && st.ActiveExit < st.Exit:
+			out.State = status.Stopped
+		default:
+			out.State = status.Exited
+		}
+	}
+	return out
+}
+
+// logPath is where a process's channel is written when the units keep
+// log files (convert --log-files), as unitgen decides: "" for the
+// journal.
+func (m *Manager) logPath(l translate.Log) string {
+	if !m.opts.LogFiles || l.Kind != translate.LogFile {
+		return ""
+	}
+	switch l.Path {
+	case "/dev/stdout", "/dev/stderr", "/dev/fd/1", "/dev/fd/2", "syslog":
+		return ""
+	}
+	if filepath.IsAbs(l.Path) {
+		return l.Path
+	}
+	return filepath.Join(m.opts.Load.Dir, l.Path)
+}
+
+// active is the processes of the groups whose units are loaded, with
+// their states, in config order.
+type active struct {
+	procs  []*proc
+	states []status.Process
+	groups []string
+}
+
+// snapshot reads the state of every configured process's unit and keeps
+// those of active groups: a group is active (Supervisor: "in use") when
+// any of its service units is loaded and RemoveGroup did not take it out.
+func (m *Manager) snapshot(ctx context.Context) (*active, error) {
+	m.mu.Lock()
+	procs, removed, cfg := m.procs, m.removed, m.cfg
+	m.mu.Unlock()
+	units := make([]string, len(procs))
+	for i, p := range procs {
+		units[i] = p.unit
+	}
+	var sts []unitState
+	if len(units) > 0 {
+		var err error
+		if sts, err = m.read(ctx, units); err != nil {
+			return nil, err
+		}
+	}
+	now := m.now()
+	inUse := map[string]bool{}
+	for i, p := range procs {
+		if sts[i].Load != "not-found" && !removed[p.g.Name] {
+			inUse[p.g.Name] = true
+		}
+	}
+	a := &active{}
+	for _, g := range cfg.Groups {
+		if inUse[g.Name] {
+			a.groups = append(a.groups, g.Name)
+		}
+	}
+	for i, p := range procs {
+		if !inUse[p.g.Name] {
+			continue
+		}
+		s := supervisorState(p.p, sts[i], now)
+		s.StdoutLog = m.logPath(p.p.Stdout)
+		if !p.p.RedirectStderr {
+			s.StderrLog = m.logPath(p.p.Stderr)
+		}
+		a.procs = append(a.procs, p)
+		a.states = append(a.states, s)
+	}
+	return a, nil
+}
+
+// Processes returns the status of every process of every active group,
+// in config order (Supervisor's priority order).
+func (m *Manager) Processes(ctx context.Context) ([]status.Process, error) {
+	a, err := m.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.states, nil
+}
+
+// Groups returns the names of the active groups.
+func (m *Manager) Groups(ctx context.Context) ([]string, error) {
+	a, err := m.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a.groups, nil
+}
+
+// state is the status of one process.
+func (m *Manager) state(ctx context.Context, p *proc) (status.Process, unitState, error) {
+	sts, err := m.read(ctx, []string{p.unit})
+	if err != nil {
+		return status.Process{}, unitState{}, err
+	}
+	return supervisorState(p.p, sts[0], m.now()), sts[0], nil
+}

@@ -1,0 +1,134 @@
+package sysd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/supersede/supersede/internal/sdtest"
+	"github.com/supersede/supersede/internal/status"
+	"github.com/supersede/supersede/translate"
+	"github.com/supersede/supersede/unitgen"
+)
+
+// setup starts a user manager, converts conf into its unit directory,
+// starts the anchor target and returns a Manager driving it.
+func setup(t testing.TB, conf string) (*sdtest.Manager, *Manager, string) {
+	t.Helper()
+	sm := sdtest.Start(t, sdtest.Options{})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "supervisord.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lopts := translate.Options{Dir: dir}
+	cfg, err := translate.Load(path, lopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := unitgen.Generate(cfg, unitgen.Options{User: true, Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unitgen.WriteDir(sm.UnitDir, res, unitgen.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sm.DaemonReload()
+	env := map[string]string{}
+	for _, kv := range sm.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	m, err := New(context.Background(), cfg, Options{Scope: User, ConfigPath: path, Load: lopts,
+		Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return sm, m, path
+}
+
+// programs is a config of n programs that stay up.
+func programs(n int, extra string) string {
+	var b strings.Builder
+	b.WriteString("[supervisord]\n")
+	for i := range n {
+		fmt.Fprintf(&b, "[program:p%04d]\ncommand=/bin/sleep 100000\nstartsecs=0\n%s\n", i, extra)
+	}
+	return b.String()
+}
+
+func waitAll(t testing.TB, m *Manager, want status.State, n int) []status.Process {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ps, err := m.Processes(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := len(ps) == n
+		for _, p := range ps {
+			if p.State != want {
+				ok = false
+			}
+		}
+		if ok {
+			return ps
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not all %d processes %v after 60s: %+v", n, want, ps[:min(len(ps), 5)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func BenchmarkProcesses(b *testing.B) {
+	for _, n := range []int{1, 100, 1000} {
+		b.Run(fmt.Sprint("units=", n), func(b *testing.B) {
+			sm, m, _ := setup(b, programs(n, ""))
+			sm.Systemctl("start", "supersede.target")
+			waitAll(b, m, status.Running, n)
+			b.ResetTimer()
+			before := cpuTicks(b, sm.PID)
+			for b.Loop() {
+				if _, err := m.Processes(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTicks(b, sm.PID)-before)*10/float64(b.N), "manager-cpu-ms/op")
+		})
+	}
+}
+
+// cpuTicks is the user+system CPU time of a process, in clock ticks.
+func cpuTicks(t testing.TB, pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	var u, s int
+	fmt.Sscan(f[11], &u)
+	fmt.Sscan(f[12], &s)
+	return u + s
+}
+
+func TestEndpointPrivate(t *testing.T) {
+	sm, m, _ := setup(t, programs(1, ""))
+	if !m.ep.private {
+		t.Errorf("connected to %s, not the private socket %s", m.ep.addr, sm.PrivateSocket)
+		env := map[string]string{}
+		for _, kv := range sm.Env() {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		for _, ep := range endpoints(User, func(k string) string { return env[k] }) {
+			_, err := dialWire(context.Background(), ep)
+			t.Logf("%+v: %v", ep, err)
+		}
+	}
+}
