@@ -117,11 +117,15 @@ func (m *Manager) Start(ctx context.Context, group, name string) error {
 // WaitStarted waits until a started process has been up for startsecs
 // (RUNNING) and returns nil; status.ErrSpawnError if it died sooner
 // (BACKOFF, FATAL), status.ErrAbnormalTermination if it left otherwise.
+// After a quick death it waits on until systemd has either restarted it
+// or given up (FATAL), so that a status right after shows where it
+// ended, as supervisorctl's does.
 func (m *Manager) WaitStarted(ctx context.Context, group, name string) error {
 	p, err := m.procOf(group, name)
 	if err != nil {
 		return err
 	}
+	spawnErr := false
 	for {
 		cur, _, err := m.state(ctx, p)
 		if err != nil {
@@ -129,11 +133,19 @@ func (m *Manager) WaitStarted(ctx context.Context, group, name string) error {
 		}
 		switch cur.State {
 		case status.Running:
+			if spawnErr {
+				return status.ErrSpawnError
+			}
 			return nil
-		case status.Backoff, status.Fatal:
+		case status.Fatal:
 			return status.ErrSpawnError
+		case status.Backoff:
+			spawnErr = true
 		case status.Starting:
 		default:
+			if spawnErr {
+				return status.ErrSpawnError
+			}
 			return status.ErrAbnormalTermination
 		}
 		wait := pollEvery

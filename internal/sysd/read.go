@@ -79,10 +79,6 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 	}); err != nil {
 		return nil, m.broken(err)
 	}
-	type get struct {
-		i    int
-		prop string
-	}
 	gets := make(map[uint32]get, len(units))
 	ask := func(i int, iface, prop string) {
 		s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", iface, prop)
@@ -103,11 +99,45 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 			}
 		}
 	}
+	if err := m.exchange(w, gets, units, out); err != nil {
+		return nil, err
+	}
+	// ExecStart's status of the last run is not kept across a
+	// daemon-reload; where it is empty, ask the ExecMain* properties,
+	// which are (a third round trip, only after a reload).
+	gets = map[uint32]get{}
+	for i := range out {
+		st := &out[i]
+		if st.Load != "loaded" || paths[i] == "" || st.Start != 0 {
+			continue
+		}
+		ask(i, ifaceService, "ExecMainStartTimestamp")
+		switch st.Active {
+		case "active", "activating", "deactivating", "reloading":
+			ask(i, ifaceService, "MainPID")
+		default:
+			ask(i, ifaceService, "ExecMainExitTimestamp")
+		}
+	}
+	if err := m.exchange(w, gets, units, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// get is one property asked of the unit units[i].
+type get struct {
+	i    int
+	prop string
+}
+
+// exchange sends the batch of gets and stores the answers in out.
+func (m *Manager) exchange(w *wire, gets map[uint32]get, units []string, out []unitState) error {
 	if len(gets) == 0 {
-		return out, nil
+		return nil
 	}
 	if err := w.flush(); err != nil {
-		return nil, m.broken(err)
+		return m.broken(err)
 	}
 	if _, err := w.replies(len(gets), func(serial int, r *reply) error {
 		g, ok := gets[uint32(serial)]
@@ -125,6 +155,12 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 			st.execStart(&d)
 		case g.prop == "ActiveExitTimestamp" && sig == "t":
 			st.ActiveExit = d.u64()
+		case g.prop == "ExecMainStartTimestamp" && sig == "t":
+			st.Start = d.u64()
+		case g.prop == "ExecMainExitTimestamp" && sig == "t":
+			st.Exit = d.u64()
+		case g.prop == "MainPID" && sig == "u":
+			st.MainPID = d.u32()
 		case g.prop == "Result" && sig == "s":
 			st.Result = d.str()
 		default:
@@ -132,9 +168,9 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		}
 		return d.err
 	}); err != nil {
-		return nil, m.broken(err)
+		return m.broken(err)
 	}
-	return out, nil
+	return nil
 }
 
 // execStart takes the main process's pid and timestamps from the unit's

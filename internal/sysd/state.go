@@ -33,13 +33,16 @@ func micro(us uint64) time.Time {
 //	inactive, never started                      STOPPED   "Not started"
 //	inactive or failed, stopped on request       STOPPED
 //	failed (start-limit-hit)                     FATAL     (startretries used up)
+//	inactive or failed, died within startsecs    FATAL     (its restart was refused)
 //	inactive or failed, the process ended        EXITED
 //	not loaded properly (bad-setting, masked)    UNKNOWN
 //
 // "Stopped on request" is told from "ended by itself" by the order of
-// two timestamps: on a stop job the unit leaves "active" first and the
-// main process dies after (ActiveExitTimestamp < ExecMainExitTimestamp);
-// when the process ends by itself, its exit is recorded first.
+// timestamps: on a stop job the unit leaves "active" first and the main
+// process dies after (start <= ActiveExitTimestamp < exit); when the
+// process ends by itself, its exit is recorded first. A process that
+// dies before its unit became active leaves an ActiveExitTimestamp of
+// an earlier run, before its start.
 func supervisorState(p *translate.Process, st unitState, now time.Time) status.Process {
 	out := status.Process{Name: p.Name, Group: p.Group, Start: micro(st.Start)}
 	switch st.Load {
@@ -71,24 +74,22 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 	case "deactivating":
 		out.PID = int(st.MainPID)
 		out.State = status.Stopping
-	case "failed":
-		out.Stop = micro(st.Exit)
-		switch {
-		case st.Result == "start-limit-hit":
-			out.State = status.Fatal
-			out.SpawnErr = spawnErrTooQuick
-		case st.ActiveExit != 0 && st.ActiveExit < st.Exit:
-			out.State = status.Stopped
-		default:
-			out.State = status.Exited
-		}
-	default: // inactive
+	default: // inactive, failed
 		out.Stop = micro(st.Exit)
 		switch {
 		case st.Start == 0:
 			out.State = status.Stopped
-		case st.ActiveExit != 0 && st.ActiveExit < st.Exit:
+		case st.Result == "start-limit-hit":
+			out.State = status.Fatal
+			out.SpawnErr = spawnErrTooQuick
+		case st.ActiveExit >= st.Start && st.ActiveExit < st.Exit:
 			out.State = status.Stopped
+		case exitedEarly:
+			// it died within startsecs and is not coming back: the
+			// restart was refused by the start limit (systemd keeps
+			// Result=exit-code then) or there is no restart
+			out.State = status.Fatal
+			out.SpawnErr = spawnErrTooQuick
 		default:
 			out.State = status.Exited
 		}

@@ -44,16 +44,21 @@ func dialWire(ctx context.Context, ep endpoint) (*wire, error) {
 	if err != nil {
 		return nil, err
 	}
+	deadline := time.Now().Add(30 * time.Second)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	return dialOnce(ctx, network, addr, ep, deadline)
+}
+
+// dialOnce connects and authenticates, all before deadline.
+func dialOnce(ctx context.Context, network, addr string, ep endpoint, deadline time.Time) (*wire, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		c.SetDeadline(dl)
-	} else {
-		c.SetDeadline(time.Now().Add(30 * time.Second))
-	}
+	c.SetDeadline(deadline)
 	w := &wire{c: c, r: bufio.NewReaderSize(c, 64<<10)}
 	uid := strconv.Itoa(os.Geteuid())
 	if _, err := fmt.Fprintf(c, "\x00AUTH EXTERNAL %x\r\n", uid); err != nil {
@@ -100,8 +105,10 @@ func dialWire(ctx context.Context, ep endpoint) (*wire, error) {
 // request sent right after BEGIN waits forever (seen here with units
 // being started). So settle sends Peer.Ping and, whenever no answer
 // comes within a short and growing wait, another one, which wakes the
-// server up, until every ping is answered. It costs one round trip when
-// nothing is stuck.
+// server up, until every ping is answered. Signals do not count as an
+// answer: the manager sends its signals to every client of the private
+// socket, subscribed or not. It costs one round trip when nothing is
+// stuck.
 func (w *wire) settle() error {
 	outstanding, sent := 0, 0
 	ping := func() error {
@@ -119,11 +126,16 @@ func (w *wire) settle() error {
 		var ne net.Error
 		switch {
 		case err == nil:
+			// something came: a ping's answer, or a signal (which
+			// says nothing about the pings)
 			w.c.SetReadDeadline(time.Now().Add(30 * time.Second))
-			if _, err := w.replies(1, func(int, *reply) error { return nil }); err != nil {
+			r, err := w.next()
+			if err != nil {
 				return err
 			}
-			outstanding--
+			if r != nil {
+				outstanding--
+			}
 		case errors.As(err, &ne) && ne.Timeout() && sent < 100:
 			if err := ping(); err != nil { // wake it up
 				return err
@@ -310,66 +322,13 @@ func (r *reply) err() error {
 // replies reads messages until n replies (to calls of this wire) have
 // come, handing each to fn with its serial; signals are skipped.
 func (w *wire) replies(n int, fn func(serial int, r *reply) error) (int, error) {
-	var fixed [16]byte
 	got := 0
 	for got < n {
-		if _, err := io.ReadFull(w.r, fixed[:]); err != nil {
+		r, err := w.next()
+		if err != nil {
 			return got, err
 		}
-		var o binary.ByteOrder
-		switch fixed[0] {
-		case 'l':
-			o = binary.LittleEndian
-		case 'B':
-			o = binary.BigEndian
-		default:
-			return got, fmt.Errorf("bad D-Bus message endianness %q", fixed[0])
-		}
-		typ := fixed[1]
-		bodyLen := o.Uint32(fixed[4:])
-		fieldsLen := o.Uint32(fixed[12:])
-		if bodyLen > 128<<20 || fieldsLen > 1<<20 {
-			return got, errors.New("D-Bus message too large")
-		}
-		hdrEnd := (16 + int(fieldsLen) + 7) &^ 7
-		msg := make([]byte, hdrEnd+int(bodyLen))
-		copy(msg, fixed[:])
-		if _, err := io.ReadFull(w.r, msg[16:]); err != nil {
-			return got, err
-		}
-		if typ != 2 && typ != 3 { // not a method return or an error
-			continue
-		}
-		r := &reply{order: o, body: msg[hdrEnd:]}
-		d := decoder{b: msg[:16+fieldsLen], o: o, p: 16}
-		for d.p < len(d.b) && d.err == nil {
-			d.align(8)
-			code := d.byte()
-			sig := d.sig()
-			switch sig {
-			case "u":
-				v := d.u32()
-				if code == fieldReplySerial {
-					r.serial = v
-				}
-			case "s", "o":
-				v := d.str()
-				if code == fieldErrorName {
-					r.errName = v
-				}
-			case "g":
-				v := d.sig()
-				if code == fieldSignature {
-					r.sig = v
-				}
-			default:
-				d.err = fmt.Errorf("unexpected header field type %q", sig)
-			}
-		}
-		if d.err != nil {
-			return got, d.err
-		}
-		if r.serial == 0 || r.serial > w.serial {
+		if r == nil {
 			continue
 		}
 		got++
@@ -378,6 +337,73 @@ func (w *wire) replies(n int, fn func(serial int, r *reply) error) (int, error) 
 		}
 	}
 	return got, nil
+}
+
+// next reads one message and returns it if it is a reply to a call of
+// this wire, nil otherwise (a signal: the manager sends them to every
+// client of its private socket).
+func (w *wire) next() (*reply, error) {
+	var fixed [16]byte
+	if _, err := io.ReadFull(w.r, fixed[:]); err != nil {
+		return nil, err
+	}
+	var o binary.ByteOrder
+	switch fixed[0] {
+	case 'l':
+		o = binary.LittleEndian
+	case 'B':
+		o = binary.BigEndian
+	default:
+		return nil, fmt.Errorf("bad D-Bus message endianness %q", fixed[0])
+	}
+	typ := fixed[1]
+	bodyLen := o.Uint32(fixed[4:])
+	fieldsLen := o.Uint32(fixed[12:])
+	if bodyLen > 128<<20 || fieldsLen > 1<<20 {
+		return nil, errors.New("D-Bus message too large")
+	}
+	hdrEnd := (16 + int(fieldsLen) + 7) &^ 7
+	msg := make([]byte, hdrEnd+int(bodyLen))
+	copy(msg, fixed[:])
+	if _, err := io.ReadFull(w.r, msg[16:]); err != nil {
+		return nil, err
+	}
+	if typ != 2 && typ != 3 { // not a method return or an error
+		return nil, nil
+	}
+	r := &reply{order: o, body: msg[hdrEnd:]}
+	d := decoder{b: msg[:16+fieldsLen], o: o, p: 16}
+	for d.p < len(d.b) && d.err == nil {
+		d.align(8)
+		code := d.byte()
+		sig := d.sig()
+		switch sig {
+		case "u":
+			v := d.u32()
+			if code == fieldReplySerial {
+				r.serial = v
+			}
+		case "s", "o":
+			v := d.str()
+			if code == fieldErrorName {
+				r.errName = v
+			}
+		case "g":
+			v := d.sig()
+			if code == fieldSignature {
+				r.sig = v
+			}
+		default:
+			d.err = fmt.Errorf("unexpected header field type %q", sig)
+		}
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	if r.serial == 0 || r.serial > w.serial {
+		return nil, nil
+	}
+	return r, nil
 }
 
 // decoder reads D-Bus values; offsets are from the start of the message

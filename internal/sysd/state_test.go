@@ -1,0 +1,210 @@
+package sysd
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"io"
+	"testing"
+	"time"
+
+	godbus "github.com/godbus/dbus/v5"
+
+	"github.com/supersede/supersede/internal/status"
+	"github.com/supersede/supersede/translate"
+)
+
+func TestSupervisorState(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	us := func(ago time.Duration) uint64 { return uint64(now.Add(-ago).UnixMicro()) }
+	p := &translate.Process{Name: "web", Group: "web", MinUptime: time.Second}
+	cases := []struct {
+		name string
+		st   unitState
+		want status.State
+		pid  int
+		err  string
+	}{
+		{"active/running, up 5s", unitState{Load: "loaded", Active: "active", Sub: "running", MainPID: 42, Start: us(5 * time.Second)}, status.Running, 42, ""},
+		{"active/running, up within startsecs", unitState{Load: "loaded", Active: "active", Sub: "running", MainPID: 42, Start: us(500 * time.Millisecond)}, status.Starting, 42, ""},
+		{"activating/start", unitState{Load: "loaded", Active: "activating", Sub: "start", MainPID: 42}, status.Starting, 42, ""},
+		{"auto-restart after a quick death", unitState{Load: "loaded", Active: "activating", Sub: "auto-restart", Start: us(2 * time.Second), Exit: us(1900 * time.Millisecond)}, status.Backoff, 0, spawnErrTooQuick},
+		{"auto-restart after a long run", unitState{Load: "loaded", Active: "activating", Sub: "auto-restart", Start: us(time.Hour), Exit: us(time.Second)}, status.Starting, 0, ""},
+		{"deactivating/stop-sigterm", unitState{Load: "loaded", Active: "deactivating", Sub: "stop-sigterm", MainPID: 42}, status.Stopping, 42, ""},
+		{"inactive, never started", unitState{Load: "loaded", Active: "inactive", Sub: "dead"}, status.Stopped, 0, ""},
+		{"inactive, stopped on request", unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(time.Hour), ActiveExit: us(2 * time.Second), Exit: us(time.Second)}, status.Stopped, 0, ""},
+		{"inactive, exited by itself", unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(time.Hour), Exit: us(2 * time.Second), ActiveExit: us(2 * time.Second)}, status.Exited, 0, ""},
+		{"failed, start limit hit", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(time.Second), Exit: us(time.Second), Result: "start-limit-hit"}, status.Fatal, 0, spawnErrTooQuick},
+		{"failed, died within startsecs", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(3 * time.Second), Exit: us(2900 * time.Millisecond), ActiveExit: us(2900 * time.Millisecond), Result: "exit-code"}, status.Fatal, 0, spawnErrTooQuick},
+		{"failed after a long run", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(time.Hour), Exit: us(time.Second), ActiveExit: us(time.Second), Result: "exit-code"}, status.Exited, 0, ""},
+		{"failed, killed after stopwaitsecs", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(time.Hour), ActiveExit: us(12 * time.Second), Exit: us(2 * time.Second), Result: "timeout"}, status.Stopped, 0, ""},
+		{"bad-setting", unitState{Load: "bad-setting", Active: "inactive", Sub: "dead"}, status.Unknown, 0, ""},
+		{"masked", unitState{Load: "masked", Active: "inactive", Sub: "dead"}, status.Unknown, 0, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := supervisorState(p, c.st, now)
+			if got.State != c.want || got.PID != c.pid || got.SpawnErr != c.err {
+				t.Errorf("got %v pid %d %q, want %v pid %d %q", got.State, got.PID, got.SpawnErr, c.want, c.pid, c.err)
+			}
+		})
+	}
+}
+
+func TestUnitPath(t *testing.T) {
+	for name, want := range map[string]godbus.ObjectPath{
+		"gunicorn.service":       "/org/freedesktop/systemd1/unit/gunicorn_2eservice",
+		"web@web_00.service":     "/org/freedesktop/systemd1/unit/web_40web_5f00_2eservice",
+		`a\x2db-c.target`:        "/org/freedesktop/systemd1/unit/a_5cx2db_2dc_2etarget",
+		"supersede.target":       "/org/freedesktop/systemd1/unit/supersede_2etarget",
+		"x-y.socket":             "/org/freedesktop/systemd1/unit/x_2dy_2esocket",
+		"UPPER9.service":         "/org/freedesktop/systemd1/unit/UPPER9_2eservice",
+		"dbus-org.freedesktop.x": "/org/freedesktop/systemd1/unit/dbus_2dorg_2efreedesktop_2ex",
+	} {
+		if got := unitPath(name); got != want || !got.IsValid() {
+			t.Errorf("unitPath(%q) = %q (valid %v), want %q", name, got, got.IsValid(), want)
+		}
+	}
+}
+
+// TestWireEncoding checks the hand-written encoder against godbus's
+// decoder: every message must decode to the call it was meant to be.
+func TestWireEncoding(t *testing.T) {
+	w := &wire{}
+	w.call(destSystemd, "/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", "as", []string{"a.service", "bb.service", ""})
+	w.call(destSystemd, "/org/freedesktop/systemd1/unit/a_2eservice", "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
+	w.call(destSystemd, "/x", "org.freedesktop.DBus.Peer", "Ping", "")
+	w.call(destSystemd, "/y", "", "Hello", "")
+	r := bytes.NewReader(w.buf.Bytes())
+	type want struct {
+		path, iface, member string
+		body                []any
+	}
+	for i, c := range []want{
+		{"/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", []any{[]string{"a.service", "bb.service", ""}}},
+		{"/org/freedesktop/systemd1/unit/a_2eservice", "org.freedesktop.DBus.Properties", "Get", []any{ifaceService, "ExecStart"}},
+		{"/x", "org.freedesktop.DBus.Peer", "Ping", nil},
+		{"/y", "", "Hello", nil},
+	} {
+		msg, err := godbus.DecodeMessage(r)
+		if err != nil {
+			t.Fatalf("message %d: godbus cannot decode it: %v", i, err)
+		}
+		if msg.Type != godbus.TypeMethodCall || msg.Serial() != uint32(i+1) {
+			t.Errorf("message %d: type %v serial %d", i, msg.Type, msg.Serial())
+		}
+		h := func(f godbus.HeaderField) any {
+			v, ok := msg.Headers[f]
+			if !ok {
+				return ""
+			}
+			return v.Value()
+		}
+		if h(godbus.FieldPath) != godbus.ObjectPath(c.path) || h(godbus.FieldInterface) != c.iface || h(godbus.FieldMember) != c.member || h(godbus.FieldDestination) != destSystemd {
+			t.Errorf("message %d: headers %v", i, msg.Headers)
+		}
+		if len(msg.Body) != len(c.body) {
+			t.Fatalf("message %d: body %#v, want %#v", i, msg.Body, c.body)
+		}
+		for j := range c.body {
+			if a, b := godbus.MakeVariant(msg.Body[j]).String(), godbus.MakeVariant(c.body[j]).String(); a != b {
+				t.Errorf("message %d: body[%d] = %s, want %s", i, j, a, b)
+			}
+		}
+	}
+	if r.Len() != 0 {
+		t.Errorf("%d bytes left after the messages", r.Len())
+	}
+}
+
+// TestWireDecoding checks the decoder on replies godbus encodes, in both
+// byte orders.
+func TestWireDecoding(t *testing.T) {
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		type execCmd struct {
+			Path             string
+			Argv             []string
+			Ignore           bool
+			Start, StartMono uint64
+			Exit, ExitMono   uint64
+			PID              uint32
+			Code, Status     int32
+		}
+		execStart := []execCmd{{"/bin/sleep", []string{"sleep", "1000"}, false, 1700000000000000, 5, 0, 0, 4242, 0, 0}}
+		listed := []listedUnit{{Name: "a.service", Description: "A", Load: "loaded", Active: "active", Sub: "running", Path: "/org/freedesktop/systemd1/unit/a_2eservice", JobPath: "/"}}
+		var buf bytes.Buffer
+		for i, body := range [][]any{
+			{listed},
+			{godbus.MakeVariant(execStart)},
+			{godbus.MakeVariant(uint64(77))},
+			{godbus.MakeVariant("start-limit-hit")},
+		} {
+			msg := &godbus.Message{Type: godbus.TypeMethodReply, Headers: map[godbus.HeaderField]godbus.Variant{
+				godbus.FieldReplySerial: godbus.MakeVariant(uint32(i + 1)),
+				godbus.FieldSignature:   godbus.MakeVariant(godbus.SignatureOf(body...)),
+			}, Body: body}
+			if err := msg.EncodeTo(&buf, order); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := &wire{serial: 4}
+		w.r = bufioReader(&buf)
+		var st unitState
+		n, err := w.replies(4, func(serial int, r *reply) error {
+			d := decoder{b: r.body, o: r.order}
+			switch serial {
+			case 1:
+				if r.sig != "a(ssssssouso)" {
+					t.Errorf("sig %q", r.sig)
+				}
+				d.u32()
+				d.align(8)
+				if name := d.str(); name != "a.service" {
+					t.Errorf("name %q", name)
+				}
+			case 2:
+				if sig := d.sig(); sig != "a(sasbttttuii)" {
+					t.Errorf("variant sig %q", sig)
+				}
+				st.execStart(&d)
+			case 3:
+				d.sig()
+				st.ActiveExit = d.u64()
+			case 4:
+				d.sig()
+				st.Result = d.str()
+			}
+			return d.err
+		})
+		if err != nil || n != 4 {
+			t.Fatalf("%v: %d replies, %v", order, n, err)
+		}
+		want := unitState{MainPID: 4242, Start: 1700000000000000, ActiveExit: 77, Result: "start-limit-hit"}
+		if st != want {
+			t.Errorf("%v: got %+v, want %+v", order, st, want)
+		}
+	}
+}
+
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+// listedUnit is one entry of ListUnitsByNames' reply, a(ssssssouso).
+type listedUnit struct {
+	Name, Description, Load, Active, Sub, Following string
+	Path                                            godbus.ObjectPath
+	JobID                                           uint32
+	JobType                                         string
+	JobPath                                         godbus.ObjectPath
+}
+
+func TestSupervisorStateDiedBeforeActive(t *testing.T) {
+	now := time.Now()
+	us := func(ago time.Duration) uint64 { return uint64(now.Add(-ago).UnixMicro()) }
+	p := &translate.Process{Name: "crash", Group: "crash", MinUptime: time.Second}
+	// the unit never became active in this run: ActiveExitTimestamp is
+	// the one of the run before
+	st := unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(2 * time.Second), Exit: us(1990 * time.Millisecond), ActiveExit: us(time.Minute), Result: "exit-code"}
+	if got := supervisorState(p, st, now); got.State != status.Fatal {
+		t.Errorf("got %v, want FATAL", got.State)
+	}
+}
