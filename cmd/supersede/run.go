@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime/debug"
 
@@ -53,6 +54,7 @@ func (e *configError) Unwrap() error { return e.err }
 type env struct {
 	args    []string // after the command name
 	environ []string
+	stdin   io.Reader
 	stdout  io.Writer
 	stderr  io.Writer
 	exe     string // argv[0]
@@ -70,6 +72,7 @@ func init() {
 	commands = []command{
 		{"show", "print what Supervisor would understand of a supervisord.conf", runShow},
 		{"convert", "write systemd units equivalent to a supervisord.conf", runConvert},
+		{"ctl", "control the programs as supervisorctl does, through systemd (or supersede run)", runCtl},
 		{"run", "supervise the programs of a supervisord.conf, as supervisord", runDaemon},
 		{"generator", "the systemd generator: write units for the config at boot", runGenerator},
 		{"version", "print the version", func(_ context.Context, e *env) error {
@@ -85,7 +88,7 @@ func run(ctx context.Context, argv, environ []string, stdout, stderr io.Writer) 
 	if len(argv) == 0 {
 		argv = []string{"supersede"}
 	}
-	e := &env{environ: environ, stdout: stdout, stderr: stderr, exe: argv[0]}
+	e := &env{environ: environ, stdin: os.Stdin, stdout: stdout, stderr: stderr, exe: argv[0]}
 	args := argv[1:]
 	// Invoked by another name (a symlink), supersede is that program.
 	if name, ok := invocationNames[filepath.Base(argv[0])]; ok {
@@ -117,6 +120,7 @@ func run(ctx context.Context, argv, environ []string, stdout, stderr io.Writer) 
 var invocationNames = map[string]string{
 	"supersede-generator": "generator",
 	"supervisord":         "run",
+	"supervisorctl":       "ctl",
 }
 
 func isGeneratorName(exe string) bool { return invocationNames[filepath.Base(exe)] == "generator" }

@@ -13,10 +13,10 @@ import (
 var update = flag.Bool("update", false, "rewrite testscript files with current output")
 
 func TestMain(m *testing.M) {
+	main := func() { os.Exit(run(context.Background(), os.Args, os.Environ(), os.Stdout, os.Stderr)) }
 	testscript.Main(m, map[string]func(){
-		"supersede": func() {
-			os.Exit(run(context.Background(), os.Args, os.Environ(), os.Stdout, os.Stderr))
-		},
+		"supersede":     main,
+		"supervisorctl": main, // ctl_systemd_test.go
 	})
 }
 

@@ -147,10 +147,14 @@ func (e *UnreachableError) Error() string {
 	if e.Scope == User {
 		hint = "is a systemd user manager running for this user, with XDG_RUNTIME_DIR or DBUS_SESSION_BUS_ADDRESS set? (without systemd, run `supersede run` and use `supersede ctl -s URL`)"
 	}
-	return fmt.Sprintf("%s: %v; %s", e.Scope.String()+" manager not reachable", e.Err, hint)
+	return fmt.Sprintf("systemd %s manager not reachable (%v); %s", e.Scope, e.Err, hint)
 }
 
-func (e *UnreachableError) Unwrap() []error { return []error{ErrUnreachable, e.Err} }
+// Unwrap returns ErrUnreachable only: the socket errors inside are
+// details of the message, and a caller testing for ENOENT or
+// ECONNREFUSED (supervisorctl's texts for a dead supervisord) must not
+// take a missing systemd for a missing supervisord.
+func (e *UnreachableError) Unwrap() error { return ErrUnreachable }
 
 // peerPID is the pid of the process listening on a unix socket (the
 // manager, for its private socket), 0 if it cannot be known.
