@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/supersede/supersede/internal/ctl"
@@ -41,6 +42,14 @@ func runCtl(ctx context.Context, e *env) error {
 	opts, code := ctl.ParseArgs(prog, e.args, e.environ, e.stdout, e.stderr)
 	if code >= 0 {
 		return &exitCode{code}
+	}
+	if !opts.Interactive {
+		// One command and out: collect garbage only if the heap nears
+		// 64 MiB (a long tail -f), not every few MB. A 1000-program
+		// status allocates about 10 MB; collecting it cost a tenth of
+		// the command's time (docs/PERFORMANCE.md).
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(64 << 20))
 	}
 	// Ctrl-C is supervisorctl's KeyboardInterrupt (it ends tail -f and
 	// returns to the prompt), not the end of the program.

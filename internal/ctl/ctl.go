@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -58,7 +59,8 @@ type controller struct {
 	in         lineReader
 	stdout     io.Writer
 	stderr     io.Writer
-	outMu      sync.Mutex // tails write from other goroutines
+	buf        *bufio.Writer // stdout's buffer in one-command mode, else nil
+	outMu      sync.Mutex    // tails write from other goroutines
 	exitStatus int
 
 	// completeInfo caches getAllProcessInfo for completion until the
@@ -118,6 +120,11 @@ func Run(ctx context.Context, conn Conn, opts *Options, stdin io.Reader, stdout,
 	stop := c.watchInterrupts(ctx)
 	defer stop()
 	if len(opts.Command) > 0 {
+		// one command: its lines go out in one write (a 1000-line
+		// status was 1000 write(2) calls); streams and stderr flush it
+		c.buf = bufio.NewWriterSize(stdout, 64<<10)
+		c.stdout = c.buf
+		defer c.flush()
 		p := newPlainReader(stdin, c)
 		defer p.close()
 		c.in = p
@@ -206,12 +213,27 @@ func (c *controller) write(p []byte) {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
 	c.stdout.Write(p)
+	if c.buf != nil {
+		c.buf.Flush()
+	}
+}
+
+// flush writes out what output buffered.
+func (c *controller) flush() {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	if c.buf != nil {
+		c.buf.Flush()
+	}
 }
 
 // errorf writes a line on stderr (the HTTP client's listener errors).
 func (c *controller) errorf(format string, args ...any) {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
+	if c.buf != nil {
+		c.buf.Flush() // keep the order of stdout and stderr lines
+	}
 	fmt.Fprintf(c.stderr, format, args...)
 }
 

@@ -28,6 +28,7 @@ func (c *controller) tailf(ctx context.Context, path string) error {
 // does, and reports a failure on stderr as "URL message", as its
 // error() does. It returns when the stream ends or ctx is done.
 func (c *controller) follow(ctx context.Context, path string) {
+	c.flush() // the "==> Press Ctrl-C to exit <==" line shows at once
 	url := c.conn.ServerURL() + path
 	rc, err := c.conn.Tail(ctx, path)
 	if err != nil {

@@ -42,13 +42,29 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		w.c.SetDeadline(dl)
 		defer w.c.SetDeadline(time.Time{})
 	}
-	w.call(destSystemd, "/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", "as", units)
+	// One batch: ListUnitsByNames, and ExecStart of every unit at the
+	// object path its name gives (unitPath); for the usual case, all
+	// programs running, that is the only round trip.
+	out := make([]unitState, len(units))
+	paths := make([]string, len(units))
+	list := w.call(destSystemd, "/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", "as", units)
+	gets := make(map[uint32]get, len(units))
+	for i, u := range units {
+		paths[i] = string(unitPath(u))
+		s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
+		gets[s] = get{i, "ExecStart"}
+	}
 	if err := w.flush(); err != nil {
 		return nil, m.broken(err)
 	}
-	out := make([]unitState, len(units))
-	paths := make([]string, len(units))
-	if _, err := w.replies(1, func(_ int, r *reply) error {
+	if _, err := w.replies(1+len(gets), func(serial int, r *reply) error {
+		if uint32(serial) != list {
+			g, ok := gets[uint32(serial)]
+			if !ok || r.err() != nil {
+				return nil // a unit that is not there has no ExecStart
+			}
+			return store(g, r, units, out)
+		}
 		if err := r.err(); err != nil {
 			return fmt.Errorf("ListUnitsByNames: %w", err)
 		}
@@ -65,31 +81,29 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 			d.str() // description
 			load, active, sub := d.str(), d.str(), d.str()
 			d.str() // following
-			path := d.str()
+			d.str() // path
 			d.u32()
 			d.str()
 			d.str()
 			if i >= len(units) || name != units[i] {
 				return fmt.Errorf("ListUnitsByNames: answer %d is %q, not %q", i, name, units[min(i, len(units)-1)])
 			}
-			out[i] = unitState{Load: load, Active: active, Sub: sub}
-			paths[i] = path
+			out[i].Load, out[i].Active, out[i].Sub = load, active, sub
 		}
 		return d.err
 	}); err != nil {
 		return nil, m.broken(err)
 	}
-	gets := make(map[uint32]get, len(units))
+	gets = make(map[uint32]get, len(units))
 	ask := func(i int, iface, prop string) {
 		s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", iface, prop)
 		gets[s] = get{i, prop}
 	}
 	for i := range out {
 		st := &out[i]
-		if st.Load != "loaded" || paths[i] == "" {
+		if st.Load != "loaded" {
 			continue
 		}
-		ask(i, ifaceService, "ExecStart")
 		switch st.Active {
 		case "active", "activating", "deactivating", "reloading":
 		default: // inactive, failed
@@ -108,7 +122,7 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 	gets = map[uint32]get{}
 	for i := range out {
 		st := &out[i]
-		if st.Load != "loaded" || paths[i] == "" || st.Start != 0 {
+		if st.Load != "loaded" || st.Start != 0 {
 			continue
 		}
 		ask(i, ifaceService, "ExecMainStartTimestamp")
@@ -147,30 +161,35 @@ func (m *Manager) exchange(w *wire, gets map[uint32]get, units []string, out []u
 		if err := r.err(); err != nil {
 			return fmt.Errorf("%s %s: %w", units[g.i], g.prop, err)
 		}
-		d := decoder{b: r.body, o: r.order}
-		sig := d.sig()
-		st := &out[g.i]
-		switch {
-		case g.prop == "ExecStart" && sig == "a(sasbttttuii)":
-			st.execStart(&d)
-		case g.prop == "ActiveExitTimestamp" && sig == "t":
-			st.ActiveExit = d.u64()
-		case g.prop == "ExecMainStartTimestamp" && sig == "t":
-			st.Start = d.u64()
-		case g.prop == "ExecMainExitTimestamp" && sig == "t":
-			st.Exit = d.u64()
-		case g.prop == "MainPID" && sig == "u":
-			st.MainPID = d.u32()
-		case g.prop == "Result" && sig == "s":
-			st.Result = d.str()
-		default:
-			return fmt.Errorf("%s %s: unexpected type %q", units[g.i], g.prop, sig)
-		}
-		return d.err
+		return store(g, r, units, out)
 	}); err != nil {
 		return m.broken(err)
 	}
 	return nil
+}
+
+// store decodes the answer to g into out.
+func store(g get, r *reply, units []string, out []unitState) error {
+	d := decoder{b: r.body, o: r.order}
+	sig := d.sig()
+	st := &out[g.i]
+	switch {
+	case g.prop == "ExecStart" && sig == "a(sasbttttuii)":
+		st.execStart(&d)
+	case g.prop == "ActiveExitTimestamp" && sig == "t":
+		st.ActiveExit = d.u64()
+	case g.prop == "ExecMainStartTimestamp" && sig == "t":
+		st.Start = d.u64()
+	case g.prop == "ExecMainExitTimestamp" && sig == "t":
+		st.Exit = d.u64()
+	case g.prop == "MainPID" && sig == "u":
+		st.MainPID = d.u32()
+	case g.prop == "Result" && sig == "s":
+		st.Result = d.str()
+	default:
+		return fmt.Errorf("%s %s: unexpected type %q", units[g.i], g.prop, sig)
+	}
+	return d.err
 }
 
 // execStart takes the main process's pid and timestamps from the unit's
