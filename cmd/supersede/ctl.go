@@ -19,9 +19,10 @@ import (
 
 // The backends ctl and the XML-RPC server drive.
 var (
-	_ xmlrpc.Backend = (*sysd.Manager)(nil)
-	_ ctl.Conn       = (*xmlrpc.Client)(nil)
-	_ ctl.Conn       = (*systemdConn)(nil)
+	_ xmlrpc.Backend     = (*sysd.Manager)(nil)
+	_ xmlrpc.GroupReader = (*sysd.Manager)(nil)
+	_ ctl.Conn           = (*xmlrpc.Client)(nil)
+	_ ctl.Conn           = (*systemdConn)(nil)
 )
 
 // runCtl is `supersede ctl` and supersede invoked as supervisorctl: a

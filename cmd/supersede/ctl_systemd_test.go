@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,27 @@ var (
 	dateRE      = regexp.MustCompile(`[A-Z][a-z]{2} \d\d \d\d:\d\d [AP]M`)
 	barePIDRE   = regexp.MustCompile(`(?m)^\d+$`)
 )
+
+// orderFree sorts the lines of a group or "all" operation: supervisord
+// reports each process as its operation completes, so their order
+// varies from run to run.
+func orderFree(args []string, stdout string) string {
+	group := false
+	for _, a := range args[1:] {
+		group = group || a == "all" || strings.HasSuffix(a, ":*")
+	}
+	switch args[0] {
+	case "start", "stop", "restart", "signal":
+	default:
+		return stdout
+	}
+	if !group {
+		return stdout
+	}
+	lines := strings.SplitAfter(stdout, "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "")
+}
 
 // normalise replaces what differs between two runs of the same session.
 func normalise(s string) string {
@@ -247,6 +269,7 @@ func tutorialSession(t *testing.T, w *world) string {
 	var b strings.Builder
 	do := func(args ...string) ctlResult {
 		r := w.ctl(args...)
+		r.stdout = orderFree(args, r.stdout)
 		if testing.Verbose() {
 			t.Logf("%s: %s", w.name, r)
 		}
@@ -402,6 +425,7 @@ func diffSession(t *testing.T, w *world, conf string) string {
 	var b strings.Builder
 	do := func(args ...string) ctlResult {
 		r := w.ctl(args...)
+		r.stdout = orderFree(args, r.stdout)
 		if testing.Verbose() {
 			t.Logf("%s: %s", w.name, r)
 		}

@@ -42,7 +42,7 @@ func (m *Manager) anchor() string { return unitgen.AnchorTarget(m.opts.Prefix) }
 // target was loaded from, else Options.UnitDir, else the scope's
 // administrator directory. generated reports a generator's directory.
 func (m *Manager) unitDir(ctx context.Context) (dir string, generated bool, err error) {
-	v, err := m.property(ctx, unitPath(m.anchor()), ifaceUnit, "FragmentPath")
+	v, err := m.unitProperty(ctx, m.anchor(), "FragmentPath")
 	if err != nil {
 		return "", false, fmt.Errorf("%s FragmentPath: %w", m.anchor(), err)
 	}
@@ -73,11 +73,15 @@ func (m *Manager) managerVersion(ctx context.Context) int {
 	if m.version != 0 {
 		return m.version
 	}
-	v, err := m.property(ctx, "/org/freedesktop/systemd1", ifaceManager, "Version")
+	c, err := m.jobs()
 	if err != nil {
 		return 0
 	}
-	s, _ := v.(string)
+	s, err := c.GetManagerProperty("Version")
+	if err != nil {
+		return 0
+	}
+	s = strings.Trim(s, `"`)
 	end := 0
 	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
 		end++
@@ -408,7 +412,7 @@ func (m *Manager) RemoveGroup(ctx context.Context, group string) error {
 			return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
 		}
 		for u := range units {
-			_ = m.callManager(ctx, "ResetFailedUnit", u) // not loaded: nothing to reset
+			_ = m.resetFailed(ctx, u) // not loaded: nothing to reset
 		}
 		if err := m.daemonReload(ctx); err != nil {
 			return err

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/dbus"
-	godbus "github.com/godbus/dbus/v5"
 
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/translate"
@@ -51,8 +50,30 @@ func (m *Manager) job(ctx context.Context, kind, unit string) (string, error) {
 
 // enqueue queues a job without waiting for its result.
 func (m *Manager) enqueue(ctx context.Context, kind, unit string) error {
-	method := map[string]string{"start": "StartUnit", "stop": "StopUnit", "restart": "RestartUnit"}[kind]
-	return m.callManager(ctx, method, unit, "replace")
+	c, err := m.jobs()
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case "start":
+		_, err = c.StartUnitContext(ctx, unit, "replace", nil)
+	case "stop":
+		_, err = c.StopUnitContext(ctx, unit, "replace", nil)
+	case "restart":
+		_, err = c.RestartUnitContext(ctx, unit, "replace", nil)
+	default:
+		err = fmt.Errorf("unknown job %q", kind)
+	}
+	return err
+}
+
+// resetFailed clears a unit's failed state and its start-limit count.
+func (m *Manager) resetFailed(ctx context.Context, unit string) error {
+	c, err := m.jobs()
+	if err != nil {
+		return err
+	}
+	return c.ResetFailedUnitContext(ctx, unit)
 }
 
 // procOf finds a configured process of an active group.
@@ -99,10 +120,12 @@ func (m *Manager) Start(ctx context.Context, group, name string) error {
 	if cur.State == status.Unknown {
 		return &status.Error{Kind: status.ErrFailed, Detail: fmt.Sprintf("%s is in an unknown process state (unit %s is %s)", p.p.Namespec(), p.unit, st.Load)}
 	}
-	if st.Active == "failed" {
-		if err := m.callManager(ctx, "ResetFailedUnit", p.unit); err != nil {
-			return fmt.Errorf("reset-failed %s: %w", p.unit, err)
-		}
+	// Supervisor starts a FATAL process on request and counts only its
+	// own retries: reset-failed clears systemd's failed state and its
+	// start-limit count, which counts manual starts too (a fifth
+	// `restart` within startsecs × startretries would be refused)
+	if err := m.resetFailed(ctx, p.unit); err != nil && st.Active == "failed" {
+		return fmt.Errorf("reset-failed %s: %w", p.unit, err)
 	}
 	res, err := m.job(ctx, "start", p.unit)
 	if err != nil {
@@ -348,32 +371,25 @@ func (m *Manager) Restart(ctx context.Context) error {
 
 // daemonReload asks the manager to reload its unit files.
 func (m *Manager) daemonReload(ctx context.Context) error {
-	if err := m.callManager(ctx, "Reload"); err != nil {
+	c, err := m.jobs()
+	if err != nil {
+		return err
+	}
+	if err := c.ReloadContext(ctx); err != nil {
 		return fmt.Errorf("daemon-reload: %w", err)
 	}
 	return nil
 }
 
-// property reads one property of an object.
-func (m *Manager) property(ctx context.Context, path godbus.ObjectPath, iface, name string) (any, error) {
-	bus, _, err := m.godbus()
+// unitProperty reads one property of a unit.
+func (m *Manager) unitProperty(ctx context.Context, unit, name string) (any, error) {
+	c, err := m.jobs()
 	if err != nil {
 		return nil, err
 	}
-	var v godbus.Variant
-	err = bus.Object(destSystemd, path).CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, iface, name).Store(&v)
+	p, err := c.GetUnitPropertyContext(ctx, unit, name)
 	if err != nil {
 		return nil, err
 	}
-	return v.Value(), nil
-}
-
-// callManager calls a method of systemd's Manager object that returns
-// nothing the caller needs.
-func (m *Manager) callManager(ctx context.Context, method string, args ...any) error {
-	_, mgr, err := m.godbus()
-	if err != nil {
-		return err
-	}
-	return mgr.CallWithContext(ctx, ifaceManager+"."+method, 0, args...).Err
+	return p.Value.Value(), nil
 }

@@ -61,13 +61,9 @@ type Manager struct {
 	wmu sync.Mutex
 	w   *wire // the batched reads (status), see wire.go
 
-	busOnce sync.Once
-	bus     *godbus.Conn // other method calls; dialled on first use
-	mgr     godbus.BusObject
-	busErr  error
 
 	sdOnce sync.Once
-	sd     *sd.Conn // jobs and their results; dialled on first use
+	sd     *sd.Conn // everything but status reads: jobs and their results, reloads, single properties; dialled on first use
 	sdErr  error
 
 	mu       sync.Mutex
@@ -140,9 +136,6 @@ func (m *Manager) Close() error {
 	if m.sd != nil {
 		m.sd.Close()
 	}
-	if m.bus != nil {
-		m.bus.Close()
-	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
 	if m.w != nil {
@@ -177,17 +170,6 @@ func (m *Manager) broken(err error) error {
 	return err
 }
 
-// godbus returns the godbus connection for single calls (daemon-reload,
-// reset-failed, queued jobs, single properties).
-func (m *Manager) godbus() (*godbus.Conn, godbus.BusObject, error) {
-	m.busOnce.Do(func() {
-		m.bus, m.busErr = dialEndpoint(context.Background(), m.ep)
-		if m.busErr == nil {
-			m.mgr = m.bus.Object(destSystemd, "/org/freedesktop/systemd1")
-		}
-	})
-	return m.bus, m.mgr, m.busErr
-}
 
 // jobs returns go-systemd's connection, used for jobs: it tracks
 // JobRemoved signals and hands each job's result to its caller. It is

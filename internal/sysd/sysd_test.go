@@ -132,3 +132,56 @@ func TestEndpointPrivate(t *testing.T) {
 		}
 	}
 }
+
+// GroupProcesses must answer as Processes filtered by group does.
+func TestGroupProcesses(t *testing.T) {
+	sm, m, _ := setup(t, `[supervisord]
+[program:a]
+command=/bin/sleep 1000
+startsecs=0
+[program:b]
+command=/bin/sleep 1000
+numprocs=3
+process_name=%(program_name)s_%(process_num)d
+autostart=false
+[group:g]
+programs=c,d
+[program:c]
+command=/bin/sleep 1000
+startsecs=0
+[program:d]
+command=/bin/sh -c "exit 3"
+startsecs=0
+autorestart=false
+`)
+	sm.Systemctl("start", "supersede.target")
+	waitAll := func() []status.Process {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			ps, err := m.Processes(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ps) == 6 && ps[0].State == status.Running && ps[5].State == status.Exited || time.Now().After(deadline) {
+				return ps
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	all := waitAll()
+	for _, g := range []string{"a", "b", "g", "nosuch"} {
+		var want []status.Process
+		for _, p := range all {
+			if p.Group == g {
+				want = append(want, p)
+			}
+		}
+		got, err := m.GroupProcesses(context.Background(), g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("GroupProcesses(%q) = %v\nProcesses filtered: %v", g, got, want)
+		}
+	}
+}

@@ -216,19 +216,41 @@ func namespec(group, name string) string {
 	return group + ":" + name
 }
 
+// GroupReader is what a Backend may add when it can read one group's
+// processes for less than all of them (internal/sysd: a D-Bus read of
+// that group's units only, where Processes reads every unit). Its answer
+// must be that of Processes filtered by group, in the same order.
+type GroupReader interface {
+	GroupProcesses(ctx context.Context, group string) ([]status.Process, error)
+}
+
+// members returns the processes of one group, through GroupReader when
+// the backend has it.
+func (s *Server) members(ctx context.Context, group string) ([]status.Process, error) {
+	if gr, ok := s.b.(GroupReader); ok {
+		return gr.GroupProcesses(ctx, group)
+	}
+	all, err := s.b.Processes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var members []status.Process
+	for _, p := range all {
+		if p.Group == group {
+			members = append(members, p)
+		}
+	}
+	return members, nil
+}
+
 // lookup is _getGroupAndProcess: the processes of the group spec names
 // (in priority order), and the one process when it names one (nil for a
 // whole group). BAD_NAME carries the spec as given.
 func (s *Server) lookup(ctx context.Context, spec string) (group string, members []status.Process, proc *status.Process, f *Fault) {
 	g, n, whole := splitNamespec(spec)
-	all, err := s.b.Processes(ctx)
+	members, err := s.members(ctx, g)
 	if err != nil {
 		return "", nil, nil, toFault(err, spec)
-	}
-	for i := range all {
-		if all[i].Group == g {
-			members = append(members, all[i])
-		}
 	}
 	if len(members) == 0 {
 		groups, err := s.b.Groups(ctx)
@@ -257,15 +279,9 @@ func (s *Server) lookup(ctx context.Context, spec string) (group string, members
 // groupMembers is the lookup of startProcessGroup and friends, which take
 // a bare group name ("web", never "web:*").
 func (s *Server) groupMembers(ctx context.Context, group string) ([]status.Process, *Fault) {
-	all, err := s.b.Processes(ctx)
+	members, err := s.members(ctx, group)
 	if err != nil {
 		return nil, toFault(err, group)
-	}
-	var members []status.Process
-	for _, p := range all {
-		if p.Group == group {
-			members = append(members, p)
-		}
 	}
 	if len(members) == 0 {
 		groups, err := s.b.Groups(ctx)
