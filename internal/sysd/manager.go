@@ -61,7 +61,6 @@ type Manager struct {
 	wmu sync.Mutex
 	w   *wire // the batched reads (status), see wire.go
 
-
 	sdOnce sync.Once
 	sd     *sd.Conn // everything but status reads: jobs and their results, reloads, single properties; dialled on first use
 	sdErr  error
@@ -169,7 +168,6 @@ func (m *Manager) broken(err error) error {
 	}
 	return err
 }
-
 
 // jobs returns go-systemd's connection, used for jobs: it tracks
 // JobRemoved signals and hands each job's result to its caller. It is
