@@ -11,6 +11,7 @@ import (
 
 	"github.com/supersede/supersede/internal/sdtest"
 	"github.com/supersede/supersede/internal/status"
+	"github.com/supersede/supersede/internal/testreal"
 	"github.com/supersede/supersede/translate"
 	"github.com/supersede/supersede/unitgen"
 )
@@ -183,5 +184,51 @@ autorestart=false
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("GroupProcesses(%q) = %v\nProcesses filtered: %v", g, got, want)
 		}
+	}
+}
+
+// The endpoints come in systemctl's order: the private socket when the
+// runtime directory is ours, then DBUS_SESSION_BUS_ADDRESS, else the bus
+// socket in $XDG_RUNTIME_DIR (which go-systemd would not look at).
+func TestEndpoints(t *testing.T) {
+	rt := t.TempDir()
+	env := map[string]string{"XDG_RUNTIME_DIR": rt}
+	getenv := func(k string) string { return env[k] }
+	eps := endpoints(User, getenv)
+	if len(eps) != 2 || !eps[0].private || eps[0].addr != "unix:path="+rt+"/systemd/private" || eps[1].addr != "unix:path="+rt+"/bus" {
+		t.Errorf("endpoints = %+v", eps)
+	}
+	env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/elsewhere/bus,guid=x"
+	eps = endpoints(User, getenv)
+	if len(eps) != 2 || eps[1].addr != "unix:path=/elsewhere/bus,guid=x" || eps[1].private {
+		t.Errorf("endpoints = %+v", eps)
+	}
+	if n, a, err := unixAddress("tcp:host=x;unix:abstract=/tmp/dbus-x%2cy,guid=1"); err != nil || n != "unix" || a != "@/tmp/dbus-x,y" {
+		t.Errorf("unixAddress: %q %q %v", n, a, err)
+	}
+	if _, _, err := unixAddress("tcp:host=localhost,port=1"); err == nil {
+		t.Error("unixAddress accepted a tcp address")
+	}
+}
+
+// Through the session bus daemon (when the host has one), as for a user
+// who may not use the manager's private socket.
+func TestReadOverBus(t *testing.T) {
+	sm, m, _ := setup(t, programs(3, ""))
+	if sm.BusAddress == "" {
+		testreal.Missing(t, "no session bus daemon (dbus-daemon) for the user manager: apt-get install dbus")
+	}
+	sm.Systemctl("start", "supersede.target")
+	w, err := dialWire(context.Background(), endpoint{addr: sm.BusAddress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.wmu.Lock()
+	m.w.Close()
+	m.w = w
+	m.wmu.Unlock()
+	ps := waitAll(t, m, status.Running, 3)
+	if ps[0].PID == 0 {
+		t.Errorf("no pid over the bus: %+v", ps[0])
 	}
 }
