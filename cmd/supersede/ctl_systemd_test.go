@@ -582,3 +582,48 @@ func (b *syncBuf) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// With the generator, the config stays the source of truth: reread and
+// update compare it with the generated units, and daemon-reload (which
+// reruns the generator) applies it.
+func TestCtlGeneratorOnSystemd(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	conf := writeConf(t, shortTempDir(t), "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n[program:b]\ncommand=/bin/sleep 1001\nstartsecs=0\n")
+	exe, err := exec.LookPath("supersede")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := filepath.Join(t.TempDir(), "supersede-generator")
+	if err := os.Symlink(exe, gen); err != nil {
+		t.Fatal(err)
+	}
+	sm := sdtest.Start(t, sdtest.Options{Generator: gen, Env: []string{"SUPERSEDE_CONFIG=" + conf}})
+	sm.Systemctl("start", "supersede.target")
+	ctlPath := supervisorctlBinary(t)
+	w := &world{name: "systemd", ctl: func(args ...string) ctlResult {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return runCmd(sm.Command(ctx, ctlPath, append([]string{"--user", "-c", conf}, args...)...), args)
+	}}
+	w.waitState(t, "a", "RUNNING", 0)
+	w.waitState(t, "b", "RUNNING", 0)
+	if r := w.ctl("reread"); r.stdout != "No config updates to processes\n" {
+		t.Errorf("reread of the same config:\n%s", r)
+	}
+	writeConf(t, filepath.Dir(conf), "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n[program:c]\ncommand=/bin/sleep 1002\nstartsecs=0\n")
+	if r := w.ctl("reread"); r.stdout != "b: disappeared\nc: available\n" {
+		t.Errorf("reread:\n%s", r)
+	}
+	if r := w.ctl("update"); r.code != 0 || r.stdout != "b: stopped\nb: removed process group\nc: added process group\n" {
+		t.Errorf("update:\n%s", r)
+	}
+	w.waitState(t, "c", "RUNNING", 0)
+	r := w.ctl("status")
+	if st, _ := stateOf(r.stdout, "a"); st != "RUNNING" || strings.Contains(r.stdout, "\nb ") || strings.HasPrefix(r.stdout, "b ") {
+		t.Errorf("status after update:\n%s", r)
+	}
+	if unit := sm.Show("b.service", "LoadState"); unit["LoadState"] != "not-found" {
+		t.Errorf("b.service after update: %v (the generator should no longer write it)", unit)
+	}
+}

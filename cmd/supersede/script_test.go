@@ -15,8 +15,9 @@ var update = flag.Bool("update", false, "rewrite testscript files with current o
 func TestMain(m *testing.M) {
 	main := func() { os.Exit(run(context.Background(), os.Args, os.Environ(), os.Stdout, os.Stderr)) }
 	testscript.Main(m, map[string]func(){
-		"supersede":     main,
-		"supervisorctl": main, // ctl_systemd_test.go
+		"supersede":           main,
+		"supervisorctl":       main, // ctl_systemd_test.go
+		"supersede-generator": main, // ctl_systemd_test.go
 	})
 }
 
