@@ -31,7 +31,7 @@ if [ -z "$supersede" ]; then
 fi
 [ -x "$supersede" ] || die "no executable $supersede"
 supersede=$(realpath "$supersede") # the driver runs in the work directory
-(cd "$root" && go test -c -o "$work/ctlbench.test" ./bench/ctl/ctlbench)
+(cd "$root" && go test -tags ctlbench -c -o "$work/ctlbench.test" ./bench/ctl/ctlbench)
 if [ -n "${JSON:-}" ]; then
 	mkdir -p "$JSON"
 	CTL_BENCH_JSON=$(cd "$JSON" && pwd)
@@ -40,7 +40,7 @@ fi
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores" >&2
 # The test binary's temporary directories go into the work directory too.
-(cd "$work" && TMPDIR=$work SUPERSEDE_CTL_BENCH=1 SUPERSEDE=$supersede CTL_BENCH_OUT=$work/table.md \
+(cd "$work" && TMPDIR=$work SUPERSEDE=$supersede CTL_BENCH_OUT=$work/table.md \
 	./ctlbench.test -test.run '^TestCtlBench$' -test.v -test.timeout 60m >&2) ||
 	die "the driver failed (its output is above)"
 cat "$work/table.md"

@@ -1,3 +1,5 @@
+//go:build ctlbench
+
 package ctlbench
 
 import (
@@ -66,9 +68,6 @@ type row struct {
 }
 
 func TestCtlBench(t *testing.T) {
-	if os.Getenv("SUPERSEDE_CTL_BENCH") != "1" {
-		t.Skip("benchmark driver: run bench/ctl/run.sh")
-	}
 	s := loadSettings(t)
 	sdtest.Require(t)
 	startLoad := loadavg()
