@@ -13,11 +13,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/supersede/supersede/internal/fallbacktest"
 	"github.com/supersede/supersede/internal/sdtest"
 	"github.com/supersede/supersede/internal/testreal"
 )
@@ -541,7 +541,7 @@ stdout_logfile=NONE
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := sm.Command(ctx, supervisorctlBinary(t), "--user", "-c", conf, "tail", "-f", "talker")
-	var out syncBuf
+	var out fallbacktest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -563,24 +563,6 @@ stdout_logfile=NONE
 	if got := out.String(); !strings.HasPrefix(got, "==> Press Ctrl-C to exit <==\n") || !strings.Contains(got, "hello from stdout\n") {
 		t.Errorf("tail -f talker:\n%s", got)
 	}
-}
-
-// syncBuf is a bytes.Buffer for a writer goroutine and a reader.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // With the generator, the config stays the source of truth: reread and

@@ -76,23 +76,8 @@ func realRun(t *testing.T, dir, stdin string, args ...string) outcome {
 	return o
 }
 
-// syncBuffer is a bytes.Buffer for one writer and a polling reader.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a command's output that a test polls.
+type syncBuffer = fallbacktest.SyncBuffer
 
 // ourStart starts the port as `supervisorctl ARGS` would run in dir,
 // with an XML-RPC client, and returns its outputs and a channel that

@@ -261,19 +261,20 @@ func (d *Daemon) ReadFile(name string) string {
 // Path is name inside the daemon's directory.
 func (d *Daemon) Path(name string) string { return d.Dir + "/" + name }
 
-// syncBuffer is a bytes.Buffer safe for one writer and one reader.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for one writer and one reader: a
+// command's output that a test polls while the command runs.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -287,7 +288,7 @@ func (b *syncBuffer) String() string {
 func (d *Daemon) CtlFollow(until func(stdout string) bool, args ...string) (Result, error) {
 	cmd := exec.Command(SupervisorctlPath, append([]string{"-c", d.Conf}, args...)...)
 	cmd.Dir = d.Dir
-	var stdout, stderr syncBuffer
+	var stdout, stderr SyncBuffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

@@ -81,21 +81,9 @@ func (m *Manager) JournalFor(group, name, channel string) (unit string, journal 
 }
 
 // ReadJournal returns the last n bytes of a unit's output in the journal
-// (n <= 0: all of it), and the total size it saw.
+// (n <= 0: all of it).
 func (m *Manager) ReadJournal(ctx context.Context, unit string, n int) ([]byte, error) {
-	args := m.journalMatch(unit)
-	if n > 0 {
-		// every line is at least one byte, so n lines hold the last n bytes
-		args = append([]string{"-n", strconv.Itoa(n)}, args...)
-	}
-	out, err := journalctl(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	if n > 0 && len(out) > n {
-		out = out[len(out)-n:]
-	}
-	return out, nil
+	return readJournal(ctx, m.journalMatch(unit), n)
 }
 
 // ReadManagerJournal is ReadJournal for the manager's own messages.
@@ -104,9 +92,16 @@ func (m *Manager) ReadManagerJournal(ctx context.Context, n int) ([]byte, error)
 	if match == nil {
 		return nil, status.ErrNoFile
 	}
+	return readJournal(ctx, match, n)
+}
+
+// readJournal is the last n bytes (n <= 0: all) of the entries match
+// selects.
+func readJournal(ctx context.Context, match []string, n int) ([]byte, error) {
 	args := match
 	if n > 0 {
-		args = append([]string{"-n", strconv.Itoa(n)}, args...)
+		// every line is at least one byte, so n lines hold the last n bytes
+		args = append([]string{"-n", strconv.Itoa(n)}, match...)
 	}
 	out, err := journalctl(ctx, args...)
 	if err != nil {

@@ -284,53 +284,9 @@ func TestRoundTrip(t *testing.T) {
 	})
 }
 
-// normalize is what the client decodes a value into (XML reads a CR LF
-// as LF).
-func normalize(v any) any {
-	switch v := v.(type) {
-	case string:
-		return strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
-	case int64:
-		return int(v)
-	case []string:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = e
-		}
-		return out
-	case []int:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = e
-		}
-		return out
-	case []Struct:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = normalize(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = normalize(e)
-		}
-		return out
-	case Struct:
-		m := map[string]any{}
-		for _, mem := range v {
-			m[mem.Name] = normalize(mem.Value)
-		}
-		return m
-	case map[string]any:
-		m := map[string]any{}
-		for k, e := range v {
-			m[k] = normalize(e)
-		}
-		return m
-	}
-	return v
-}
+// normalize is what the client decodes a value into: Local's
+// clientShape, which this test thereby checks against the codec.
+func normalize(v any) any { return clientShape(v) }
 
 func TestPythonRepr(t *testing.T) {
 	for _, c := range []struct {

@@ -113,9 +113,15 @@ func (t *localTail) Close() error {
 
 // clientShape converts a value as encoding it and decoding it with
 // Client.Call would: Structs and maps become map[string]any, every list
-// []any, every integer int.
+// []any, every integer int, and a string's CR LF and CR become LF (an
+// XML reader's end-of-line handling).
 func clientShape(v any) any {
 	switch v := v.(type) {
+	case string:
+		if strings.IndexByte(v, '\r') < 0 {
+			return v
+		}
+		return strings.ReplaceAll(strings.ReplaceAll(v, "\r\n", "\n"), "\r", "\n")
 	case int64:
 		return int(v)
 	case int32:
