@@ -389,6 +389,64 @@ func (c *controller) showResults(v any, format func(info) (string, error), ignor
 	return nil
 }
 
+// processOp is one of the per-process commands (start, stop, signal,
+// clear): supervisorctl's do_start, do_stop, do_signal and do_clear run
+// the same loop over the names with these differences.
+type processOp struct {
+	single       func(name string) (method string, args []any)  // the call for "NAME" and "GROUP:NAME"
+	group        func(group string) (method string, args []any) // for "GROUP:*"; nil: single serves it
+	result       func(info) (string, error)                     // the line for a result struct or fault
+	done         string                                         // "NS: done" after a single call succeeded
+	ignore       []int                                          // faults that leave the exit status alone
+	badGroupExit int                                            // exit status after "G: ERROR (no such group)"
+	faultExit    int                                            // exit status for another fault of the group call; 0 leaves it
+}
+
+// eachProcess runs op on each name in turn.
+func (c *controller) eachProcess(ctx context.Context, names []string, op processOp) error {
+	for _, name := range names {
+		group, process, hasProcess := splitNamespec(name)
+		if !hasProcess && op.group != nil {
+			method, args := op.group(group)
+			v, err := c.call(ctx, method, args...)
+			if err == nil {
+				err = c.showResults(v, op.result, op.ignore...)
+			}
+			if err != nil {
+				var f *xmlrpc.Fault
+				if errors.As(err, &f) {
+					if f.Code == xmlrpc.FaultBadName {
+						c.output(group + ": ERROR (no such group)")
+						c.exitStatus = op.badGroupExit
+						continue
+					}
+					if op.faultExit != 0 {
+						c.exitStatus = op.faultExit
+					}
+				}
+				return err
+			}
+			continue
+		}
+		method, args := op.single(name)
+		if _, err := c.call(ctx, method, args...); err != nil {
+			var f *xmlrpc.Fault
+			if !errors.As(err, &f) {
+				return err
+			}
+			line, err := op.result(faultResult(f, group, process, hasProcess))
+			if err != nil {
+				return err
+			}
+			c.output(line)
+			c.setExitStatusFromFault(f.Code, op.ignore...)
+			continue
+		}
+		c.output(makeNamespec(group, process) + ": " + op.done)
+	}
+	return nil
+}
+
 func doStart(c *controller, ctx context.Context, arg string) error {
 	if ok, err := c.upcheck(ctx); !ok {
 		return err
@@ -407,43 +465,15 @@ func doStart(c *controller, ctx context.Context, arg string) error {
 		}
 		return c.showResults(v, startResult, xmlrpc.FaultAlreadyStarted)
 	}
-	for _, name := range names {
-		group, process, hasProcess := splitNamespec(name)
-		if !hasProcess {
-			v, err := c.call(ctx, "supervisor.startProcessGroup", group)
-			if err == nil {
-				err = c.showResults(v, startResult, xmlrpc.FaultAlreadyStarted)
-			}
-			if err != nil {
-				var f *xmlrpc.Fault
-				if errors.As(err, &f) && f.Code == xmlrpc.FaultBadName {
-					c.output(group + ": ERROR (no such group)")
-					c.exitStatus = exitInvalidArgs
-					continue
-				}
-				if errors.As(err, &f) {
-					c.exitStatus = exitGeneric
-				}
-				return err
-			}
-			continue
-		}
-		if _, err := c.call(ctx, "supervisor.startProcess", name); err != nil {
-			var f *xmlrpc.Fault
-			if !errors.As(err, &f) {
-				return err
-			}
-			line, err := startResult(faultResult(f, group, process, hasProcess))
-			if err != nil {
-				return err
-			}
-			c.output(line)
-			c.setExitStatusFromFault(f.Code, xmlrpc.FaultAlreadyStarted)
-			continue
-		}
-		c.output(makeNamespec(group, process) + ": started")
-	}
-	return nil
+	return c.eachProcess(ctx, names, processOp{
+		single:       func(name string) (string, []any) { return "supervisor.startProcess", []any{name} },
+		group:        func(group string) (string, []any) { return "supervisor.startProcessGroup", []any{group} },
+		result:       startResult,
+		done:         "started",
+		ignore:       []int{xmlrpc.FaultAlreadyStarted},
+		badGroupExit: exitInvalidArgs,
+		faultExit:    exitGeneric,
+	})
 }
 
 func helpStart(c *controller) {
@@ -471,42 +501,15 @@ func doStop(c *controller, ctx context.Context, arg string) error {
 		}
 		return c.showResults(v, stopResult, xmlrpc.FaultNotRunning)
 	}
-	for _, name := range names {
-		group, process, hasProcess := splitNamespec(name)
-		if !hasProcess {
-			v, err := c.call(ctx, "supervisor.stopProcessGroup", group)
-			if err == nil {
-				err = c.showResults(v, stopResult, xmlrpc.FaultNotRunning)
-			}
-			if err != nil {
-				var f *xmlrpc.Fault
-				if errors.As(err, &f) {
-					c.exitStatus = exitGeneric
-					if f.Code == xmlrpc.FaultBadName {
-						c.output(group + ": ERROR (no such group)")
-						continue
-					}
-				}
-				return err
-			}
-			continue
-		}
-		if _, err := c.call(ctx, "supervisor.stopProcess", name); err != nil {
-			var f *xmlrpc.Fault
-			if !errors.As(err, &f) {
-				return err
-			}
-			line, err := stopResult(faultResult(f, group, process, hasProcess))
-			if err != nil {
-				return err
-			}
-			c.output(line)
-			c.setExitStatusFromFault(f.Code, xmlrpc.FaultNotRunning)
-			continue
-		}
-		c.output(makeNamespec(group, process) + ": stopped")
-	}
-	return nil
+	return c.eachProcess(ctx, names, processOp{
+		single:       func(name string) (string, []any) { return "supervisor.stopProcess", []any{name} },
+		group:        func(group string) (string, []any) { return "supervisor.stopProcessGroup", []any{group} },
+		result:       stopResult,
+		done:         "stopped",
+		ignore:       []int{xmlrpc.FaultNotRunning},
+		badGroupExit: exitGeneric,
+		faultExit:    exitGeneric,
+	})
 }
 
 func helpStop(c *controller) {
@@ -536,40 +539,13 @@ func doSignal(c *controller, ctx context.Context, arg string) error {
 		}
 		return c.showResults(v, signalled)
 	}
-	for _, name := range names {
-		group, process, hasProcess := splitNamespec(name)
-		if !hasProcess {
-			v, err := c.call(ctx, "supervisor.signalProcessGroup", group, sig)
-			if err == nil {
-				err = c.showResults(v, signalled)
-			}
-			if err != nil {
-				var f *xmlrpc.Fault
-				if errors.As(err, &f) && f.Code == xmlrpc.FaultBadName {
-					c.output(group + ": ERROR (no such group)")
-					c.exitStatus = exitGeneric
-					continue
-				}
-				return err
-			}
-			continue
-		}
-		if _, err := c.call(ctx, "supervisor.signalProcess", name, sig); err != nil {
-			var f *xmlrpc.Fault
-			if !errors.As(err, &f) {
-				return err
-			}
-			line, err := signalled(faultResult(f, group, process, hasProcess))
-			if err != nil {
-				return err
-			}
-			c.output(line)
-			c.setExitStatusFromFault(f.Code)
-			continue
-		}
-		c.output(makeNamespec(group, process) + ": signalled")
-	}
-	return nil
+	return c.eachProcess(ctx, names, processOp{
+		single:       func(name string) (string, []any) { return "supervisor.signalProcess", []any{name, sig} },
+		group:        func(group string) (string, []any) { return "supervisor.signalProcessGroup", []any{group, sig} },
+		result:       signalled,
+		done:         "signalled",
+		badGroupExit: exitGeneric,
+	})
 }
 
 func helpSignal(c *controller) {
@@ -1034,24 +1010,11 @@ func doClear(c *controller, ctx context.Context, arg string) error {
 		}
 		return c.showResults(v, clearResult)
 	}
-	for _, name := range names {
-		group, process, hasProcess := splitNamespec(name)
-		if _, err := c.call(ctx, "supervisor.clearProcessLogs", name); err != nil {
-			var f *xmlrpc.Fault
-			if !errors.As(err, &f) {
-				return err
-			}
-			line, err := clearResult(faultResult(f, group, process, hasProcess))
-			if err != nil {
-				return err
-			}
-			c.output(line)
-			c.setExitStatusFromFault(f.Code)
-			continue
-		}
-		c.output(makeNamespec(group, process) + ": cleared")
-	}
-	return nil
+	return c.eachProcess(ctx, names, processOp{
+		single: func(name string) (string, []any) { return "supervisor.clearProcessLogs", []any{name} },
+		result: clearResult,
+		done:   "cleared",
+	})
 }
 
 func helpClear(c *controller) {
