@@ -393,6 +393,13 @@ func (c *controller) showResults(v any, format func(info) (string, error), ignor
 // clear): supervisorctl's do_start, do_stop, do_signal and do_clear run
 // the same loop over the names with these differences.
 type processOp struct {
+	// for namesOp: the command, the exit status and help without a
+	// name, the method for "all"
+	what        string
+	noNamesExit int
+	help        func(*controller)
+	all         string
+
 	single       func(name string) (method string, args []any)  // the call for "NAME" and "GROUP:NAME"
 	group        func(group string) (method string, args []any) // for "GROUP:*"; nil: single serves it
 	result       func(info) (string, error)                     // the line for a result struct or fault
@@ -400,6 +407,29 @@ type processOp struct {
 	ignore       []int                                          // faults that leave the exit status alone
 	badGroupExit int                                            // exit status after "G: ERROR (no such group)"
 	faultExit    int                                            // exit status for another fault of the group call; 0 leaves it
+}
+
+// namesOp is do_start, do_stop and do_clear: at least one name, "all"
+// anywhere means all processes, else each name in turn.
+func (c *controller) namesOp(ctx context.Context, arg string, op processOp) error {
+	if ok, err := c.upcheck(ctx); !ok {
+		return err
+	}
+	names := pySplit(arg)
+	if len(names) == 0 {
+		c.output("Error: " + op.what + " requires a process name")
+		c.exitStatus = op.noNamesExit
+		op.help(c)
+		return nil
+	}
+	if slices.Contains(names, "all") {
+		v, err := c.call(ctx, op.all)
+		if err != nil {
+			return err
+		}
+		return c.showResults(v, op.result, op.ignore...)
+	}
+	return c.eachProcess(ctx, names, op)
 }
 
 // eachProcess runs op on each name in turn.
@@ -448,24 +478,11 @@ func (c *controller) eachProcess(ctx context.Context, names []string, op process
 }
 
 func doStart(c *controller, ctx context.Context, arg string) error {
-	if ok, err := c.upcheck(ctx); !ok {
-		return err
-	}
-	names := pySplit(arg)
-	if len(names) == 0 {
-		c.output("Error: start requires a process name")
-		c.exitStatus = exitInvalidArgs
-		helpStart(c)
-		return nil
-	}
-	if slices.Contains(names, "all") {
-		v, err := c.call(ctx, "supervisor.startAllProcesses")
-		if err != nil {
-			return err
-		}
-		return c.showResults(v, startResult, xmlrpc.FaultAlreadyStarted)
-	}
-	return c.eachProcess(ctx, names, processOp{
+	return c.namesOp(ctx, arg, processOp{
+		what:         "start",
+		noNamesExit:  exitInvalidArgs,
+		help:         helpStart,
+		all:          "supervisor.startAllProcesses",
 		single:       func(name string) (string, []any) { return "supervisor.startProcess", []any{name} },
 		group:        func(group string) (string, []any) { return "supervisor.startProcessGroup", []any{group} },
 		result:       startResult,
@@ -484,24 +501,11 @@ func helpStart(c *controller) {
 }
 
 func doStop(c *controller, ctx context.Context, arg string) error {
-	if ok, err := c.upcheck(ctx); !ok {
-		return err
-	}
-	names := pySplit(arg)
-	if len(names) == 0 {
-		c.output("Error: stop requires a process name")
-		c.exitStatus = exitGeneric
-		helpStop(c)
-		return nil
-	}
-	if slices.Contains(names, "all") {
-		v, err := c.call(ctx, "supervisor.stopAllProcesses")
-		if err != nil {
-			return err
-		}
-		return c.showResults(v, stopResult, xmlrpc.FaultNotRunning)
-	}
-	return c.eachProcess(ctx, names, processOp{
+	return c.namesOp(ctx, arg, processOp{
+		what:         "stop",
+		noNamesExit:  exitGeneric,
+		help:         helpStop,
+		all:          "supervisor.stopAllProcesses",
 		single:       func(name string) (string, []any) { return "supervisor.stopProcess", []any{name} },
 		group:        func(group string) (string, []any) { return "supervisor.stopProcessGroup", []any{group} },
 		result:       stopResult,
@@ -993,27 +997,14 @@ func clearResult(r info) (string, error) {
 }
 
 func doClear(c *controller, ctx context.Context, arg string) error {
-	if ok, err := c.upcheck(ctx); !ok {
-		return err
-	}
-	names := pySplit(arg)
-	if len(names) == 0 {
-		c.output("Error: clear requires a process name")
-		c.exitStatus = exitGeneric
-		helpClear(c)
-		return nil
-	}
-	if slices.Contains(names, "all") {
-		v, err := c.call(ctx, "supervisor.clearAllProcessLogs")
-		if err != nil {
-			return err
-		}
-		return c.showResults(v, clearResult)
-	}
-	return c.eachProcess(ctx, names, processOp{
-		single: func(name string) (string, []any) { return "supervisor.clearProcessLogs", []any{name} },
-		result: clearResult,
-		done:   "cleared",
+	return c.namesOp(ctx, arg, processOp{
+		what:        "clear",
+		noNamesExit: exitGeneric,
+		help:        helpClear,
+		all:         "supervisor.clearAllProcessLogs",
+		single:      func(name string) (string, []any) { return "supervisor.clearProcessLogs", []any{name} },
+		result:      clearResult,
+		done:        "cleared",
 	})
 }
 
