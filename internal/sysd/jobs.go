@@ -14,8 +14,7 @@ import (
 	"github.com/supersede/supersede/translate"
 )
 
-// pollEvery is how often WaitStarted looks at a unit while it waits for
-// startsecs to pass; systemd has no signal for "still up after N s".
+// pollEvery is how often WaitStarted and WaitStopped look at a unit.
 const pollEvery = 20 * time.Millisecond
 
 // job runs one job (StartUnit, StopUnit, ...) and returns systemd's
@@ -149,27 +148,39 @@ func (m *Manager) WaitStarted(ctx context.Context, group, name string) error {
 		return err
 	}
 	spawnErr := false
-	for {
-		cur, _, err := m.state(ctx, p)
-		if err != nil {
-			return err
-		}
+	return m.poll(ctx, p, func(cur status.Process) (bool, error) {
 		switch cur.State {
 		case status.Running:
 			if spawnErr {
-				return status.ErrSpawnError
+				return true, status.ErrSpawnError
 			}
-			return nil
+			return true, nil
 		case status.Fatal:
-			return status.ErrSpawnError
+			return true, status.ErrSpawnError
 		case status.Backoff:
 			spawnErr = true
 		case status.Starting:
 		default:
 			if spawnErr {
-				return status.ErrSpawnError
+				return true, status.ErrSpawnError
 			}
-			return status.ErrAbnormalTermination
+			return true, status.ErrAbnormalTermination
+		}
+		return false, nil
+	})
+}
+
+// poll reads a process's state until done says it is done, every
+// pollEvery, and sooner when startsecs is about to pass: systemd has no
+// signal for "still up after N s".
+func (m *Manager) poll(ctx context.Context, p *proc, done func(status.Process) (bool, error)) error {
+	for {
+		cur, _, err := m.state(ctx, p)
+		if err != nil {
+			return err
+		}
+		if ok, err := done(cur); ok {
+			return err
 		}
 		wait := pollEvery
 		if !cur.Start.IsZero() {
@@ -232,20 +243,9 @@ func (m *Manager) WaitStopped(ctx context.Context, group, name string) error {
 			return ctx.Err()
 		}
 	}
-	for {
-		cur, _, err := m.state(ctx, p)
-		if err != nil {
-			return err
-		}
-		if cur.State.IsStopped() {
-			return nil
-		}
-		select {
-		case <-time.After(pollEvery):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return m.poll(ctx, p, func(cur status.Process) (bool, error) {
+		return cur.State.IsStopped(), nil
+	})
 }
 
 // Signal sends sig to the main process of a process's unit
