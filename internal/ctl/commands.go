@@ -703,35 +703,15 @@ func (c *controller) formatChanges(v any) error {
 // configInfoLine is _formatConfigInfo.
 func configInfoLine(in info) string {
 	inuse, auto := "avail", "manual"
-	if truthy(in["inuse"]) {
+	if xmlrpc.Truthy(in["inuse"]) {
 		inuse = "in use"
 	}
-	if truthy(in["autostart"]) {
+	if xmlrpc.Truthy(in["autostart"]) {
 		auto = "auto"
 	}
 	return pyLjust(in.namespec(), 32) + " " + pyLjust(inuse, 9) + " " + pyLjust(auto, 9) + " " + in.s("group_prio") + ":" + in.s("process_prio")
 }
 
-// truthy is Python's bool() of a value.
-func truthy(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return v
-	case int:
-		return v != 0
-	case float64:
-		return v != 0
-	case string:
-		return v != ""
-	case []any:
-		return len(v) > 0
-	case map[string]any:
-		return len(v) > 0
-	}
-	return true
-}
 
 func doAvail(c *controller, ctx context.Context, arg string) error {
 	if arg != "" {

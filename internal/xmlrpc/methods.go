@@ -178,7 +178,12 @@ func argBool(args []any, i int, def bool) bool {
 	if i >= len(args) {
 		return def
 	}
-	switch v := args[i].(type) {
+	return Truthy(args[i])
+}
+
+// Truthy is Python's bool() of a value as the codec decodes it.
+func Truthy(v any) bool {
+	switch v := v.(type) {
 	case nil:
 		return false
 	case bool:
