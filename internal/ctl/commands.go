@@ -712,7 +712,6 @@ func configInfoLine(in info) string {
 	return pyLjust(in.namespec(), 32) + " " + pyLjust(inuse, 9) + " " + pyLjust(auto, 9) + " " + in.s("group_prio") + ":" + in.s("process_prio")
 }
 
-
 func doAvail(c *controller, ctx context.Context, arg string) error {
 	if arg != "" {
 		c.output("Error: avail accepts no arguments")
