@@ -196,22 +196,29 @@ func (m *Manager) poll(ctx context.Context, p *proc, done func(status.Process) (
 	}
 }
 
+// live finds a process that is in a state ok accepts (else
+// status.ErrNotRunning) and returns it with the connection for jobs.
+func (m *Manager) live(ctx context.Context, group, name string, ok func(status.State) bool) (*proc, *sd.Conn, error) {
+	p, err := m.procOf(group, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	cur, _, err := m.state(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok(cur.State) {
+		return nil, nil, status.ErrNotRunning
+	}
+	c, err := m.jobs()
+	return p, c, err
+}
+
 // Stop queues a stop job for a running process (stopProcess, first
 // half); WaitStopped waits for its end. systemd sends the stop signal
 // and, after TimeoutStopSec (stopwaitsecs), SIGKILL.
 func (m *Manager) Stop(ctx context.Context, group, name string) error {
-	p, err := m.procOf(group, name)
-	if err != nil {
-		return err
-	}
-	cur, _, err := m.state(ctx, p)
-	if err != nil {
-		return err
-	}
-	if !cur.State.IsRunning() {
-		return status.ErrNotRunning
-	}
-	c, err := m.jobs()
+	p, c, err := m.live(ctx, group, name, status.State.IsRunning)
 	if err != nil {
 		return err
 	}
@@ -251,18 +258,7 @@ func (m *Manager) WaitStopped(ctx context.Context, group, name string) error {
 // Signal sends sig to the main process of a process's unit
 // (signalProcess), as supervisord signals its child.
 func (m *Manager) Signal(ctx context.Context, group, name string, sig syscall.Signal) error {
-	p, err := m.procOf(group, name)
-	if err != nil {
-		return err
-	}
-	cur, _, err := m.state(ctx, p)
-	if err != nil {
-		return err
-	}
-	if !cur.State.IsSignallable() {
-		return status.ErrNotRunning
-	}
-	c, err := m.jobs()
+	p, c, err := m.live(ctx, group, name, status.State.IsSignallable)
 	if err != nil {
 		return err
 	}
