@@ -50,10 +50,15 @@ update:  ## accept new testscript and unit golden output, remake the regression 
 
 GENERATORDIR ?= /usr/lib/systemd/system-generators
 
-install: ## supersede into PREFIX/bin (default /usr/local), supersede-generator into GENERATORDIR
+install: ## supersede into PREFIX/bin (default /usr/local), supersede-generator into GENERATORDIR; LINKS=1 also links supervisorctl and supervisord to supersede
 	CGO_ENABLED=0 GOBIN="$(abspath $(PREFIX))/bin" go install -trimpath -ldflags "$(LDFLAGS)" ./cmd/supersede ./cmd/supersede-generator
 	install -d "$(DESTDIR)$(GENERATORDIR)"
 	ln -sf "$(abspath $(PREFIX))/bin/supersede-generator" "$(DESTDIR)$(GENERATORDIR)/supersede-generator"
+	@if [ "$(LINKS)" = 1 ]; then \
+		set -x; \
+		ln -sf supersede "$(abspath $(PREFIX))/bin/supervisorctl"; \
+		ln -sf supersede "$(abspath $(PREFIX))/bin/supervisord"; \
+	fi
 
 example: build ## convert the shipped tutorial example to systemd units: print the units and the warnings
 	bin/supersede convert -c testdata/examples/tutorial/supervisord.conf
