@@ -7,6 +7,8 @@
 //	supersede convert [-c FILE] [-o DIR] [--user] [--prefix P] [--systemd-version N]
 //	                  [--log-files] [--strict] [--dry-run] [--diff] [--prune] [--force]
 //	supersede generator NORMAL-DIR [EARLY-DIR LATE-DIR]
+//	supersede ctl [--user|--system] [--prefix P] [--log-files] [-c FILE] [-s URL]
+//	              [-u USER] [-p PASSWORD] [-i] [-r HISTFILE] [COMMAND [ARGS]]
 //	supersede run [-c FILE] [supervisord's options] [--exit-on-fatal[=NAME,...]]
 //	supersede version
 //	supersede help [COMMAND]
@@ -22,12 +24,17 @@
 // it did not write. generator is the same as a systemd generator
 // (cmd/supersede-generator). run supervises the programs itself, as
 // supervisord does (package fallback), serving Supervisor's XML-RPC API.
+// ctl is supervisorctl 4.2.5 (package internal/ctl): over D-Bus to the
+// config's units when --user or --system is given or the host runs
+// systemd without -s (internal/sysd), else over XML-RPC to the serverurl.
 //
 // Invoked as supervisord (a symlink), supersede is `supersede run`; as
-// supersede-generator, it is `supersede generator`.
+// supervisorctl, `supersede ctl`; as supersede-generator, `supersede
+// generator`.
 //
 // Exit status: 0 on success, 1 on a runtime error, 2 on a configuration
 // or usage error (configuration errors are printed to stderr as
 // file:line: message, every problem found, the one supervisord itself
-// would report first); run also exits 3 after --exit-on-fatal.
+// would report first); run also exits 3 after --exit-on-fatal; ctl exits
+// as supervisorctl does (0, 1, 2, 3, 4, 7: see internal/ctl).
 package main
