@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/supersede/supersede/internal/status"
@@ -39,8 +38,8 @@ import (
 func (m *Manager) anchor() string { return unitgen.AnchorTarget(m.opts.Prefix) }
 
 // unitDir is the directory the units live in: the one the anchor
-// target was loaded from, else Options.UnitDir, else the scope's
-// administrator directory. generated reports a generator's directory.
+// target was loaded from, else the scope's administrator directory (where
+// `update` installs the units of a config that has none yet). generated reports a generator's directory.
 func (m *Manager) unitDir(ctx context.Context) (dir string, generated bool, err error) {
 	v, err := m.unitProperty(ctx, m.anchor(), "FragmentPath")
 	if err != nil {
@@ -50,9 +49,6 @@ func (m *Manager) unitDir(ctx context.Context) (dir string, generated bool, err 
 		dir = filepath.Dir(p)
 		return dir, strings.HasPrefix(filepath.Base(dir), "generator"), nil
 	}
-	if m.opts.UnitDir != "" {
-		return m.opts.UnitDir, false, nil
-	}
 	if m.opts.Scope == System {
 		return "/etc/systemd/system", false, nil
 	}
@@ -60,34 +56,11 @@ func (m *Manager) unitDir(ctx context.Context) (dir string, generated bool, err 
 	if base == "" {
 		home := m.getenv("HOME")
 		if home == "" {
-			return "", false, errors.New("neither XDG_CONFIG_HOME nor HOME is set: cannot find the user unit directory (pass --unit-dir)")
+			return "", false, errors.New("neither XDG_CONFIG_HOME nor HOME is set: cannot find the user unit directory (set HOME, or convert the units first with supersede convert --user -o DIR)")
 		}
 		base = filepath.Join(home, ".config")
 	}
 	return filepath.Join(base, "systemd/user"), false, nil
-}
-
-// managerVersion is the manager's systemd version (252 for "252.38-1"), 0
-// when unknown.
-func (m *Manager) managerVersion(ctx context.Context) int {
-	if m.version != 0 {
-		return m.version
-	}
-	c, err := m.jobs()
-	if err != nil {
-		return 0
-	}
-	s, err := c.GetManagerProperty("Version")
-	if err != nil {
-		return 0
-	}
-	s = strings.Trim(s, `"`)
-	end := 0
-	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
-		end++
-	}
-	m.version, _ = strconv.Atoi(s[:end])
-	return m.version
 }
 
 // generate makes the units of cfg as convert or the generator did.
@@ -148,7 +121,9 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	}
 	// the processes of groups that are gone join the known ones, so
 	// that update can stop and remove them
+	m.mu.Lock()
 	old := m.cfg
+	m.mu.Unlock()
 	if err := m.setConfig(cfg); err != nil {
 		return nil, nil, nil, cantReread(err)
 	}

@@ -30,12 +30,6 @@ type Options struct {
 	Prefix   string
 	LogFiles bool
 
-	// UnitDir is where Reload, AddGroup and RemoveGroup write units when
-	// no unit of the config is loaded yet; "" is the administrator's
-	// directory of the scope (/etc/systemd/system, or
-	// $XDG_CONFIG_HOME/systemd/user).
-	UnitDir string
-
 	// Getenv reads the environment (DBUS_*_BUS_ADDRESS, XDG_RUNTIME_DIR,
 	// XDG_CONFIG_HOME); nil is os.Getenv.
 	Getenv func(string) string
@@ -71,10 +65,8 @@ type Manager struct {
 	procs    []*proc // every process of cfg, in config order
 	byName   map[string]*proc
 	next     *translate.Config // read by Reload, applied by AddGroup
-	nextGen  *unitgen.Result
-	removed  map[string]bool // groups RemoveGroup took out while their units stay (generator)
+	removed  map[string]bool   // groups RemoveGroup took out while their units stay (generator)
 	stopJobs map[string]chan string
-	version  int // the manager's systemd version
 }
 
 // proc is one configured process and its unit.
@@ -126,7 +118,9 @@ func (m *Manager) setConfig(cfg *translate.Config) error {
 			byName[g.Name+":"+p.Name] = pr
 		}
 	}
+	m.mu.Lock()
 	m.cfg, m.procs, m.byName = cfg, procs, byName
+	m.mu.Unlock()
 	return nil
 }
 
