@@ -146,6 +146,10 @@ type daemon struct {
 }
 
 func (d *daemon) run(ctx context.Context) error {
+	// Before anything is written: stdout and stderr redirected to one
+	// file must not overwrite each other. Setting O_APPEND on a
+	// descriptor we hold cannot fail; the error is for the record.
+	_ = logfile.AppendStdStreams()
 	opts, err := d.flags.load.options(d.e)
 	if err != nil {
 		return err

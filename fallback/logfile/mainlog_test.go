@@ -29,6 +29,8 @@ func TestMain(m *testing.M) {
 		err = helperWrite()
 	case "idle":
 		err = helperIdle()
+	case "streams":
+		err = helperStreams()
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

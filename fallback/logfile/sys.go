@@ -1,6 +1,8 @@
 package logfile
 
 import (
+	"errors"
+	"os"
 	"syscall"
 	"unsafe"
 )
@@ -81,4 +83,32 @@ func pending(fd int) (int, error) {
 // (an unprivileged user over fs.pipe-user-pages-soft), which is harmless.
 func setPipeSize(fd, size int) {
 	syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), fSetPipeSize, uintptr(size))
+}
+
+// AppendStdStreams puts the process's standard output and error into
+// append mode (O_APPEND) when they are regular files, so that what the
+// daemon writes to them never overwrites what another writer put there.
+//
+// With `supersede run -n > out.txt 2>&1`, fds 1 and 2 share one open
+// file description at offset 0, while the main log and the programs'
+// stdout_logfile=/dev/stdout write through /dev/stdout opened again for
+// appending: without this, a configuration error printed to stderr at a
+// SIGHUP, or a crash trace, is written at offset 0, over the log's first
+// lines. supervisord writes its log through fd 1 itself and opens
+// /dev/stdout for appending only for the programs, so there the log
+// overwrites their output instead; in append mode every writer writes at
+// the end. Pipes, ttys and sockets are left as they are (O_APPEND means
+// nothing to them).
+func AppendStdStreams() error {
+	var errs []error
+	for _, fd := range []int{1, 2} {
+		var st syscall.Stat_t
+		if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+			continue // closed, or not a regular file
+		}
+		if err := setAppend(fd, true); err != nil {
+			errs = append(errs, &os.PathError{Op: "fcntl", Path: []string{1: "/dev/stdout", 2: "/dev/stderr"}[fd], Err: err})
+		}
+	}
+	return errors.Join(errs...)
 }
