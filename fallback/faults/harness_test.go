@@ -94,12 +94,12 @@ type daemon struct {
 	sock string
 	cfg  config
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	pid    int
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	pid     int
 	started uint64 // the daemon's start time, /proc's clock ticks
-	exited chan struct{}
-	sids   []int // sessions of every daemon started here (teardown)
+	exited  chan struct{}
+	sids    []int // sessions of every daemon started here (teardown)
 }
 
 // newDaemon makes the directory and writes the configuration; start
@@ -478,7 +478,9 @@ type httpError struct {
 	body   []byte
 }
 
-func (e *httpError) Error() string { return fmt.Sprintf("%s: HTTP %d: %.200s", e.method, e.status, e.body) }
+func (e *httpError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d: %.200s", e.method, e.status, e.body)
+}
 
 // call calls method with params and decodes the answer: the value, or a
 // *fault error, or another error (HTTP status, timeout, bad answer).
