@@ -551,10 +551,13 @@ var logLine = regexp.MustCompile(`^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]{4}
 
 // helperMain is the test binary as a program run by the daemons.
 //
-//	spew BYTES   write BYTES of lines of x to stdout, 64 KiB at a time,
-//	             then "tick N" every 50 ms until killed
+//	spew BYTES           write BYTES of lines of x to stdout, 64 KiB at a
+//	                     time, then "tick N" every 50 ms until killed
+//	gated-cat GATE OUT   once the file GATE exists, copy stdin to OUT
 func helperMain(name string, args []string) int {
 	switch name {
+	case "gated-cat":
+		return gatedCat(args[0], args[1])
 	case "spew":
 		n, err := strconv.Atoi(args[0])
 		if err != nil {
