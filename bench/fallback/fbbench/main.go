@@ -40,6 +40,8 @@
 //	stop_call_1000              until that call returned
 //	idle_wakeups                context switches/s of all daemon threads, 100 programs, 10 s
 //	log_mbps / log_cpu / log_lost   500 MB through a child's stdout into its log file
+//	storm_*                     a crash storm (not in the default -only; see storm.go
+//	                            and bench/fallback/storm.sh)
 package main
 
 import (
@@ -178,8 +180,10 @@ func measure(args []string) error {
 			err = b.idle()
 		case "log":
 			err = b.logCapture()
+		case "storm":
+			err = b.storm()
 		default:
-			return fmt.Errorf("unknown measurement %q (restart, scale, idle, log)", m)
+			return fmt.Errorf("unknown measurement %q (restart, scale, idle, log, storm)", m)
 		}
 		if err != nil {
 			return fmt.Errorf("%s on %s: %w", m, *daemon, err)
@@ -203,7 +207,33 @@ type daemon struct {
 	t0   time.Time // just before exec
 }
 
+// start launches the daemon and waits until it answers getState RUNNING.
 func (b *bench) start(name, programs string) (*daemon, error) {
+	d, err := b.launch(name, programs)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		select {
+		case <-d.done:
+			data, _ := os.ReadFile(filepath.Join(d.dir, "daemon.out"))
+			return nil, fmt.Errorf("%s exited at start: %s", d.cmd.Path, data)
+		default:
+		}
+		if body, err := d.call("supervisor.getState"); err == nil && strings.Contains(body, "RUNNING") {
+			return d, nil
+		}
+		if time.Now().After(deadline) {
+			d.stop()
+			return nil, fmt.Errorf("%s did not answer on %s", d.cmd.Path, d.sock)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// launch writes the configuration and starts the daemon on it.
+func (b *bench) launch(name, programs string) (*daemon, error) {
 	dir := filepath.Join(b.work, b.daemon+"-"+name)
 	os.RemoveAll(dir)
 	if err := os.MkdirAll(filepath.Join(dir, "log"), 0o755); err != nil {
@@ -255,23 +285,7 @@ serverurl=unix://%[1]s/s.sock
 		return nil, err
 	}
 	go func() { d.cmd.Wait(); close(d.done) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-d.done:
-			data, _ := os.ReadFile(filepath.Join(dir, "daemon.out"))
-			return nil, fmt.Errorf("%s exited at start: %s", argv[0], data)
-		default:
-		}
-		if body, err := d.call("supervisor.getState"); err == nil && strings.Contains(body, "RUNNING") {
-			return d, nil
-		}
-		if time.Now().After(deadline) {
-			d.stop()
-			return nil, fmt.Errorf("%s did not answer on %s", argv[0], d.sock)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return d, nil
 }
 
 // call makes an XML-RPC call; params are already-encoded <value>s. It
