@@ -540,6 +540,10 @@ func (s *Supervisor) finish(p *proc, ws syscall.WaitStatus) {
 		p.out.finish()
 		p.out = nil
 	}
+	if p.stdinQ != nil {
+		p.stdinQ.end()
+		p.stdinQ = nil
+	}
 	if p.listener == nil {
 		p.closeStdin()
 	}
