@@ -328,6 +328,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		case <-chld:
 			s.reap()
 		case <-s.more:
+			s.serveWaiting()
 			s.reap()
 		case f := <-s.reqs:
 			f()
@@ -464,18 +465,37 @@ func (s *Supervisor) reopenLogs() {
 	}
 }
 
-// turnBudget bounds the exits one turn of the loop reaps (and so the
-// restarts it forks, one per exit at most) and the deadlines it fires.
-// Programs that die as fast as they are forked (autorestart=true,
-// startsecs=0, a command that fails at once) would otherwise keep reap
-// busy for ever: each restart's child is dead by the next wait4, and
-// requests, signals and timers would never be served. What is left goes
-// to the next turn through s.more, where it competes with everything
-// else the loop waits for (select picks among ready cases at random),
-// so a request waits for a few batches at most. Supervisor's semantics
-// are unchanged: each exit is still handled, and a restart still forked,
-// in the turn that reaps it; a batch of 16 forks takes a few ms.
-const turnBudget = 16
+// turnBudget and turnTime bound the exits one turn of the loop reaps
+// (and so the restarts it forks, one per exit at most) and the
+// deadlines it fires. Programs that die as fast as they are forked
+// (autorestart=true, startsecs=0, a command that fails at once) would
+// otherwise keep reap busy for ever: each restart's child is dead by
+// the next wait4, and requests, signals and timers would never be
+// served. What is left goes to the next turn through s.more, which
+// first serves the requests and signals that wait (serveWaiting), so a
+// request waits for one batch at most. Supervisor's semantics are
+// unchanged: each exit is still handled, and a restart still forked, in
+// the turn that reaps it. The time bound matters on a loaded machine,
+// where a fork waits for its child to exec.
+const (
+	turnBudget = 16
+	turnTime   = 5 * time.Millisecond
+)
+
+// serveWaiting runs the requests and signals that wait now, before the
+// loop goes on with the work of a storm (see turnBudget).
+func (s *Supervisor) serveWaiting() {
+	for range turnBudget {
+		select {
+		case f := <-s.reqs:
+			f()
+		case sig := <-s.opts.Signals:
+			s.handleSignal(sig)
+		default:
+			return
+		}
+	}
+}
 
 // again asks for another turn of work (see turnBudget).
 func (s *Supervisor) again() {
@@ -496,8 +516,9 @@ func (s *Supervisor) reap() {
 		s.holdLog = false
 		s.writeHeld()
 	}()
+	start := time.Now()
 	for n := 0; ; n++ {
-		if n == turnBudget {
+		if n == turnBudget || (n > 0 && time.Since(start) > turnTime) {
 			s.again()
 			return
 		}
@@ -897,11 +918,15 @@ func (s *Supervisor) armTimer() {
 	s.timer.Reset(d)
 }
 
-// fire runs the transitions that are due, turnBudget of them at most;
+// fire runs the transitions that are due, a turn's worth (turnBudget);
 // armTimer fires the rest on the next turn.
 func (s *Supervisor) fire() {
 	now := s.now()
-	for n := 0; n < turnBudget && len(s.timers) > 0 && !s.timers[0].due.After(now); n++ {
+	start := time.Now()
+	for n := 0; len(s.timers) > 0 && !s.timers[0].due.After(now); n++ {
+		if n == turnBudget || (n > 0 && time.Since(start) > turnTime) {
+			return
+		}
 		p := heap.Pop(&s.timers).(*proc)
 		if p.waitReport() {
 			p.stopReport(now)
