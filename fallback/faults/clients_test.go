@@ -273,3 +273,31 @@ func gatedCat(gate, out string) int {
 	}
 	return 0
 }
+
+// TestStalledClient: a client that connects and sends part of a
+// request's header, then nothing, is disconnected once the header
+// deadline (10 s) has passed; supervisord holds it for ever: not
+// compared.
+func TestStalledClient(t *testing.T) {
+	onlySupersede(t, func(t *testing.T, impl fallbacktest.Impl) {
+		const headerTimeout = 10 * time.Second
+		d := startDaemon(t, impl, config{})
+		baseFDs := d.fds()
+		conn, err := net.Dial("unix", d.sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		t0 := time.Now()
+		io.WriteString(conn, "POST /RPC2 HTTP/1.1\r\nHost: loc")
+		conn.SetReadDeadline(t0.Add(headerTimeout + 10*time.Second))
+		_, err = io.Copy(io.Discard, conn) // until the daemon closes it (perhaps after a 408)
+		took := time.Since(t0)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("%s: a stalled client is still connected after %v", impl, took.Round(time.Millisecond))
+		}
+		t.Logf("%s: a stalled client disconnected after %v", impl, took.Round(time.Millisecond))
+		latency(t, impl, "disconnecting a stalled client", took, headerTimeout+5*time.Second)
+		fdsBack(t, d, baseFDs, "the stalled client")
+	})
+}
