@@ -43,10 +43,9 @@ func owner(ctx context.Context, t *testing.T, d *daemon) time.Duration {
 }
 
 // fdsBack waits until the daemon holds at most base+slack descriptors
-// again, and fails t if it does not within the bound.
-func fdsBack(t *testing.T, d *daemon, base int, after string) {
+// again, and fails t, listing them, if it does not within the bound.
+func fdsBack(t *testing.T, d *daemon, base, slack int, after string) {
 	t.Helper()
-	const slack = 4
 	deadline := time.Now().Add(5 * time.Second)
 	n := d.fds()
 	for n > base+slack && time.Now().Before(deadline) {
@@ -54,7 +53,7 @@ func fdsBack(t *testing.T, d *daemon, base int, after string) {
 		n = d.fds()
 	}
 	if n > base+slack {
-		t.Errorf("%s: %d descriptors open 5 s after %s, %d before: connections leak", d.impl, n, after, base)
+		t.Errorf("%s: %d descriptors open 5 s after %s, %d before: connections leak?\n%s", d.impl, n, after, base, d.fdList())
 	}
 }
 
@@ -124,7 +123,7 @@ func TestSlowClients(t *testing.T) {
 			conn.Close()
 		}
 		alive(t, d, "abandoned clients")
-		fdsBack(t, d, baseFDs, "slow and abandoned clients")
+		fdsBack(t, d, baseFDs, 4, "slow and abandoned clients")
 		mem.check(t, "slow and abandoned clients", 20*mib)
 	})
 }
@@ -248,7 +247,8 @@ func TestIdleConnections(t *testing.T) {
 			c.Close()
 		}
 		held = nil
-		fdsBack(t, d, baseFDs, "closing the idle connections")
+		// flap's pipes and logs come and go with it: some slack.
+		fdsBack(t, d, baseFDs, 16, "closing the idle connections")
 	})
 }
 
@@ -298,6 +298,6 @@ func TestStalledClient(t *testing.T) {
 		}
 		t.Logf("%s: a stalled client disconnected after %v", impl, took.Round(time.Millisecond))
 		latency(t, impl, "disconnecting a stalled client", took, headerTimeout+5*time.Second)
-		fdsBack(t, d, baseFDs, "the stalled client")
+		fdsBack(t, d, baseFDs, 4, "the stalled client")
 	})
 }

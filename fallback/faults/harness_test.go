@@ -380,6 +380,18 @@ func (d *daemon) fds() int {
 	return len(ents)
 }
 
+// fdList lists the daemon's descriptors and what they are.
+func (d *daemon) fdList() string {
+	dir := fmt.Sprintf("/proc/%d/fd", d.pid)
+	ents, _ := os.ReadDir(dir)
+	var b strings.Builder
+	for _, e := range ents {
+		target, _ := os.Readlink(filepath.Join(dir, e.Name()))
+		fmt.Fprintf(&b, "%s → %s\n", e.Name(), target)
+	}
+	return b.String()
+}
+
 // memory tracks a daemon's peak memory over a baseline.
 type memory struct {
 	d    *daemon
