@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 LDFLAGS  := -X main.version=$(VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help build test check bench bench-fallback bench-ctl fuzz update install example deps
+.PHONY: help build test check bench bench-fallback bench-storm bench-ctl fuzz update install example deps
 
 help:    ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,9 @@ bench: build ## Go benchmarks, then the side-by-side scripts in bench/ (Supervis
 
 bench-fallback: build ## supersede run next to the real supervisord, side by side (bench/fallback/run.sh)
 	SUPERSEDE=bin/supersede bench/fallback/run.sh
+
+bench-storm: build ## a crash storm (300 programs of /bin/false, 20 s) under supervisord and supersede run, side by side (bench/fallback/storm.sh)
+	SUPERSEDE=bin/supersede bench/fallback/storm.sh
 
 bench-ctl: build ## supersede ctl next to systemctl --user and the real supervisorctl, side by side (bench/ctl/run.sh; root)
 	SUPERSEDE=bin/supersede bench/ctl/run.sh
