@@ -9,7 +9,8 @@
 #
 # Environment: SUPERSEDE (default: built from this tree into the work
 # directory), DAEMONS (default "supervisord supersede"), STORM_PROGRAMS,
-# STORM_SECONDS.
+# STORM_SECONDS, STORM_COMMAND (default /bin/false; "sleep 1000" measures
+# the same client without a storm).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -82,7 +83,8 @@ rows = [
     ("SIGTERM → daemon exited", "storm_exit", "≤ stopwaitsecs (10 s)"),
     ("SIGTERM → every program gone too", "storm_all_gone", "≤ stopwaitsecs (10 s)"),
 ]
-print("machine: %s cores, load average %s at the end; %d programs of /bin/false, autorestart=true, startsecs=0, %d s" % (cores, load, n, secs))
+import os
+print("machine: %s cores, load average %s at the end; %d programs of %s, autorestart=true, startsecs=0, %d s" % (cores, load, n, os.environ.get("STORM_COMMAND") or "/bin/false", secs))
 print()
 print("| measurement | supervisord 4.2.5 | supersede run | target |")
 print("|---|---|---|---|")

@@ -20,7 +20,9 @@ const stormTimeout = 10 * time.Second
 
 // storm: STORM_PROGRAMS (300) programs of /bin/false with autorestart=true
 // and startsecs=0, all crashing and restarted as fast as the daemon
-// restarts them, for STORM_SECONDS (20) from the daemon's exec. Through
+// restarts them, for STORM_SECONDS (20) from the daemon's exec.
+// STORM_COMMAND replaces /bin/false: "sleep 1000" gives the same client's
+// figures without a storm, on the same machine at the same load. Through
 // the storm a client calls getAllProcessInfo over the unix socket, on a
 // new connection each time as supervisorctl status does, one call every
 // 50 ms after the previous answer; then the daemon gets SIGTERM.
@@ -38,9 +40,13 @@ const stormTimeout = 10 * time.Second
 func (b *bench) storm() error {
 	n := envInt("STORM_PROGRAMS", 300)
 	secs := envInt("STORM_SECONDS", 20)
+	command := os.Getenv("STORM_COMMAND")
+	if command == "" {
+		command = "/bin/false"
+	}
 	var progs strings.Builder
 	for i := range n {
-		fmt.Fprintf(&progs, "[program:crash%03d]\ncommand=/bin/false\nautorestart=true\nstartsecs=0\n\n", i)
+		fmt.Fprintf(&progs, "[program:crash%03d]\ncommand=%s\nautorestart=true\nstartsecs=0\n\n", i, command)
 	}
 	d, err := b.launch("storm", progs.String())
 	if err != nil {
