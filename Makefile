@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 LDFLAGS  := -X main.version=$(VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help build test check bench bench-fallback bench-ctl fuzz update install example deps
+.PHONY: help build test check bench bench-fallback bench-ctl fuzz update install example demo deps
 
 help:    ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,9 @@ install: ## supersede into PREFIX/bin (default /usr/local), supersede-generator 
 
 example: build ## convert the shipped tutorial example to systemd units: print the units and the warnings
 	bin/supersede convert -c testdata/examples/tutorial/supervisord.conf
+
+demo: build ## the tutorial under systemd on this machine (root; PID 1 need not be systemd): convert, enable, ctl status/restart, kill -9, tail, tear-down
+	go run ./internal/demo -supersede bin/supersede
 
 deps:    ## install Debian's supervisor (the oracle the tests compare with) if missing
 	@if [ -x /usr/bin/supervisord ] && [ -d /usr/lib/python3/dist-packages/supervisor ]; then \
