@@ -20,6 +20,7 @@ test:    ## the whole test suite, race detector on, no cached results
 check:   ## gofmt, go vet, go mod tidy -diff, then test
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	go vet ./...
+	go vet -tags mangen ./cmd/supersede ./internal/clidoc
 	go mod tidy -diff
 	$(MAKE) test
 
@@ -49,15 +50,23 @@ update:  ## accept new testscript and unit golden output, remake the regression 
 	internal/oracle/testdata/regress/regen.sh
 
 GENERATORDIR ?= /usr/lib/systemd/system-generators
+MANDIR       ?= $(PREFIX)/share/man
+SHAREDIR     ?= $(PREFIX)/share
 
-install: ## supersede into PREFIX/bin (default /usr/local), supersede-generator into GENERATORDIR; LINKS=1 also links supervisorctl and supervisord to supersede
+install: ## supersede into PREFIX/bin (default /usr/local), supersede-generator into GENERATORDIR, man pages into MANDIR, bash/zsh/fish completion into SHAREDIR; LINKS=1 also links supervisorctl, supervisord and echo_supervisord_conf to supersede
 	CGO_ENABLED=0 GOBIN="$(abspath $(PREFIX))/bin" go install -trimpath -ldflags "$(LDFLAGS)" ./cmd/supersede ./cmd/supersede-generator
 	install -d "$(DESTDIR)$(GENERATORDIR)"
 	ln -sf "$(abspath $(PREFIX))/bin/supersede-generator" "$(DESTDIR)$(GENERATORDIR)/supersede-generator"
+	go run -tags mangen ./cmd/supersede __man "$(DESTDIR)$(MANDIR)/man1"
+	install -d "$(DESTDIR)$(SHAREDIR)/bash-completion/completions" "$(DESTDIR)$(SHAREDIR)/zsh/site-functions" "$(DESTDIR)$(SHAREDIR)/fish/vendor_completions.d"
+	"$(abspath $(PREFIX))/bin/supersede" completion bash >"$(DESTDIR)$(SHAREDIR)/bash-completion/completions/supersede"
+	"$(abspath $(PREFIX))/bin/supersede" completion zsh >"$(DESTDIR)$(SHAREDIR)/zsh/site-functions/_supersede"
+	"$(abspath $(PREFIX))/bin/supersede" completion fish >"$(DESTDIR)$(SHAREDIR)/fish/vendor_completions.d/supersede.fish"
 	@if [ "$(LINKS)" = 1 ]; then \
 		set -x; \
 		ln -sf supersede "$(abspath $(PREFIX))/bin/supervisorctl"; \
 		ln -sf supersede "$(abspath $(PREFIX))/bin/supervisord"; \
+		ln -sf supersede "$(abspath $(PREFIX))/bin/echo_supervisord_conf"; \
 	fi
 
 example: build ## convert the shipped tutorial example to systemd units: print the units and the warnings

@@ -14,13 +14,13 @@ import (
 )
 
 func runConvert(_ context.Context, e *env) error {
-	fs := flagSet(e, "convert", "[-c FILE] [-o DIR] [--user] [--prefix P] [--systemd-version N] [--log-files] [--strict] [--dry-run] [--diff] [--prune] [--force]")
+	fs := flagSet(e, "convert")
 	var lf loadFlags
 	lf.register(fs)
-	out := fs.StringP("output", "o", "", "write the units into DIR (without it they are printed)")
+	out := fs.StringP("output", "o", "", "write the units into `DIR` (without it they are printed)")
 	user := fs.Bool("user", false, "units for a user manager (systemctl --user): default.target, no User=")
-	prefix := fs.String("prefix", "", "put P before every unit name")
-	version := fs.Int("systemd-version", unitgen.DefaultVersion, fmt.Sprintf("the oldest systemd that will run the units (%d or later)", unitgen.MinVersion))
+	prefix := fs.String("prefix", "", "put `P` before every unit name")
+	version := fs.Int("systemd-version", unitgen.DefaultVersion, fmt.Sprintf("the oldest systemd version `N` that will run the units (%d or later)", unitgen.MinVersion))
 	logFiles := fs.Bool("log-files", false, "keep Supervisor's log files (StandardOutput=append:) instead of the journal")
 	strict := fs.Bool("strict", false, "treat every warning as an error")
 	dryRun := fs.Bool("dry-run", false, "with -o: say what would change, write nothing")
