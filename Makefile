@@ -75,12 +75,19 @@ example: build ## convert the shipped tutorial example to systemd units: print t
 demo: build ## the tutorial under systemd on this machine (root; PID 1 need not be systemd): convert, enable, ctl status/restart, kill -9, tail, tear-down
 	go run ./internal/demo -supersede bin/supersede
 
-deps:    ## install Debian's supervisor (the oracle the tests compare with) if missing
-	@if [ -x /usr/bin/supervisord ] && [ -d /usr/lib/python3/dist-packages/supervisor ]; then \
-		echo "supervisor is installed"; \
+# The Debian packages the tests use: supervisor (the oracle they compare
+# with), systemd (a private user manager, internal/sdtest), bash-completion,
+# zsh and fish (completion), man-db (man pages).
+DEBS := supervisor systemd bash-completion zsh fish man-db
+
+deps:    ## install the Debian packages the tests need (DEBS) if missing; on a host booted with systemd, leave supervisor.service disabled and stopped (it is a test oracle here, not a service)
+	@sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q ' installed$$' || echo $$p; done); \
+	if [ -z "$$missing" ]; then \
+		echo "installed: $(DEBS)"; \
 	else \
-		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
-		set -x; \
-		$$sudo apt-get update && \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y supervisor; \
+		( set -x; $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing ) || exit 1; \
+	fi; \
+	if [ -d /run/systemd/system ] && systemctl cat supervisor.service >/dev/null 2>&1; then \
+		( set -x; $$sudo systemctl disable --now supervisor.service ) || exit 1; \
 	fi
