@@ -74,14 +74,20 @@ func runCtl(ctx context.Context, e *env) error {
 			return ctlExit(ctl.Run(ctx, nil, opts, e.stdin, e.stdout, e.stderr))
 		}
 		defer c.Close()
-		return ctlExit(ctl.Run(ctx, c, opts, e.stdin, e.stdout, e.stderr))
+		code = ctl.Run(ctx, c, opts, e.stdin, e.stdout, e.stderr)
+		if code != 0 {
+			serverHint(ctx, e, opts, c)
+		}
+		return ctlExit(code)
 	}
 	conn, err := newSystemdConn(ctx, opts, e)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return ctlExit(ctl.Run(ctx, conn, opts, e.stdin, e.stdout, e.stderr))
+	code = ctl.Run(ctx, conn, opts, e.stdin, e.stdout, e.stderr)
+	unitsHint(ctx, e, opts, conn, code)
+	return ctlExit(code)
 }
 
 func ctlExit(code int) error {
