@@ -296,3 +296,28 @@ func TestMakeInstallMan(t *testing.T) {
 		}
 	}
 }
+
+// convert -o's last line is right for the host: enable the units where
+// systemd runs (after copying them where it reads units, if needed);
+// where it does not, where the units go and what runs the programs here.
+func TestConvertNextSteps(t *testing.T) {
+	env := []string{"HOME=/home/u", "XDG_CONFIG_HOME=/cfg"}
+	for _, c := range []struct {
+		dir           string
+		user, running bool
+		want          string
+	}{
+		{"/etc/systemd/system", false, true, "next: systemctl daemon-reload, then systemctl enable --now supersede.target (it starts"},
+		{"/etc/systemd/system/", false, true, "next: systemctl daemon-reload"},
+		{"/cfg/systemd/user", true, true, "next: systemctl --user daemon-reload, then systemctl --user enable --now supersede.target"},
+		{"/home/u/.config/systemd/user", true, true, "next: systemctl --user daemon-reload"},
+		{"/srv/units", false, true, "next: systemd does not read units from /srv/units: copy them into /etc/systemd/system, then run systemctl daemon-reload"},
+		{"/etc/systemd/system", true, true, "next: systemd does not read units from /etc/systemd/system: copy them into ~/.config/systemd/user"},
+		{"/etc/systemd/system", false, false, "next: this host does not run systemd (no /run/systemd/system): on a host that does, put the units into /etc/systemd/system and run systemctl daemon-reload, then systemctl enable --now supersede.target (it starts the autostart programs, as supervisord would); here, supersede run -c app.conf supervises"},
+	} {
+		got := nextSteps(env, c.dir, "app.conf", "supersede.target", c.user, c.running)
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("nextSteps(%s, user=%v, systemd=%v) = %q, want it to start %q", c.dir, c.user, c.running, got, c.want)
+		}
+	}
+}
