@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -301,8 +302,8 @@ func runCompletion(_ context.Context, e *env) error {
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return &usageError{err: errors.New("completion takes one argument, the shell"), hint: "run 'supersede completion bash' (or zsh, or fish)"}
+	if fs.NArg() != 1 || !slices.Contains(clidoc.Shells, fs.Arg(0)) {
+		return &usageError{err: fmt.Errorf("completion takes one argument, the shell: %s", strings.Join(clidoc.Shells, ", ")), hint: "run 'supersede completion bash' (or zsh, or fish)"}
 	}
 	return clidoc.WriteCompletion(program(e.exe), fs.Arg(0), e.stdout)
 }

@@ -171,6 +171,9 @@ func TestCompletionInShells(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, errOut, code := runArgs(t, "supersede", "completion", "tcsh"); code != 2 || !strings.Contains(errOut, "bash, zsh, fish") {
+		t.Errorf("completion tcsh: exit %d, stderr %q; want a usage error naming the shells", code, errOut)
+	}
 	dir := completionConf(t)
 	shell := func(t *testing.T, name string, args ...string) string {
 		t.Helper()
