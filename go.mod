@@ -12,4 +12,7 @@ require (
 	gopkg.in/ini.v1 v1.68.0
 )
 
-require golang.org/x/tools v0.26.0 // indirect
+require (
+	golang.org/x/sync v0.19.0 // indirect
+	golang.org/x/tools v0.26.0 // indirect
+)
