@@ -56,6 +56,7 @@ rows = [
     ("… failed (5 s timeout)", "idle_failed", ""),
     ("… latency p50", "idle_p50_ms", " ms"),
     ("… latency p99", "idle_p99_ms", " ms"),
+    ("… latency max", "idle_max_ms", " ms"),
     ("… `supervisorctl status`", "idle_ctl_ms", " ms"),
     ("… its exit status (-1: killed after 30 s)", "idle_ctl_exit", ""),
     ("… a program restarting every 0.2 s, after", "idle_flap", ""),

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -326,5 +327,59 @@ func TestConnLimit(t *testing.T) {
 			t.Errorf("ConnLimit(%d) = %d after %d", n, got, prev)
 		}
 		prev = got
+	}
+}
+
+// fakeListener accepts what is put into conns, after the errors in errs.
+type fakeListener struct {
+	net.Listener
+	errs  []error
+	conns []net.Conn
+}
+
+func (l *fakeListener) Accept() (net.Conn, error) {
+	if len(l.errs) > 0 {
+		err := l.errs[0]
+		l.errs = l.errs[1:]
+		return nil, err
+	}
+	if len(l.conns) == 0 {
+		return nil, net.ErrClosed
+	}
+	c := l.conns[0]
+	l.conns = l.conns[1:]
+	return c, nil
+}
+
+// An accept that finds no descriptor free closes the connection idle
+// the longest and accepts again; with none idle, the error is
+// http.Server's to retry later.
+func TestAcceptOutOfDescriptors(t *testing.T) {
+	cs := newConns(10, time.Now)
+	pipe := func() net.Conn {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		return a
+	}
+	old, _ := cs.admit(pipe())
+	busy, _ := cs.admit(pipe())
+	busy.set(phaseBusy)
+	emfile := &net.OpError{Op: "accept", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	next := pipe()
+	ln := &limitListener{Listener: &fakeListener{errs: []error{emfile}, conns: []net.Conn{next}}, cs: cs}
+	c, err := ln.Accept()
+	if err != nil || c.(*trackedConn).Conn != next {
+		t.Fatalf("Accept = %v, %v; want the next connection", c, err)
+	}
+	if _, ok := cs.all[old]; ok {
+		t.Error("the idle connection was not closed")
+	}
+	if _, ok := cs.all[busy]; !ok {
+		t.Error("the busy connection was closed")
+	}
+	c.(*trackedConn).set(phaseBusy)
+	ln = &limitListener{Listener: &fakeListener{errs: []error{emfile}}, cs: cs}
+	if _, err := ln.Accept(); !errors.Is(err, syscall.EMFILE) {
+		t.Errorf("Accept with nothing to close = %v, want EMFILE", err)
 	}
 }
