@@ -30,6 +30,10 @@ import (
 func TestRunUnderIdleConnections(t *testing.T) {
 	t.Parallel()
 	const idle = 2000
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur < idle+256 {
+		t.Fatalf("the test needs %d descriptors of its own for the idle connections; RLIMIT_NOFILE is %d (raise it: ulimit -n)", idle+256, rl.Cur)
+	}
 	exe, err := exec.LookPath("supersede")
 	if err != nil {
 		t.Fatalf("the test binary is not on PATH as supersede: %v", err)
