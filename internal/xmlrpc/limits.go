@@ -24,8 +24,11 @@ type Limits struct {
 	// HeaderTimeout bounds the reading of a request's headers, from its
 	// first byte (from the accept for a new connection). 0 is 10 s.
 	HeaderTimeout time.Duration
-	// ReadTimeout bounds the reading of a whole request, headers and
-	// body. 0 is 60 s.
+	// ReadTimeout bounds the reading of a request's body, from the
+	// start of its handler (the headers are HeaderTimeout's); the
+	// deadline is lifted once the body is read, so that the call itself
+	// may take as long as it needs. It also bounds a large body's wait
+	// for the in-flight budget. 0 is 60 s.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds each write of a response, and each write of a
 	// log tail, to a client that does not read. 0 is 60 s.
