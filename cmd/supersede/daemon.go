@@ -306,7 +306,13 @@ func (d *daemon) openLog(cfg *translate.Config) error {
 
 // serve runs the XML-RPC servers and the supervisor until it ends.
 func (d *daemon) serve(ctx context.Context, s *fallback.Supervisor, cfg *translate.Config, lns []net.Listener) error {
-	srv := xmlrpc.NewServer(s, xmlrpc.Options{Logger: d.logger})
+	procs := 0
+	for _, g := range cfg.Groups {
+		procs += len(g.Processes)
+	}
+	// Descriptors for the processes of the configuration are kept from
+	// the API's connections (xmlrpc.ConnLimit).
+	srv := xmlrpc.NewServer(s, xmlrpc.Options{Logger: d.logger, Limits: xmlrpc.Limits{MaxConns: xmlrpc.ConnLimit(procs)}})
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for i, ln := range lns {
