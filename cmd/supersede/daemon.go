@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"os/user"
@@ -19,6 +20,7 @@ import (
 	"github.com/supersede/supersede/fallback"
 	"github.com/supersede/supersede/fallback/events"
 	"github.com/supersede/supersede/fallback/logfile"
+	"github.com/supersede/supersede/internal/webui"
 	"github.com/supersede/supersede/internal/xmlrpc"
 	"github.com/supersede/supersede/translate"
 )
@@ -308,7 +310,9 @@ func (d *daemon) openLog(cfg *translate.Config) error {
 
 // serve runs the XML-RPC servers and the supervisor until it ends.
 func (d *daemon) serve(ctx context.Context, s *fallback.Supervisor, cfg *translate.Config, lns []net.Listener) error {
-	srv := xmlrpc.NewServer(s, xmlrpc.Options{Logger: d.logger})
+	srv := xmlrpc.NewServer(s, xmlrpc.Options{Logger: d.logger, UI: func(api *xmlrpc.Local) http.Handler {
+		return webui.New(api, webui.Options{})
+	}})
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for i, ln := range lns {

@@ -23,6 +23,11 @@ type Options struct {
 	Logger   *slog.Logger     // where request errors go; nil discards
 	Now      func() time.Time // the clock of "now" and uptimes; nil is time.Now
 	Location *time.Location   // where stop times are written; nil is time.Local
+
+	// UI, when set, makes the handler for every path that is not the
+	// API's (the web status page, internal/webui), given the server's
+	// API in process; nil answers those paths 404.
+	UI func(*Local) http.Handler
 }
 
 // Auth is one listener's HTTP Basic credentials, the username and
@@ -42,6 +47,7 @@ type Server struct {
 	log      *slog.Logger
 	nowFn    func() time.Time
 	location *time.Location
+	ui       http.Handler
 
 	mu      sync.Mutex
 	closed  bool
@@ -61,6 +67,9 @@ func NewServer(b Backend, opt Options) *Server {
 		streams:  map[net.Conn]*http.Server{},
 	}
 	s.done = sync.NewCond(&s.mu)
+	if opt.UI != nil {
+		s.ui = opt.UI(&Local{s: s})
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -151,8 +160,8 @@ func (s *Server) endStreams(hs *http.Server) {
 
 // Handler is the server's http.Handler for a listener with auth: POST
 // /RPC2, GET /logtail/NAMESPEC[/CHANNEL] and GET /mainlogtail, matched by
-// prefix as supervisord's medusa handlers are. Supervisor's web UI is not
-// served: every other path is 404.
+// prefix as supervisord's medusa handlers are. Every other path goes to
+// Options.UI's handler, or is 404 without one.
 func (s *Server) Handler(auth Auth) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if auth.Username != "" && !auth.allows(r) {
@@ -166,6 +175,8 @@ func (s *Server) Handler(auth Auth) http.Handler {
 			s.serveLogtail(w, r)
 		case strings.HasPrefix(r.RequestURI, "/mainlogtail"):
 			s.serveMainLogtail(w, r)
+		case s.ui != nil:
+			s.ui.ServeHTTP(w, r)
 		default:
 			httpError(w, http.StatusNotFound)
 		}
