@@ -44,8 +44,9 @@ fuzz:    ## run each Fuzz target of translate and unitgen for FUZZTIME (default 
 		done; \
 	done
 
-update:  ## accept new testscript and unit golden output, remake the regression goldens with the real Supervisor; review the diff
+update:  ## accept new testscript and unit golden output, retake the web UI screenshots (docs/webui), remake the regression goldens with the real Supervisor; review the diff
 	go test ./cmd/supersede ./unitgen -run 'TestScript|TestGolden' -update
+	go test ./internal/webui -run TestBrowser -update
 	internal/oracle/testdata/regress/regen.sh
 
 GENERATORDIR ?= /usr/lib/systemd/system-generators
@@ -63,12 +64,15 @@ install: ## supersede into PREFIX/bin (default /usr/local), supersede-generator 
 example: build ## convert the shipped tutorial example to systemd units: print the units and the warnings
 	bin/supersede convert -c testdata/examples/tutorial/supervisord.conf
 
-deps:    ## install Debian's supervisor (the oracle the tests compare with) if missing
-	@if [ -x /usr/bin/supervisord ] && [ -d /usr/lib/python3/dist-packages/supervisor ]; then \
-		echo "supervisor is installed"; \
+deps:    ## install what the tests use from Debian if missing: supervisor (the oracle the tests compare with) and chromium (the web UI's browser test)
+	@missing=; \
+	{ [ -x /usr/bin/supervisord ] && [ -d /usr/lib/python3/dist-packages/supervisor ]; } || missing="$$missing supervisor"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then \
+		echo "supervisor and chromium are installed"; \
 	else \
 		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
 		set -x; \
 		$$sudo apt-get update && \
-		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y supervisor; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
 	fi

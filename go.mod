@@ -3,6 +3,7 @@ module github.com/supersede/supersede
 go 1.26.0
 
 require (
+	github.com/chromedp/chromedp v0.24.0
 	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/godbus/dbus/v5 v5.2.4
 	github.com/rogpeppe/go-internal v1.14.1
@@ -12,4 +13,8 @@ require (
 	gopkg.in/ini.v1 v1.68.0
 )
 
-require golang.org/x/tools v0.26.0 // indirect
+require (
+	github.com/chromedp/cdproto v0.160.1 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	golang.org/x/tools v0.26.0 // indirect
+)
