@@ -472,3 +472,94 @@ func logtail(url string) error {
 	}
 	return nil
 }
+
+// sections1000 is 1000 programs in 100 groups of 10 (numprocs), not
+// started, so that the benchmark measures the page, not 1000 spawns.
+func sections1000(port int) fallbacktest.Config {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[inet_http_server]\nport=127.0.0.1:%d\n", port)
+	for g := range 100 {
+		fmt.Fprintf(&b, "\n[program:app%02d]\ncommand=/bin/sleep 1000\nnumprocs=10\nprocess_name=%%(program_name)s_%%(process_num)02d\nautostart=false\n", g)
+	}
+	return fallbacktest.Config{Sections: b.String()}
+}
+
+// navTiming is what the browser says about the page it loaded, in ms
+// from the start of the navigation.
+const navTiming = `(() => {
+	const n = performance.getEntriesByType('navigation')[0];
+	const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+	return {Response: n.responseEnd - n.requestStart, FCP: fcp ? fcp.startTime : -1, DOM: n.domContentLoadedEventEnd, Load: n.loadEventEnd,
+		Rows: document.querySelectorAll('table tbody tr').length};
+})()`
+
+type timing struct {
+	Response, FCP, DOM, Load float64
+	Rows                     int
+}
+
+// BenchmarkStatusPage1000 is the status page of 1000 programs under
+// supervisord and supersede run, side by side: "server" is GET / with a
+// Go client (the server's time to make and send the page), "browser" a
+// navigation in chromium with its times to first contentful paint and
+// to the load event.
+func BenchmarkStatusPage1000(b *testing.B) {
+	requireChromium(b)
+	fallbacktest.RequireSupervisor(b)
+	fallbacktest.RequireSupersede(b)
+	sites := map[fallbacktest.Impl]*site{}
+	for _, impl := range []fallbacktest.Impl{fallbacktest.Supervisord, fallbacktest.Supersede} {
+		port := freePort(b)
+		d, err := fallbacktest.Start(b, impl, sections1000(port))
+		if err != nil {
+			b.Fatal(err)
+		}
+		sites[impl] = &site{d: d, url: fmt.Sprintf("http://127.0.0.1:%d/", port)}
+	}
+	bctx := newBrowser(b)
+	for _, impl := range []fallbacktest.Impl{fallbacktest.Supervisord, fallbacktest.Supersede} {
+		s := sites[impl]
+		b.Run("server/"+string(impl), func(b *testing.B) {
+			client := &http.Client{Timeout: time.Minute}
+			var size int
+			for b.Loop() {
+				resp, err := client.Get(s.url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 {
+					b.Fatalf("GET %s: %d %v", s.url, resp.StatusCode, err)
+				}
+				size = len(body)
+			}
+			b.ReportMetric(float64(size)/1024, "KiB")
+		})
+		b.Run("browser/"+string(impl), func(b *testing.B) {
+			tab, cancel := chromedp.NewContext(bctx)
+			defer cancel()
+			var sum timing
+			n := 0
+			for b.Loop() {
+				if err := chromedp.Do(tab, chromedp.Navigate(s.url)); err != nil {
+					b.Fatal(err)
+				}
+				tm, err := chromedp.Run(tab, chromedp.Evaluate[timing](navTiming))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if tm.Rows < 1000 {
+					b.Fatalf("%d rows", tm.Rows)
+				}
+				sum.Response += tm.Response
+				sum.FCP += tm.FCP
+				sum.Load += tm.Load
+				n++
+			}
+			b.ReportMetric(sum.Response/float64(n), "response-ms")
+			b.ReportMetric(sum.FCP/float64(n), "fcp-ms")
+			b.ReportMetric(sum.Load/float64(n), "load-ms")
+		})
+	}
+}

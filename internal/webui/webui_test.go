@@ -215,8 +215,8 @@ func TestStatusPage(t *testing.T) {
 		`<title>Supervisor Status</title>`,
 		`<strong>5</strong> processes<span class="count statusnominal">1 stopped</span><span class="count statusnominal">1 starting</span><span class="count statusrunning">2 running</span><span class="count statuserror">1 fatal</span>`,
 		`<tr class="group" data-group="workers">`,
-		`<a href="tail.html?processname=workers%3aw1" target="_blank">workers:w1</a>`,
-		`<a href="logtail/workers:w1/stderr"`,
+		`<a href="tail.html?processname=workers%3Aw1" target="_blank">workers:w1</a>`,
+		`<a href="logtail/workers%3Aw1/stderr"`,
 		`<td class="desc">desc of workers:w1</td>`,
 		`name="csrf" value="`,
 		`<label for="filter">Filter</label>`,
@@ -492,7 +492,7 @@ func TestStatusPage1000(t *testing.T) {
 	}
 }
 
-func BenchmarkStatusPage1000(b *testing.B) {
+func BenchmarkRender1000(b *testing.B) {
 	f := newFake()
 	f.procs = nil
 	for i := range 1000 {
