@@ -386,6 +386,49 @@ running | pid N, uptime T | workers:w2 | Restart, Stop, Clear Log, Tail -f Stdou
 	if got, err := pollJS(tab, stateJS("workers:w2"), "stopped", 15*time.Second); err != nil {
 		t.Errorf("the page did not follow workers:w2's stop: %q %v", got, err)
 	}
+	// Accessible: every control has a name and the input a label, the
+	// texts keep a contrast of 4.5:1, and the keyboard alone can act.
+	if err := chromedp.Do(tab, chromedp.Navigate(s.url)); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := chromedp.Run(tab, chromedp.Evaluate[[]string](a11yJS))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("accessibility: %s", p)
+	}
+	focus := `(() => { const b = document.querySelector('tr[data-name="idle"] button[value="start"]'); b.focus(); return document.activeElement === b; })()`
+	if ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](focus)); err != nil || !ok {
+		t.Fatalf("idle's Start button cannot take the focus: %v", err)
+	}
+	if err := chromedp.Do(tab, chromedp.KeyEvent("\r")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := pollJS(tab, messageJS, "Process idle started", 30*time.Second); err != nil {
+		t.Errorf("Enter on idle's Start: the message is %q: %v", got, err)
+	}
+
+	// Filtered by the server (no script needed), the page still follows
+	// its rows and does not take the rows left out for a change.
+	if err := chromedp.Do(tab, chromedp.Navigate(s.url+"index.html?filter=workers")); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.d.Ctl("start", "workers:w2"); r.Code != 0 {
+		t.Fatalf("supervisorctl start workers:w2: %v", r)
+	}
+	if got, err := pollJS(tab, stateJS("workers:w2"), "running", 15*time.Second); err != nil {
+		t.Errorf("the filtered page did not follow workers:w2's start: %q %v", got, err)
+	}
+	if msg, err := chromedp.Run(tab, chromedp.Evaluate[string](messageJS)); err != nil || msg != "" {
+		t.Errorf("the filtered page says %q (%v)", msg, err)
+	}
+	if got, _ := chromedp.Run(tab, chromedp.Evaluate[[]row](readRows)); len(got) != 2 {
+		t.Errorf("?filter=workers shows %v", got)
+	}
+	if err := chromedp.Do(tab, chromedp.Navigate(s.url)); err != nil {
+		t.Fatal(err)
+	}
 	shown := `Array.from(document.querySelectorAll('tr[data-name]')).filter(tr => tr.getClientRects().length > 0).map(tr => tr.dataset.name).join(' ')`
 	if err := chromedp.Do(tab, chromedp.SendKeys(chromedp.ID("filter"), "work")); err != nil {
 		t.Fatal(err)
@@ -393,17 +436,44 @@ running | pid N, uptime T | workers:w2 | Restart, Stop, Clear Log, Tail -f Stdou
 	if got, err := pollJS(tab, shown, "workers:w1 workers:w2", 5*time.Second); err != nil {
 		t.Errorf("filter 'work' shows %q: %v", got, err)
 	}
-	if err := chromedp.Do(tab, clearFilter, chromedp.SendKeys(chromedp.ID("filter"), "stopped")); err != nil {
+	if err := chromedp.Do(tab, clearFilter, chromedp.SendKeys(chromedp.ID("filter"), "IDLE run")); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := pollJS(tab, shown, "idle workers:w2", 5*time.Second); err != nil {
-		t.Errorf("filter 'stopped' shows %q: %v", got, err)
+	if got, err := pollJS(tab, shown, "idle", 5*time.Second); err != nil {
+		t.Errorf("filter 'IDLE run' shows %q: %v", got, err)
 	}
 	if err := chromedp.Do(tab, clearFilter, chromedp.Blur(chromedp.ID("filter"))); err != nil {
 		t.Fatal(err)
 	}
 	screenshot(t, tab, "supersede-phone.png", 390, 700)
 }
+
+// a11yJS lists what a person with a screen reader, a keyboard or weak
+// eyes would miss on the page: a control without a name, an input
+// without a label, text with a contrast under 4.5:1 (WCAG AA) against the
+// background it is drawn on.
+const a11yJS = `(() => {
+	const out = [];
+	if (!document.documentElement.lang) out.push('no lang on <html>');
+	for (const e of document.querySelectorAll('button, a, input')) {
+		if (e.getClientRects().length === 0) continue;
+		const name = (e.getAttribute('aria-label') || e.textContent || (e.labels && e.labels[0] && e.labels[0].textContent) || '').trim();
+		if (!name) out.push(e.outerHTML.slice(0, 80) + ' has no name');
+		if (e.tabIndex < 0) out.push(e.outerHTML.slice(0, 80) + ' is out of the tab order');
+	}
+	for (const i of document.querySelectorAll('input:not([type=hidden])')) if (!i.labels || i.labels.length === 0) out.push('input ' + i.id + ' has no label');
+	const rgb = s => { const m = s.match(/[\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; };
+	const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+	const bg = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.a > 0) return c; } return {r: 255, g: 255, b: 255}; };
+	const sel = '.statusrunning, .statuserror, .statusnominal, td.desc, td.name a, td.action button, td.action a, .action-button, #header h1, #counts, label, tr.group th, #footer';
+	for (const e of document.querySelectorAll(sel)) {
+		if (e.getClientRects().length === 0) continue;
+		const fg = lum(rgb(getComputedStyle(e).color)), b = lum(bg(e));
+		const ratio = (Math.max(fg, b) + 0.05) / (Math.min(fg, b) + 0.05);
+		if (ratio < 4.5) out.push(e.outerHTML.slice(0, 80) + ' has contrast ' + ratio.toFixed(2));
+	}
+	return out;
+})()`
 
 // clearFilter empties the filter box as selecting its text and deleting
 // it would.

@@ -82,10 +82,9 @@ func (u *UI) now() time.Time {
 // ctime is Python's time.ctime().
 func (u *UI) ctime() string { return u.now().Format("Mon Jan _2 15:04:05 2006") }
 
-// Paths reports whether the page serves path (the request's path, as
-// the API server matched it): the views of Supervisor's VIEWS, the JSON
-// the script polls and the embedded files.
-func Paths(path string) bool {
+// served reports whether the page serves path: the views of
+// Supervisor's VIEWS, the JSON the script polls and the embedded files.
+func served(path string) bool {
 	p := strings.TrimLeft(path, "/")
 	switch p {
 	case "", "index.html", "tail.html", "ok.html", "status.json", "tail.json":
@@ -94,7 +93,7 @@ func Paths(path string) bool {
 	return strings.HasPrefix(p, "static/")
 }
 
-// ServeHTTP answers the page's paths (see Paths); any other is 404.
+// ServeHTTP answers the page's paths (see served); any other is 404.
 // Supervisor's web handler answers GET and POST only.
 func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimLeft(r.URL.Path, "/")
@@ -103,7 +102,7 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.StripPrefix("/static", u.static).ServeHTTP(w, withPath(r, "/"+p))
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodPost || !Paths(p) || strings.HasPrefix(p, "static/") {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost || !served(p) || strings.HasPrefix(p, "static/") {
 		errorPage(w, http.StatusNotFound)
 		return
 	}
@@ -152,13 +151,13 @@ func errorPage(w http.ResponseWriter, code int) {
 // form merges the query and a urlencoded POST body as Supervisor's
 // continue_request does: the first value of each query key, then the
 // body's values over them.
-func form(r *http.Request) (url.Values, error) {
+func form(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	f := url.Values{}
 	for k, v := range r.URL.Query() {
 		f.Set(k, v[0])
 	}
 	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(nil, r.Body, 1<<20)
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		if err := r.ParseForm(); err != nil {
 			return nil, err
 		}
@@ -287,7 +286,7 @@ type confirm struct {
 }
 
 func (u *UI) serveStatus(w http.ResponseWriter, r *http.Request) {
-	f, err := form(r)
+	f, err := form(w, r)
 	if err != nil {
 		errorPage(w, http.StatusBadRequest)
 		return
@@ -604,7 +603,7 @@ func tailLimit(s string) int {
 }
 
 func (u *UI) serveTail(w http.ResponseWriter, r *http.Request) {
-	f, err := form(r)
+	f, err := form(w, r)
 	if err != nil {
 		errorPage(w, http.StatusBadRequest)
 		return

@@ -249,7 +249,7 @@ func TestFilter(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0], "workers:w1") {
 		t.Errorf("filter 'WORKERS run' shows %v", got)
 	}
-	if !strings.Contains(body, `<span class="count">1 shown</span>`) || !strings.Contains(body, `value="WORKERS run"`) {
+	if !strings.Contains(body, `<span class="count" id="shown">1 shown</span>`) || !strings.Contains(body, `value="WORKERS run"`) {
 		t.Error("the filtered page does not say what it shows")
 	}
 }

@@ -62,6 +62,8 @@
     notice.innerHTML = 'The list of processes changed. <a href="index.html">Reload the page</a> to see it.';
     document.getElementById("content").prepend(notice);
   }
+  // The server's filter (?filter=): the rows it left out are not news.
+  var serverWords = (document.body.dataset.filter || "").toLowerCase().split(/\s+/).filter(Boolean);
   function update(data) {
     if (!data.processes) return;
     var seen = 0, groups = new Map();
@@ -70,7 +72,10 @@
       g[p.state] = (g[p.state] || 0) + 1;
       groups.set(p.group, g);
       var tr = rows.get(p.name);
-      if (!tr) { changed(); return; }
+      if (!tr) {
+        if (matches((p.name + " " + p.state).toLowerCase(), serverWords)) changed();
+        return;
+      }
       seen++;
       var span = tr.querySelector("td.status span");
       var lower = p.state.toLowerCase();
@@ -92,8 +97,9 @@
       strong.textContent = data.processes.length;
       while (strong.nextSibling && strong.nextSibling.nodeType === 3) strong.nextSibling.remove();
       strong.after(data.processes.length === 1 ? " process" : " processes");
-      counts.querySelectorAll(".count").forEach(function (s) { s.remove(); });
-      counts.appendChild(countSpans(data.counts || []));
+      counts.querySelectorAll(".count:not(#shown)").forEach(function (s) { s.remove(); });
+      var shown = document.getElementById("shown");
+      counts.insertBefore(countSpans(data.counts || []), shown);
     }
     document.querySelectorAll("tr.group").forEach(function (tr) {
       var g = groups.get(tr.dataset.group) || {};
