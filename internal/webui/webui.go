@@ -97,7 +97,7 @@ func served(path string) bool {
 // Supervisor's web handler answers GET and POST only.
 func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimLeft(r.URL.Path, "/")
-	if strings.HasPrefix(p, "static/") && r.Method == http.MethodGet {
+	if strings.HasPrefix(p, "static/") && !strings.HasSuffix(p, "/") && r.Method == http.MethodGet {
 		w.Header().Set("Cache-Control", "max-age=3600")
 		http.StripPrefix("/static", u.static).ServeHTTP(w, withPath(r, "/"+p))
 		return

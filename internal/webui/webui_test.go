@@ -367,6 +367,7 @@ func TestBadRequests(t *testing.T) {
 		"/?action=start":                       500, // no processname
 		"/nothing.html":                        404,
 		"/static/nothing.css":                  404,
+		"/static/":                             404,
 		"/tail.json?processname=web":           400, // no offset
 		"/tail.json?processname=web&offset=-1": 400,
 	} {
