@@ -52,14 +52,13 @@ func requireChromium(t testing.TB) {
 }
 
 // freePort returns a loopback port nobody listens on now.
-func freePort(t testing.TB) int {
-	t.Helper()
+func freePort() (int, error) {
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 const sections = `
@@ -96,18 +95,17 @@ func startDaemons(t *testing.T, cfg func(port int) fallbacktest.Config) map[fall
 	var wg sync.WaitGroup
 	var errs []error
 	for _, impl := range []fallbacktest.Impl{fallbacktest.Supervisord, fallbacktest.Supersede} {
-		port := freePort(t)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d, err := fallbacktest.Start(t, impl, cfg(port))
+			s, err := startSite(t, impl, cfg)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", impl, err))
+				errs = append(errs, err)
 				return
 			}
-			out[impl] = &site{d: d, url: fmt.Sprintf("http://127.0.0.1:%d/", port)}
+			out[impl] = s
 		}()
 	}
 	wg.Wait()
@@ -115,6 +113,26 @@ func startDaemons(t *testing.T, cfg func(port int) fallbacktest.Config) map[fall
 		t.Fatal(err)
 	}
 	return out
+}
+
+// startSite starts impl with an [inet_http_server] on a free loopback
+// port. A port is free when chosen but may be taken before the daemon
+// binds it (other tests of the machine choose ports too): then it tries
+// another.
+func startSite(t testing.TB, impl fallbacktest.Impl, cfg func(port int) fallbacktest.Config) (*site, error) {
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		d, err := fallbacktest.Start(t, impl, cfg(port))
+		if err == nil {
+			return &site{d: d, url: fmt.Sprintf("http://127.0.0.1:%d/", port)}, nil
+		}
+		if attempt == 3 || !strings.Contains(strings.ToLower(err.Error()), "already listening") {
+			return nil, fmt.Errorf("%s: %w", impl, err)
+		}
+	}
 }
 
 type site struct {
@@ -583,12 +601,11 @@ func BenchmarkStatusPage1000(b *testing.B) {
 	impls := []fallbacktest.Impl{fallbacktest.Supervisord, fallbacktest.Supersede}
 	sites := map[fallbacktest.Impl]*site{}
 	for _, impl := range impls {
-		port := freePort(b)
-		d, err := fallbacktest.Start(b, impl, sections1000(port))
+		s, err := startSite(b, impl, sections1000)
 		if err != nil {
 			b.Fatal(err)
 		}
-		sites[impl] = &site{d: d, url: fmt.Sprintf("http://127.0.0.1:%d/", port)}
+		sites[impl] = s
 	}
 	bctx := newBrowser(b)
 	tabs := map[fallbacktest.Impl]context.Context{}
