@@ -94,12 +94,11 @@ type daemon struct {
 	sock string
 	cfg  config
 
-	mu      sync.Mutex
-	cmd     *exec.Cmd
-	pid     int
-	started uint64 // the daemon's start time, /proc's clock ticks
-	exited  chan struct{}
-	sids    []int // sessions of every daemon started here (teardown)
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	pid    int
+	exited chan struct{}
+	sids   []int // sessions of every daemon started here (teardown)
 }
 
 // newDaemon makes the directory and writes the configuration; start
@@ -208,9 +207,6 @@ func (d *daemon) start() error {
 	d.cmd, d.pid, d.exited = cmd, cmd.Process.Pid, exited
 	d.sids = append(d.sids, cmd.Process.Pid)
 	d.mu.Unlock()
-	if p, err := fallbacktest.ReadProc(d.pid); err == nil {
-		d.started = p.StartTime
-	}
 	go func() {
 		cmd.Wait()
 		close(exited)

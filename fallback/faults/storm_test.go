@@ -47,7 +47,7 @@ func TestCrashStorm(t *testing.T) {
 			lat[len(lat)/2].Round(time.Microsecond), worst.Round(time.Microsecond))
 		latency(t, impl, "getAllProcessInfo during the storm", worst, answerBound)
 		mem.check(t, "during the storm", 30*mib)
-		// The storm did happen: every program was restarted.
+		// The storm did happen: the programs were restarted, over and over.
 		if n := count(d.mainLog(), `INFO spawned: 'crash\d\d'`); n < 2*programs {
 			t.Errorf("%s: %d spawns in %v, want at least %d: no storm?\n%s", impl, n, stormFor, 2*programs, d.mainLog())
 		}
