@@ -2,6 +2,7 @@ package difftest
 
 import (
 	"bufio"
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
@@ -98,7 +99,13 @@ func readmeTable(divs map[string]divergence) string {
 	for _, d := range divs {
 		list = append(list, d)
 	}
-	slices.SortFunc(list, func(a, b divergence) int { return strings.Compare(a.scenario, b.scenario) })
+	// The gaps of issue 10 in their order, then the others by name.
+	slices.SortFunc(list, func(a, b divergence) int {
+		if (a.gap == 0) != (b.gap == 0) {
+			return cmp.Compare(b.gap, a.gap) // the one with a gap first
+		}
+		return cmp.Or(cmp.Compare(a.gap, b.gap), strings.Compare(a.scenario, b.scenario))
+	})
 	if len(list) == 0 {
 		return b.String()
 	}

@@ -87,9 +87,11 @@ startsecs=0
 		s.waitFor("again restarted twice", func() bool { return s.count("again.runs") >= 3 })
 		s.waitFor("flaky restarted twice", func() bool { return s.count("flaky.runs") >= 3 })
 		s.waitFor("zero restarted twice", func() bool { return s.count("zero.runs") >= 3 })
-		s.ctlQuiet("stop", "again", "flaky", "zero")
+		// again, flaky and zero restart again and again: their state at
+		// any moment is a race, their restarts are what counts.
+		s.notef("again, flaky and zero restarted: true")
 		s.notef("ok3 ran %d times, once ran %d times", s.count("ok3.runs"), s.count("once.runs"))
-		s.ctl("status", "ok3", "once", "again", "flaky", "zero")
+		s.ctl("status", "ok3", "once")
 		s.ctl("start", "ok3")
 		s.wait("EXITED", "ok3")
 		s.notef("ok3 ran %d times", s.count("ok3.runs"))
