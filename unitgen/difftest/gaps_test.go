@@ -95,6 +95,24 @@ startretries=2
 		s.notef("quick ran %d times", s.count("quick.runs"))
 	},
 }, {
+	// The same with startsecs=1, the case as it comes: an instant exit
+	// is noticed by supervisord's loop, which turns about once a second,
+	// sometimes only after startsecs, when it counts as an exit after
+	// RUNNING. The reference is the specified outcome, `supersede run`.
+	name: "gap2-exit0-startsecs-1",
+	ref:  fallbacktest.Supersede,
+	cfg: fallbacktest.Config{Sections: `
+[program:quick]
+command=/bin/sh -c 'echo run >> {DIR}/quick.runs; exit 0'
+startsecs=1
+startretries=2
+`},
+	steps: func(s *side) {
+		s.wait("FATAL|EXITED", "quick")
+		s.ctl("status")
+		s.notef("quick ran %d times", s.count("quick.runs"))
+	},
+}, {
 	// shutdown stops the highest priority first and waits for each
 	// program to die before the next.
 	name: "gap3-shutdown-priority",
@@ -134,8 +152,10 @@ stopasgroup=true
 command=/bin/sh -c 'exit 1'
 startsecs=1
 startretries=5
+autostart=false
 `},
 	steps: func(s *side) {
+		s.ctl("start", "crashy") // returns as it enters its first BACKOFF
 		s.waitNote("BACKOFF", "crashy")
 		s.ctl("stop", "crashy")
 		s.ctl("status", "crashy")

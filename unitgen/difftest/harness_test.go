@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -657,15 +656,4 @@ func procStatus(pid int, keys ...string) []string {
 		}
 	}
 	return out
-}
-
-// noteMatching records the lines of text that match re.
-func (s *side) noteMatching(what, text, re string) {
-	rx := regexp.MustCompile(re)
-	s.notef("%s lines matching %s:", what, re)
-	for line := range strings.Lines(text) {
-		if rx.MatchString(line) {
-			s.out.WriteString("#   " + strings.TrimSuffix(s.norm(line), "\n") + "\n")
-		}
-	}
 }

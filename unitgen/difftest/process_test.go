@@ -34,12 +34,17 @@ var processScenarios = []*scenario{{
 command=/bin/sh -c 'echo run >> {DIR}/crash.runs; exit 1'
 startsecs=3
 startretries=3
+autostart=false
 
 [program:notfound]
 command=/nonexistent/cmd
 startretries=0
 `},
 	steps: func(s *side) {
+		// Started by hand, so that the first BACKOFF (1 s) is seen
+		// however slowly a loaded machine starts supervisorctl: start
+		// returns as the program enters it.
+		s.ctl("start", "crash")
 		s.waitNote("BACKOFF", "crash")
 		s.wait("FATAL", "crash", "notfound")
 		s.notef("crash spawned %d times", s.count("crash.runs"))
@@ -118,10 +123,11 @@ autorestart=false
 command=/bin/sh -c 'echo run >> {DIR}/long.runs; sleep 3; exit 0'
 startsecs=1
 autorestart=false
+autostart=false
 `},
 	steps: func(s *side) {
 		s.wait("EXITED", "instant")
-		s.waitNote("RUNNING", "long")
+		s.ctl("start", "long") // returns once it is RUNNING
 		s.wait("EXITED", "long")
 		s.wait("FATAL", "short")
 		s.ctl("status")
