@@ -40,7 +40,21 @@ type Options struct {
 	LogFiles       bool     // keep Supervisor's log files (StandardOutput=append:) instead of the journal
 	Environ        []string // environment for finding executables (PATH); nil means os.Environ()
 	Dir            string   // directory relative paths resolve against; "" means os.Getwd()
+	// Shim is the absolute path of the supersede binary that units run as
+	// their compatibility step (internal/shim, docs/MAPPING.md) for
+	// Supervisor's backoff, startsecs and spawn checks; "" writes units
+	// with systemd directives alone, which retry faster than Supervisor.
+	Shim string
 }
+
+// ShimVersion is the oldest systemd the compatibility step works with:
+// it needs Type=exec (240) and RuntimeDirectoryPreserve= (235).
+const ShimVersion = 240
+
+// StateDir is the compatibility step's state directory of a unit, in
+// specifiers: its RuntimeDirectory= under the manager's runtime directory
+// (/run, or $XDG_RUNTIME_DIR for a user manager).
+const StateDir = "%t/supersede/%N"
 
 // Unit is one generated unit file.
 type Unit struct {
@@ -322,8 +336,13 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 		add("Unit", "Requires", socket)
 		add("Unit", "After", socket)
 	}
+	shim := g.shim(pl)
 	burst, interval := startLimit(p)
-	if g.opts.SystemdVersion >= 229 {
+	if shim != "" {
+		// The step decides FATAL itself; systemd's own rate limit
+		// would also stop a program that Supervisor restarts for ever.
+		add("Unit", "StartLimitIntervalSec", "0")
+	} else if g.opts.SystemdVersion >= 229 {
 		add("Unit", "StartLimitIntervalSec", interval)
 		add("Unit", "StartLimitBurst", strconv.Itoa(burst))
 	}
@@ -333,9 +352,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	} else {
 		add("Service", "Type", "simple")
 	}
-	if line, ok := g.execStart(p); ok {
-		add("Service", "ExecStart", line)
-	}
+	workDir := ""
 	if p.Dir != nil {
 		dir := *p.Dir
 		if !filepath.IsAbs(dir) {
@@ -343,7 +360,24 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 			g.warnf(keyPos(p, "directory"), pl.name, "directory=%s is relative; systemd needs an absolute path, so WorkingDirectory=%s", dir, abs)
 			dir = abs
 		}
-		if v, ok := plainOr("directory", dir, true); ok {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			g.warnf(keyPos(p, "directory"), pl.name, "directory=%s does not exist on this host: every start will fail (\"supervisor: couldn't chdir to %s\"), as under Supervisor, until it is created", dir, dir)
+		}
+		workDir = dir
+	}
+	if shim != "" {
+		g.shimSteps(p, add, shim, workDir)
+	}
+	if line, ok := g.execStart(pl, shim); ok {
+		add("Service", "ExecStart", line)
+	}
+	if p.Dir != nil {
+		if v, ok := plainOr("directory", workDir, true); ok {
+			if shim != "" {
+				// "-": the step checks the directory first and says what
+				// Supervisor says; systemd's own failure would say nothing.
+				v = "-" + v
+			}
 			add("Service", "WorkingDirectory", v)
 		}
 	} else if d := g.cfg.Supervisord.Directory; d != nil && filepath.IsAbs(*d) {
@@ -360,7 +394,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	g.environment(pl, add)
 	g.limits(add)
 
-	g.restart(p, add)
+	g.restart(p, add, shim != "")
 	if g.opts.SystemdVersion < 229 {
 		add("Service", "StartLimitInterval", interval)
 		add("Service", "StartLimitBurst", strconv.Itoa(burst))
@@ -387,14 +421,19 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 		add("Install", "WantedBy", g.bootTarget())
 	}
 	if pl.g.Type == translate.GroupEventListener {
-		g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, so it runs as a plain service and waits for events that never come", pl.g.Section)
+		if shim != "" {
+			g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events; it runs with a standard input that stays open and never delivers one, so it waits, RUNNING, as for events that never come (use supersede run to serve it events)", pl.g.Section)
+		} else {
+			g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, and its standard input is /dev/null: it reads end-of-file, which most listeners take as an error, so it will likely crash until FATAL (use supersede run to serve it events)", pl.g.Section)
+		}
 	}
 	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: g.render(g.header(p.Pos, p.Section), o), Pos: p.Pos})
 }
 
 // execStart is ExecStart= for p: the executable as Supervisor would find
 // it (absolute), and argv as Supervisor would pass it.
-func (g *generator) execStart(p *translate.Process) (string, bool) {
+func (g *generator) execStart(pl *planned, shim string) (string, bool) {
+	p := pl.p
 	pos := keyPos(p, "command")
 	if p.ArgvErr != nil || len(p.Argv) == 0 {
 		ex := translate.ResolveExec(p, g.opts.Environ, g.opts.Dir)
@@ -430,6 +469,9 @@ func (g *generator) execStart(p *translate.Process) (string, bool) {
 		}
 	} else if !filepath.IsAbs(filename) {
 		filename = filepath.Join(dir, filename)
+	}
+	if shim != "" && pl.g.Type == translate.GroupEventListener {
+		return execLine(shim, append([]string{shim, "shim", "hold-stdin", filename}, p.Argv...)), true
 	}
 	return execLine(filename, p.Argv), true
 }
@@ -579,7 +621,11 @@ func signalName(sig syscall.Signal) string {
 // counts exit 0 and SIGHUP, SIGINT, SIGTERM, SIGPIPE as clean, Supervisor
 // counts every exit code outside exitcodes and every death by signal as
 // unexpected.
-func (g *generator) restart(p *translate.Process, add func(string, string, string)) {
+func (g *generator) restart(p *translate.Process, add func(string, string, string), shim bool) {
+	if shim {
+		g.restartShim(p, add)
+		return
+	}
 	var success []string
 	zero := false
 	for _, c := range p.ExitCodes {
@@ -890,4 +936,71 @@ func (g *generator) anchor(name string, all []*planned) {
 	lines("Before", every)
 	add("Install", "WantedBy", g.bootTarget())
 	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(translate.Pos{}, ""), o), WantedBy: []string{g.bootTarget()}})
+}
+
+// shim is the compatibility step's binary for pl's unit, or "" when the
+// unit does without: without Options.Shim, before systemd 240, and for
+// autorestart=false, which systemd's Restart=no maps exactly but for a
+// death within startsecs (docs/MAPPING.md).
+func (g *generator) shim(pl *planned) string {
+	if g.opts.Shim == "" || g.opts.SystemdVersion < ShimVersion || pl.p.AutoRestart == translate.RestartNever {
+		return ""
+	}
+	return g.opts.Shim
+}
+
+// shimSteps adds the compatibility step around the program (internal/shim):
+// Supervisor's backoff and FATAL before each start, its startsecs after,
+// in a state directory that lives as long as a series of automatic
+// restarts. dir is the program's directory= ("" for none), checked as
+// Supervisor's child checks it.
+func (g *generator) shimSteps(p *translate.Process, add func(string, string, string), shim, dir string) {
+	add("Service", "RuntimeDirectory", "supersede/%N")
+	add("Service", "RuntimeDirectoryPreserve", "restart")
+	// The program must not see the variable, which Supervisor does not set.
+	add("Service", "UnsetEnvironment", "RUNTIME_DIRECTORY="+StateDir)
+	pre := execLine(shim, []string{shim, "shim", "backoff"}) + " " + StateDir + " " + strconv.Itoa(p.StartRetries)
+	if dir != "" {
+		pre += " --chdir " + quoteWord(dir)
+	}
+	add("Service", "ExecStartPre", pre)
+	secs := int((p.MinUptime + time.Second - 1) / time.Second)
+	add("Service", "ExecStartPost", execLine(shim, []string{shim, "shim", "startsecs"})+" "+StateDir+" "+strconv.Itoa(secs))
+	// Room for the longest backoff wait and startsecs; systemd's 90 s
+	// default would cut a long series of retries short.
+	add("Service", "TimeoutStartSec", strconv.Itoa(p.StartRetries+secs+90))
+}
+
+// restartShim is the restart policy of a unit with the compatibility
+// step. Restart=on-abnormal restarts after a signal (the program's, or the
+// startsecs step's when the program died within startsecs, whatever its
+// exit status) and never after a failed ExecStartPre (the step's FATAL);
+// RestartForceExitStatus= lists every exit status Supervisor restarts
+// after: all but exitcodes for autorestart=unexpected, all for true, and
+// the signals systemd counts as clean.
+func (g *generator) restartShim(p *translate.Process, add func(string, string, string)) {
+	expected := map[int]bool{}
+	var success []string
+	for _, c := range p.ExitCodes {
+		expected[c] = true
+		if c != 0 {
+			success = append(success, strconv.Itoa(c))
+		}
+	}
+	add("Service", "Restart", "on-abnormal")
+	if len(success) > 0 {
+		add("Service", "SuccessExitStatus", strings.Join(success, " "))
+	}
+	var force []string
+	for c := 0; c <= 255; c++ {
+		if p.AutoRestart == translate.RestartAlways || !expected[c] {
+			force = append(force, strconv.Itoa(c))
+		}
+	}
+	const perLine = 32
+	for i := 0; i < len(force); i += perLine {
+		add("Service", "RestartForceExitStatus", strings.Join(force[i:min(i+perLine, len(force))], " "))
+	}
+	add("Service", "RestartForceExitStatus", "SIGHUP SIGINT SIGTERM SIGPIPE")
+	add("Service", "RestartSec", formatDuration(RestartDelay))
 }

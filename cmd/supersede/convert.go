@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/diff"
@@ -14,7 +15,7 @@ import (
 )
 
 func runConvert(_ context.Context, e *env) error {
-	fs := flagSet(e, "convert", "[-c FILE] [-o DIR] [--user] [--prefix P] [--systemd-version N] [--log-files] [--strict] [--dry-run] [--diff] [--prune] [--force]")
+	fs := flagSet(e, "convert", "[-c FILE] [-o DIR] [--user] [--prefix P] [--systemd-version N] [--log-files] [--shim PATH] [--strict] [--dry-run] [--diff] [--prune] [--force]")
 	var lf loadFlags
 	lf.register(fs)
 	out := fs.StringP("output", "o", "", "write the units into DIR (without it they are printed)")
@@ -22,6 +23,7 @@ func runConvert(_ context.Context, e *env) error {
 	prefix := fs.String("prefix", "", "put P before every unit name")
 	version := fs.Int("systemd-version", unitgen.DefaultVersion, fmt.Sprintf("the oldest systemd that will run the units (%d or later)", unitgen.MinVersion))
 	logFiles := fs.Bool("log-files", false, "keep Supervisor's log files (StandardOutput=append:) instead of the journal")
+	shimPath := fs.String("shim", selfPath(), "the supersede binary the units run as their compatibility step (docs/MAPPING.md); empty: systemd directives alone")
 	strict := fs.Bool("strict", false, "treat every warning as an error")
 	dryRun := fs.Bool("dry-run", false, "with -o: say what would change, write nothing")
 	showDiff := fs.Bool("diff", false, "with -o: print a diff of what changes")
@@ -47,9 +49,12 @@ func runConvert(_ context.Context, e *env) error {
 	if err != nil {
 		return configFailure(e.stderr, err)
 	}
+	if *shimPath != "" && !filepath.IsAbs(*shimPath) {
+		return &usageError{err: fmt.Errorf("--shim %s: the path must be absolute", *shimPath)}
+	}
 	res, err := unitgen.Generate(cfg, unitgen.Options{
 		Prefix: *prefix, User: *user, SystemdVersion: *version, LogFiles: *logFiles,
-		Environ: opts.Environ, Dir: opts.Dir,
+		Environ: opts.Environ, Dir: opts.Dir, Shim: *shimPath,
 	})
 	if err != nil {
 		return configFailure(e.stderr, err)

@@ -75,6 +75,7 @@ func init() {
 		{"ctl", "control the programs as supervisorctl does, through systemd (or supersede run)", runCtl},
 		{"run", "supervise the programs of a supervisord.conf, as supervisord", runDaemon},
 		{"generator", "the systemd generator: write units for the config at boot", runGenerator},
+		{"shim", "the compatibility step converted units run (docs/MAPPING.md)", runShim},
 		{"version", "print the version", func(_ context.Context, e *env) error {
 			fmt.Fprintln(e.stdout, "supersede", buildVersion())
 			return nil
