@@ -80,7 +80,7 @@ func deployEnv(t *testing.T, m *sdtest.Manager, conf string, files map[string]st
 		t.Fatalf("Supervisor would not load the config: %v", err)
 	}
 	d.cfg = cfg
-	res, err := unitgen.Generate(cfg, unitgen.Options{User: true, Environ: d.env, Dir: dir})
+	res, err := unitgen.Generate(cfg, unitgen.Options{User: true, Environ: d.env, Dir: dir, Shim: testBinary(t)})
 	if err != nil {
 		t.Fatalf("unitgen.Generate: %v", err)
 	}

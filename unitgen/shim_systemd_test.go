@@ -1,0 +1,159 @@
+package unitgen_test
+
+import (
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/supersede/supersede/internal/sdtest"
+	"github.com/supersede/supersede/internal/shim"
+	"github.com/supersede/supersede/unitgen"
+)
+
+// TestMain lets the test binary stand for supersede as the units'
+// compatibility step (Options.Shim): run as "BINARY shim STEP ARGS", it
+// is `supersede shim STEP ARGS`.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "shim" {
+		signal.Reset(syscall.SIGTERM, syscall.SIGINT)
+		os.Exit(shim.Main(os.Args[2:], os.Environ(), os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// starts reads a file the program appends one line to at each start, and
+// returns when each line was written (the file's lines are Unix times).
+func startTimes(t *testing.T, path string) []time.Time {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []time.Time
+	for _, f := range strings.Fields(string(data)) {
+		ts, err := time.Parse("2006-01-02T15:04:05.999999999Z07:00", f)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		out = append(out, ts)
+	}
+	return out
+}
+
+// stamp is a shell line appending the time to FILE ({DIR} expanded).
+const stamp = `date -u +%%Y-%%m-%%dT%%H:%%M:%%S.%%NZ >> `
+
+// Supervisor's backoff, under the units: a program that fails until a
+// file it needs appears 2.5 s after its first start waits 1 s, then 2 s,
+// and is RUNNING at its third start; a crash loop runs startretries+1
+// times with waits of 1 s, 2 s, ... and ends failed (FATAL); a program
+// that exits 0 within startsecs is retried as a failed start; a missing
+// directory= says what Supervisor's child says, in the unit's journal.
+func TestSystemdSupervisorBackoff(t *testing.T) {
+	t.Parallel()
+	m := sdtest.Start(t, sdtest.Options{})
+	d := deploy(t, m, `[program:waiter]
+command=/bin/sh -c '`+stamp+`{DIR}/waiter.starts; test -e {DIR}/dep || exit 1; exec sleep 3600'
+startsecs=1
+startretries=3
+autostart=false
+
+[program:quitter]
+command=/bin/sh -c '`+stamp+`{DIR}/quitter.starts; exit 0'
+startsecs=1
+startretries=2
+autostart=false
+
+[program:nodir]
+command=/bin/sh -c '`+stamp+`{DIR}/nodir.starts; exec sleep 3600'
+directory={DIR}/missing
+startretries=1
+autostart=false
+
+[program:flaky]
+command=/bin/sh -c '`+stamp+`{DIR}/flaky.starts; sleep 1.3; exit 1'
+startsecs=1
+startretries=1
+autostart=false
+`, nil)
+	unit := func(name string) string { return unitName(t, name, unitgen.Service) }
+
+	t.Run("dependency after 2.5 s", func(t *testing.T) {
+		t.Parallel()
+		m := m.For(t)
+		begin := time.Now()
+		m.TrySystemctl("start", "--no-block", unit("waiter"))
+		go func() {
+			time.Sleep(time.Until(begin.Add(2500 * time.Millisecond)))
+			os.WriteFile(filepath.Join(d.dir, "dep"), nil, 0o644)
+		}()
+		props := m.WaitUntil(unit("waiter"), settle, func(p map[string]string) bool {
+			return p["ActiveState"] == "active" || p["ActiveState"] == "failed"
+		}, "ActiveState", "SubState", "Result")
+		if props["ActiveState"] != "active" {
+			t.Fatalf("the unit gave up before its dependency came: %v", props)
+		}
+		ts := startTimes(t, filepath.Join(d.dir, "waiter.starts"))
+		if len(ts) != 3 {
+			t.Fatalf("%d starts, want 3 (fail, wait 1 s, fail, wait 2 s, run): %v", len(ts), ts)
+		}
+		for i, want := range []time.Duration{time.Second, 2 * time.Second} {
+			if gap := ts[i+1].Sub(ts[i]); gap < want || gap > want+time.Second {
+				t.Errorf("wait before start %d: %v, Supervisor waits %v", i+2, gap, want)
+			}
+		}
+	})
+
+	t.Run("exit 0 within startsecs is a failed start", func(t *testing.T) {
+		t.Parallel()
+		m := m.For(t)
+		m.TrySystemctl("start", "--no-block", unit("quitter"))
+		props := m.WaitUntil(unit("quitter"), settle, func(p map[string]string) bool {
+			return p["ActiveState"] == "failed"
+		}, "ActiveState", "Result", "NRestarts")
+		if n := len(startTimes(t, filepath.Join(d.dir, "quitter.starts"))); n != 3 {
+			t.Errorf("%d starts, Supervisor makes startretries+1 = 3 before FATAL (%v)", n, props)
+		}
+	})
+
+	t.Run("missing directory", func(t *testing.T) {
+		t.Parallel()
+		m := m.For(t)
+		m.TrySystemctl("start", "--no-block", unit("nodir"))
+		m.WaitFor(unit("nodir"), "ActiveState", "failed", settle)
+		if _, err := os.Stat(filepath.Join(d.dir, "nodir.starts")); err == nil {
+			t.Errorf("the program ran without its directory")
+		}
+		out := m.Journal("--user-unit", unit("nodir"), "-o", "cat", "-t", "nodir")
+		want := "supervisor: couldn't chdir to " + filepath.Join(d.dir, "missing") + ": ENOENT\nsupervisor: child process was not spawned\n"
+		if strings.Count(out, want) != 2 {
+			t.Errorf("journal of the unit:\n%s\nwant twice (startretries=1):\n%s", out, want)
+		}
+	})
+
+	t.Run("death after startsecs restarts at once", func(t *testing.T) {
+		t.Parallel()
+		m := m.For(t)
+		m.TrySystemctl("start", "--no-block", unit("flaky"))
+		// Each run reaches RUNNING (1.3 s > startsecs), so Supervisor
+		// restarts it at once every time, and never gives up.
+		deadline := time.Now().Add(settle)
+		for len(startTimes(t, filepath.Join(d.dir, "flaky.starts"))) < 4 {
+			if time.Now().After(deadline) {
+				t.Fatalf("no 4th start: %v", m.Show(unit("flaky"), "ActiveState", "Result"))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		ts := startTimes(t, filepath.Join(d.dir, "flaky.starts"))
+		for i := 1; i < len(ts); i++ {
+			if gap := ts[i].Sub(ts[i-1]); gap > 1300*time.Millisecond+900*time.Millisecond {
+				t.Errorf("restart %d came %v after the previous start: a backoff wait where Supervisor has none", i, gap)
+			}
+		}
+		m.Systemctl("stop", unit("flaky"))
+	})
+}
