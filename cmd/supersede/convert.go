@@ -23,7 +23,7 @@ func runConvert(_ context.Context, e *env) error {
 	prefix := fs.String("prefix", "", "put P before every unit name")
 	version := fs.Int("systemd-version", unitgen.DefaultVersion, fmt.Sprintf("the oldest systemd that will run the units (%d or later)", unitgen.MinVersion))
 	logFiles := fs.Bool("log-files", false, "keep Supervisor's log files (StandardOutput=append:) instead of the journal")
-	shimPath := fs.String("shim", selfPath(), "the supersede binary the units run as their compatibility step (docs/MAPPING.md); empty: systemd directives alone")
+	shimPath := fs.String("shim", selfPath(e.exe), "the supersede binary the units run as their compatibility step (docs/MAPPING.md); empty: systemd directives alone")
 	strict := fs.Bool("strict", false, "treat every warning as an error")
 	dryRun := fs.Bool("dry-run", false, "with -o: say what would change, write nothing")
 	showDiff := fs.Bool("diff", false, "with -o: print a diff of what changes")
@@ -58,6 +58,15 @@ func runConvert(_ context.Context, e *env) error {
 	})
 	if err != nil {
 		return configFailure(e.stderr, err)
+	}
+	// What show notes (a misspelt key, a section Supervisor ignores) is
+	// worth seeing at a migration above all: Supervisor ignores it, and so
+	// do the units.
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	for _, n := range cfg.Notices {
+		fmt.Fprintf(e.stderr, "note: %s\n", n)
 	}
 	for _, w := range res.Warnings {
 		if *strict {

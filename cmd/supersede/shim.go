@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/supersede/supersede/internal/shim"
@@ -22,15 +24,35 @@ func runShim(_ context.Context, e *env) error {
 	return nil
 }
 
-// selfPath is the absolute path of the running supersede, which units
-// run as their compatibility step; "" if it cannot be told.
-func selfPath() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return ""
+// selfPath is the absolute path of the running supersede as it was
+// invoked (argv[0]: the installed /usr/local/bin/supersede rather than
+// the file a symlink leads to, so units keep working across upgrades),
+// which units run as their compatibility step; invoked as supervisorctl
+// or supervisord, the supersede beside that link. "" if it cannot be told.
+func selfPath(argv0 string) string {
+	var candidates []string
+	if strings.Contains(argv0, "/") {
+		candidates = append(candidates, argv0)
+	} else if lp, err := exec.LookPath(argv0); err == nil {
+		candidates = append(candidates, lp)
 	}
-	if p, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = p
+	if exe, err := os.Executable(); err == nil {
+		candidates = append(candidates, exe)
 	}
-	return exe
+	for _, p := range candidates {
+		p, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		if filepath.Base(p) != "supersede" {
+			p = filepath.Join(filepath.Dir(p), "supersede")
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	if len(candidates) > 0 {
+		return candidates[len(candidates)-1]
+	}
+	return ""
 }

@@ -66,9 +66,9 @@ func (m *Manager) unitDir(ctx context.Context) (dir string, generated bool, err 
 // generate makes the units of cfg as convert or the generator did.
 func (m *Manager) generate(cfg *translate.Config, generated bool) (*unitgen.Result, error) {
 	opts := unitgen.Options{Prefix: m.opts.Prefix, User: m.opts.Scope == User, LogFiles: m.opts.LogFiles,
-		Environ: m.opts.Load.Environ, Dir: m.opts.Load.Dir}
+		Environ: m.opts.Load.Environ, Dir: m.opts.Load.Dir, Shim: m.opts.Shim}
 	if generated {
-		opts = unitgen.Options{User: m.opts.Scope == User, Environ: m.opts.Load.Environ, Dir: "/"}
+		opts = unitgen.Options{User: m.opts.Scope == User, Environ: m.opts.Load.Environ, Dir: "/", Shim: m.opts.Shim}
 	}
 	return unitgen.Generate(cfg, opts)
 }
