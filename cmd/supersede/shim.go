@@ -28,7 +28,8 @@ func runShim(_ context.Context, e *env) error {
 // invoked (argv[0]: the installed /usr/local/bin/supersede rather than
 // the file a symlink leads to, so units keep working across upgrades),
 // which units run as their compatibility step; invoked as supervisorctl
-// or supervisord, the supersede beside that link. "" if it cannot be told.
+// or supervisord (or supersede-generator), the supersede beside that
+// name. "" if there is none: the units then do without the step.
 func selfPath(argv0 string) string {
 	var candidates []string
 	if strings.Contains(argv0, "/") {
@@ -50,9 +51,6 @@ func selfPath(argv0 string) string {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
 			return p
 		}
-	}
-	if len(candidates) > 0 {
-		return candidates[len(candidates)-1]
 	}
 	return ""
 }

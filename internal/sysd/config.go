@@ -68,7 +68,7 @@ func (m *Manager) generate(cfg *translate.Config, generated bool) (*unitgen.Resu
 	opts := unitgen.Options{Prefix: m.opts.Prefix, User: m.opts.Scope == User, LogFiles: m.opts.LogFiles,
 		Environ: m.opts.Load.Environ, Dir: m.opts.Load.Dir, Shim: m.opts.Shim}
 	if generated {
-		opts = unitgen.Options{User: m.opts.Scope == User, Environ: m.opts.Load.Environ, Dir: "/", Shim: m.opts.Shim}
+		opts = unitgen.Options{User: m.opts.Scope == User, Environ: m.opts.Load.Environ, Dir: "/"}
 	}
 	return unitgen.Generate(cfg, opts)
 }
