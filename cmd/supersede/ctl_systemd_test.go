@@ -614,7 +614,8 @@ func TestCtlGeneratorOnSystemd(t *testing.T) {
 
 // TestCtlBackoffOnSystemd is Supervisor's backoff as supersede ctl reads
 // it from the units: a program whose dependency appears 2.5 s after its
-// first start is RUNNING, as under supervisord; a crash loop ends FATAL, and an exit 0 within startsecs
+// first start is BACKOFF while it waits, then RUNNING, as under
+// supervisord; a crash loop ends FATAL, and an exit 0 within startsecs
 // is a failed start too.
 func TestCtlBackoffOnSystemd(t *testing.T) {
 	t.Parallel()
@@ -624,19 +625,22 @@ func TestCtlBackoffOnSystemd(t *testing.T) {
 command=/bin/sh -c 'test -e `+dep+` || exit 1; exec sleep 3600'
 startsecs=1
 startretries=3
+autostart=false
 
 [program:crasher]
 command=/bin/sh -c 'exit 0'
 startsecs=1
 startretries=1
 `)
-	begin := time.Now()
-	w, _ := systemdWorld(t, conf)
-	time.AfterFunc(time.Until(begin.Add(2500*time.Millisecond)), func() { os.WriteFile(dep, nil, 0o644) })
+	w, sm := systemdWorld(t, conf)
+	sm.Systemctl("start", "--no-block", "waiter.service")
+	time.AfterFunc(2500*time.Millisecond, func() { os.WriteFile(dep, nil, 0o644) })
+	seen := map[string]bool{}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		r := w.ctl("status")
 		st, _ := stateOf(r.stdout, "waiter")
+		seen[st] = true
 		cst, _ := stateOf(r.stdout, "crasher")
 		if st == "RUNNING" && cst == "FATAL" {
 			break
@@ -645,6 +649,9 @@ startretries=1
 			t.Fatalf("waiter %s, crasher %s; want RUNNING and FATAL:\n%s", st, cst, r)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if !seen["BACKOFF"] {
+		t.Errorf("waiter was never BACKOFF on its way to RUNNING (seen %v)", seen)
 	}
 	if r := w.ctl("status", "crasher"); !strings.Contains(r.stdout, "Exited too quickly (process log may have details)") {
 		t.Errorf("status crasher: %s", r)
