@@ -92,10 +92,15 @@ func Main(args []string, opts Options) int {
 	cfg, err := translate.Load(path, translate.Options{Environ: opts.Environ, Dir: "/"})
 	if err == nil {
 		var res *unitgen.Result
-		// Not yet FindShim: ctl's reread must compare with the same
-		// shim path the generator used, which it cannot tell yet.
-		res, err = unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Shim: opts.Shim})
+		shim := opts.Shim
+		if shim == "" {
+			shim = FindShim(opts.Exe)
+		}
+		res, err = unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Shim: shim})
 		if err == nil {
+			if shim == "" {
+				lg.printf(4, "warning: no supersede binary beside the generator: the units restart without Supervisor's backoff and startsecs (make install puts both into PREFIX/bin)")
+			}
 			for i, w := range res.Warnings {
 				if i == maxWarnings {
 					lg.printf(4, "%d more warnings: run 'supersede convert -c %s' to see them all", len(res.Warnings)-maxWarnings, path)
