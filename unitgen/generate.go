@@ -329,6 +329,10 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	if pl.target != "" {
 		add("Unit", "PartOf", pl.target)
 	}
+	// Stopping the anchor is supervisord's shutdown: it stops every
+	// program, in one transaction, which After= orders as supervisord
+	// does, the highest priority first, each waiting for the ones after.
+	add("Unit", "PartOf", AnchorTarget(g.opts.Prefix))
 	if len(after) > 0 {
 		add("Unit", "After", strings.Join(after, " "))
 	}

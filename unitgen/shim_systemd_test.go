@@ -157,3 +157,48 @@ autostart=false
 		m.Systemctl("stop", unit("flaky"))
 	})
 }
+
+// stopper records when it is asked to stop and when it has stopped,
+// taking 0.3 s in between.
+const stopper = `#!/bin/sh
+log=$1 name=$2
+trap 'echo "stop $name" >> "$log"; sleep 0.3; echo "end $name" >> "$log"; exit 0' TERM
+while :; do sleep 0.05; done
+`
+
+// Stopping supersede.target is supervisord's shutdown: the programs stop
+// the highest priority first, each only after the ones before it ended.
+func TestSystemdShutdownOrder(t *testing.T) {
+	t.Parallel()
+	m := sdtest.Start(t, sdtest.Options{})
+	d := deploy(t, m, `[program:first]
+command=/bin/sh {DIR}/stopper.sh {DIR}/order first
+priority=1
+startsecs=0
+
+[program:second]
+command=/bin/sh {DIR}/stopper.sh {DIR}/order second
+priority=2
+startsecs=0
+
+[program:third]
+command=/bin/sh {DIR}/stopper.sh {DIR}/order third
+priority=3
+startsecs=0
+`, map[string]string{"stopper.sh": stopper})
+	m.Systemctl("start", unitgen.AnchorTarget(""))
+	for _, n := range []string{"first", "second", "third"} {
+		mainPID(t, m, unitName(t, n, unitgen.Service))
+	}
+	m.Systemctl("stop", unitgen.AnchorTarget(""))
+	got, _ := os.ReadFile(filepath.Join(d.dir, "order"))
+	want := "stop third\nend third\nstop second\nend second\nstop first\nend first\n"
+	if string(got) != want {
+		t.Errorf("stop order:\n%s\nwant, as supervisord stops them:\n%s", got, want)
+	}
+	for _, n := range []string{"first", "second", "third"} {
+		if st := m.Show(unitName(t, n, unitgen.Service), "ActiveState")["ActiveState"]; st != "inactive" {
+			t.Errorf("%s is %s after the shutdown", n, st)
+		}
+	}
+}
