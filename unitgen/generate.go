@@ -209,6 +209,10 @@ func (g *generator) run() {
 			}
 		}
 		for _, p := range grp.Processes {
+			if (p.ArgvErr != nil || len(p.Argv) == 0) && (g.opts.Shim == "" || g.opts.SystemdVersion < ShimVersion) {
+				g.warnf(keyPos(p, "command"), "", "%s: %s: supervisord fails it at every spawn and ends it FATAL; without the compatibility step (--shim, systemd %d or later) it gets no unit", p.Namespec(), translate.ResolveExec(p, g.opts.Environ, g.opts.Dir).Err, ShimVersion)
+				continue
+			}
 			name, err := ServiceName(g.opts.Prefix, p)
 			if err != nil {
 				g.errorf(p.Pos, "use a shorter process_name or prefix", "%s: %v", p.Namespec(), err)
@@ -341,6 +345,16 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 		add("Unit", "After", socket)
 	}
 	shim := g.shim(pl)
+	// A command supervisord cannot spawn (an unclosed quote, an empty
+	// command =) fails only that program, at every spawn: BACKOFF, then
+	// FATAL. Its unit does the same through the step, whatever its
+	// autorestart, and the others are written and start as usual.
+	spawnErr := ""
+	if p.ArgvErr != nil || len(p.Argv) == 0 {
+		spawnErr = translate.ResolveExec(p, g.opts.Environ, g.opts.Dir).Err
+		shim = g.opts.Shim // run checked that there is one
+		g.warnf(keyPos(p, "command"), pl.name, "%s: %s: supervisord fails it at every spawn and ends it FATAL; so does its unit, and the other programs start", p.Namespec(), spawnErr)
+	}
 	burst, interval := startLimit(p)
 	if shim != "" {
 		// The step decides FATAL itself; systemd's own rate limit
@@ -370,9 +384,11 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 		workDir = dir
 	}
 	if shim != "" {
-		g.shimSteps(p, add, shim, workDir)
+		g.shimSteps(p, add, shim, workDir, spawnErr == "")
 	}
-	if line, ok := g.execStart(pl, shim); ok {
+	if spawnErr != "" {
+		add("Service", "ExecStart", execLine(shim, []string{shim, "shim", "spawn-error", spawnErr}))
+	} else if line, ok := g.execStart(pl, shim); ok {
 		add("Service", "ExecStart", line)
 	}
 	if p.Dir != nil {
@@ -957,8 +973,9 @@ func (g *generator) shim(pl *planned) string {
 // Supervisor's backoff and FATAL before each start, its startsecs after,
 // in a state directory that lives as long as a series of automatic
 // restarts. dir is the program's directory= ("" for none), checked as
-// Supervisor's child checks it.
-func (g *generator) shimSteps(p *translate.Process, add func(string, string, string), shim, dir string) {
+// Supervisor's child checks it; without startsecs (a spawn error: no
+// program ever runs) no start counts as RUNNING.
+func (g *generator) shimSteps(p *translate.Process, add func(string, string, string), shim, dir string, startsecs bool) {
 	add("Service", "RuntimeDirectory", "supersede/%N")
 	add("Service", "RuntimeDirectoryPreserve", "restart")
 	// The program must not see the variable, which Supervisor does not set.
@@ -969,7 +986,9 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 	}
 	add("Service", "ExecStartPre", pre)
 	secs := int((p.MinUptime + time.Second - 1) / time.Second)
-	add("Service", "ExecStartPost", execLine(shim, []string{shim, "shim", "startsecs"})+" "+StateDir+" "+strconv.Itoa(secs))
+	if startsecs {
+		add("Service", "ExecStartPost", execLine(shim, []string{shim, "shim", "startsecs"})+" "+StateDir+" "+strconv.Itoa(secs))
+	}
 	// Room for the longest backoff wait and startsecs; systemd's 90 s
 	// default would cut a long series of retries short.
 	add("Service", "TimeoutStartSec", strconv.Itoa(p.StartRetries+secs+90))

@@ -616,7 +616,8 @@ func TestCtlGeneratorOnSystemd(t *testing.T) {
 // it from the units: a program whose dependency appears 2.5 s after its
 // first start is BACKOFF while it waits, then RUNNING, as under
 // supervisord; a crash loop ends FATAL, and an exit 0 within startsecs
-// is a failed start too.
+// is a failed start too; a command supervisord cannot parse is FATAL with
+// its spawn error, and the others run.
 func TestCtlBackoffOnSystemd(t *testing.T) {
 	t.Parallel()
 	dir := shortTempDir(t)
@@ -630,6 +631,10 @@ autostart=false
 [program:crasher]
 command=/bin/sh -c 'exit 0'
 startsecs=1
+startretries=1
+
+[program:broken]
+command=/bin/echo 'unclosed
 startretries=1
 `)
 	w, sm := systemdWorld(t, conf)
@@ -655,5 +660,10 @@ startretries=1
 	}
 	if r := w.ctl("status", "crasher"); !strings.Contains(r.stdout, "Exited too quickly (process log may have details)") {
 		t.Errorf("status crasher: %s", r)
+	}
+	// supervisord runs the others and fails this one at every spawn
+	w.waitState(t, "broken", "FATAL", 0)
+	if r := w.ctl("status", "broken"); !strings.Contains(r.stdout, `FATAL     can't parse command "/bin/echo 'unclosed": No closing quotation`) {
+		t.Errorf("status broken: %s", r)
 	}
 }

@@ -24,6 +24,11 @@
 // (Restart=on-abnormal), as Supervisor retries any death within
 // startsecs.
 //
+// "spawn-error MESSAGE" is the ExecStart of a program supervisord
+// cannot spawn (an unclosed quote in command=, an empty command =): every
+// start fails, so the unit goes through BACKOFF to FATAL as supervisord
+// takes that program, and only that one.
+//
 // "hold-stdin" runs an event listener with a standard input that never
 // reaches end-of-file: systemd delivers no Supervisor events, and a
 // listener given /dev/null reads EOF at once and crashes.

@@ -27,7 +27,7 @@ var Second = time.Second
 // Main runs `supersede shim STEP ARGS...` and returns its exit code.
 func Main(args, environ []string, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|hold-stdin ARGS (run by systemd units that supersede wrote)")
+		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|hold-stdin|spawn-error ARGS (run by systemd units that supersede wrote)")
 		return 2
 	}
 	var err error
@@ -38,6 +38,11 @@ func Main(args, environ []string, stderr io.Writer) int {
 		err = startsecs(args[1:], environ)
 	case "hold-stdin":
 		err = holdStdin(args[1:], environ)
+	case "spawn-error":
+		// ExecStart of a program supervisord cannot spawn (MESSAGE is
+		// its spawnerr, for the reader of the unit): a failed start,
+		// silent as supervisord is in the program's log.
+		err = dieBySIGTERM()
 	default:
 		err = fmt.Errorf("unknown step %q", args[0])
 	}

@@ -178,6 +178,17 @@ func (m *Manager) snapshot(ctx context.Context) (*active, error) {
 // process is the status of p from its unit's state.
 func (m *Manager) process(p *proc, st unitState, now time.Time) status.Process {
 	s := supervisorState(p.p, st, now)
+	if s.State == status.Backoff || s.State == status.Fatal {
+		// supervisord shows why it could not spawn the program (its
+		// spawnerr) where it can tell: a command it cannot parse or find.
+		dir := m.opts.Load.Dir
+		if p.p.Dir != nil {
+			dir = *p.p.Dir
+		}
+		if ex := translate.ResolveExec(p.p, m.opts.Load.Environ, dir); ex.Err != "" {
+			s.SpawnErr = ex.Err
+		}
+	}
 	s.StdoutLog = m.logPath(p.p.Stdout)
 	if !p.p.RedirectStderr {
 		s.StderrLog = m.logPath(p.p.Stderr)
