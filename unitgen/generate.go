@@ -56,6 +56,11 @@ const ShimVersion = 240
 // (/run, or $XDG_RUNTIME_DIR for a user manager).
 const StateDir = "%t/supersede/%N"
 
+// LocaleFile is the file in StateDir where the compatibility step writes
+// the LC_CTYPE supervisord's Python would have given the program
+// (internal/shim.LocaleFile, which unitgen must not import).
+const LocaleFile = "locale"
+
 // Unit is one generated unit file.
 type Unit struct {
 	Name     string
@@ -384,7 +389,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 		workDir = dir
 	}
 	if shim != "" {
-		g.shimSteps(p, add, shim, workDir, spawnErr == "")
+		g.shimSteps(p, add, shim, workDir, spawnErr == "" && p.AutoRestart != translate.RestartNever)
 	}
 	if spawnErr != "" {
 		add("Service", "ExecStart", execLine(shim, []string{shim, "shim", "spawn-error", spawnErr}))
@@ -414,7 +419,10 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	g.environment(pl, add)
 	g.limits(add)
 
-	g.restart(p, add, shim != "")
+	// autorestart=false keeps systemd's Restart=no, which is exact but
+	// for a death within startsecs (docs/MAPPING.md); a spawn error is
+	// retried whatever autorestart says.
+	g.restart(p, add, shim != "" && (p.AutoRestart != translate.RestartNever || spawnErr != ""))
 	if g.opts.SystemdVersion < 229 {
 		add("Service", "StartLimitInterval", interval)
 		add("Service", "StartLimitBurst", strconv.Itoa(burst))
@@ -959,11 +967,9 @@ func (g *generator) anchor(name string, all []*planned) {
 }
 
 // shim is the compatibility step's binary for pl's unit, or "" when the
-// unit does without: without Options.Shim, before systemd 240, and for
-// autorestart=false, which systemd's Restart=no maps exactly but for a
-// death within startsecs (docs/MAPPING.md).
+// unit does without: without Options.Shim, and before systemd 240.
 func (g *generator) shim(pl *planned) string {
-	if g.opts.Shim == "" || g.opts.SystemdVersion < ShimVersion || pl.p.AutoRestart == translate.RestartNever {
+	if g.opts.SystemdVersion < ShimVersion {
 		return ""
 	}
 	return g.opts.Shim
@@ -984,10 +990,26 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 	if dir != "" {
 		pre += " --chdir " + quoteWord(dir)
 	}
+	// supervisord's Python sets LC_CTYPE=C.UTF-8 for itself, and so for
+	// every child, when it starts in the C locale: the step decides as
+	// Python would from the manager's environment, in a file systemd
+	// reads before starting the program. Where the program's environment
+	// sets a locale variable, the manager's own value is hidden from the
+	// step (LANG, LC_ALL: docs/MAPPING.md) or the program's wins (LC_CTYPE).
+	setsLocale := false
+	for _, name := range []string{"LC_CTYPE", "LC_ALL", "LANG"} {
+		_, ok := p.Env.Get(name)
+		setsLocale = setsLocale || ok
+	}
+	if !setsLocale {
+		pre += " --locale"
+		add("Service", "EnvironmentFile", "-"+StateDir+"/"+LocaleFile)
+	}
 	add("Service", "ExecStartPre", pre)
 	secs := int((p.MinUptime + time.Second - 1) / time.Second)
 	if startsecs {
 		add("Service", "ExecStartPost", execLine(shim, []string{shim, "shim", "startsecs"})+" "+StateDir+" "+strconv.Itoa(secs))
+		add("Service", "ExecStopPost", execLine(shim, []string{shim, "shim", "exited"})+" "+StateDir)
 	}
 	// Room for the longest backoff wait and startsecs; systemd's 90 s
 	// default would cut a long series of retries short.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/supersede/supersede/translate"
 )
 
 // CountFile is the file in the state directory that counts the starts in
@@ -27,17 +29,19 @@ var Second = time.Second
 // Main runs `supersede shim STEP ARGS...` and returns its exit code.
 func Main(args, environ []string, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|hold-stdin|spawn-error ARGS (run by systemd units that supersede wrote)")
+		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|exited|hold-stdin|spawn-error ARGS (run by systemd units that supersede wrote)")
 		return 2
 	}
 	var err error
 	switch args[0] {
 	case "backoff":
-		err = backoff(args[1:], stderr)
+		err = backoff(args[1:], environ, stderr)
 	case "startsecs":
 		err = startsecs(args[1:], environ)
 	case "hold-stdin":
 		err = holdStdin(args[1:], environ)
+	case "exited":
+		err = exited(args[1:])
 	case "spawn-error":
 		// ExecStart of a program supervisord cannot spawn (MESSAGE is
 		// its spawnerr, for the reader of the unit): a failed start,
@@ -62,15 +66,28 @@ type failed struct{ code int }
 
 func (f *failed) Error() string { return "exit " + strconv.Itoa(f.code) }
 
-// backoff is ExecStartPre: STATE STARTRETRIES [--chdir DIR].
-func backoff(args []string, stderr io.Writer) error {
-	if len(args) != 2 && !(len(args) == 4 && args[2] == "--chdir") {
-		return errors.New("usage: backoff STATE STARTRETRIES [--chdir DIR]")
+// backoff is ExecStartPre: STATE STARTRETRIES [--chdir DIR] [--locale].
+func backoff(args, environ []string, stderr io.Writer) error {
+	const usage = "usage: backoff STATE STARTRETRIES [--chdir DIR] [--locale]"
+	if len(args) < 2 {
+		return errors.New(usage)
 	}
 	state := args[0]
 	retries, err := strconv.Atoi(args[1])
 	if err != nil || retries < 0 {
 		return fmt.Errorf("STARTRETRIES %q is not a number", args[1])
+	}
+	var chdir string
+	var locale bool
+	for rest := args[2:]; len(rest) > 0; rest = rest[1:] {
+		switch {
+		case rest[0] == "--chdir" && len(rest) > 1:
+			chdir, rest = rest[1], rest[1:]
+		case rest[0] == "--locale":
+			locale = true
+		default:
+			return errors.New(usage)
+		}
 	}
 	n := readCount(state)
 	if n > retries {
@@ -86,15 +103,53 @@ func backoff(args []string, stderr io.Writer) error {
 	if err := writeCount(state, n+1); err != nil {
 		return err
 	}
-	if len(args) == 4 {
+	if err := os.Remove(filepath.Join(state, watchFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if locale {
+		if err := writeLocale(state, environ); err != nil {
+			return err
+		}
+	}
+	if chdir != "" {
 		// Supervisor's child chdirs after fork and, failing, writes these
 		// two lines to its stderr and exits 127: a failed start.
-		if err := os.Chdir(args[3]); err != nil {
-			fmt.Fprintf(stderr, "supervisor: couldn't chdir to %s: %s\nsupervisor: child process was not spawned\n", args[3], errnoName(err))
+		if err := os.Chdir(chdir); err != nil {
+			fmt.Fprintf(stderr, "supervisor: couldn't chdir to %s: %s\nsupervisor: child process was not spawned\n", chdir, errnoName(err))
 			return dieBySIGTERM()
 		}
 	}
-	return nil
+	// Supervisor counts startsecs from the spawn; systemd starts the
+	// program as this step ends.
+	return os.WriteFile(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644)
+}
+
+// startedFile holds when the last start began (Unix nanoseconds).
+const startedFile = "started"
+
+// LocaleFile is the environment file (systemd's EnvironmentFile=) in the
+// state directory with the LC_CTYPE supervisord's Python would give the
+// program.
+const LocaleFile = "locale"
+
+// writeLocale decides, once for a series of starts (later starts see the
+// file's own LC_CTYPE in their environment), whether supervisord's Python
+// would have set LC_CTYPE, and writes the file systemd reads before it
+// starts the program.
+func writeLocale(state string, environ []string) error {
+	path := filepath.Join(state, LocaleFile)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	var data []byte
+	if l := translate.CoercedLocale(environ); l != "" {
+		data = []byte("LC_CTYPE=" + l + "\n")
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // startsecs is ExecStartPost: STATE STARTSECS, with $MAINPID.
@@ -106,8 +161,18 @@ func startsecs(args, environ []string) error {
 	if err != nil || secs < 0 {
 		return fmt.Errorf("STARTSECS %q is not a number", args[1])
 	}
+	if err := os.WriteFile(filepath.Join(args[0], watchFile), nil, 0o644); err != nil {
+		return err
+	}
+	wait := time.Duration(secs) * Second
+	if b, err := os.ReadFile(filepath.Join(args[0], startedFile)); err == nil {
+		if ns, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			// from the spawn, not from this step's own (later) start
+			wait = max(0, time.Until(time.Unix(0, ns).Add(wait)))
+		}
+	}
 	pid, _ := strconv.Atoi(getenv(environ, "MAINPID"))
-	if pid <= 0 || !survives(pid, time.Duration(secs)*Second) {
+	if pid <= 0 || !survives(pid, wait) {
 		// Died within startsecs, whatever its exit status: a failed
 		// start, which Supervisor retries. The count stays.
 		return dieBySIGTERM()
@@ -116,6 +181,27 @@ func startsecs(args, environ []string) error {
 		return err
 	}
 	return nil
+}
+
+// watchFile marks a start whose startsecs step ran.
+const watchFile = "watched"
+
+// exited is ExecStopPost: STATE. A program that ends before systemd could
+// run its startsecs step (an instant exit 0 races the step's start, and
+// systemd then takes the exit as a clean end) is a failed start too: the
+// step ends by SIGTERM, so the unit restarts. Otherwise it does nothing:
+// the startsecs step has judged.
+func exited(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: exited STATE")
+	}
+	if _, err := os.Stat(filepath.Join(args[0], CountFile)); err != nil {
+		return nil // reached RUNNING, or never counted
+	}
+	if _, err := os.Stat(filepath.Join(args[0], watchFile)); err == nil {
+		return nil
+	}
+	return dieBySIGTERM()
 }
 
 // survives reports whether process pid is still alive after d. It waits
@@ -127,12 +213,14 @@ func survives(pid int, d time.Duration) bool {
 		defer unix.Close(fd)
 		deadline := time.Now().Add(d)
 		for {
-			left := time.Until(deadline)
-			if left <= 0 {
-				return true
-			}
+			// at least one look, even when the time is up already
+			left := max(0, time.Until(deadline))
 			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-			n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+			ms := int(left.Milliseconds())
+			if left > 0 {
+				ms++
+			}
+			n, err := unix.Poll(fds, ms)
 			if err == unix.EINTR {
 				continue
 			}
@@ -141,6 +229,9 @@ func survives(pid int, d time.Duration) bool {
 			}
 			if n > 0 {
 				return false
+			}
+			if left == 0 {
+				return true
 			}
 		}
 	} else if err == unix.ESRCH {

@@ -169,3 +169,56 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// exited: a program that ended before its startsecs step ran is a failed
+// start; otherwise the step has judged and exited does nothing.
+func TestExited(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name         string
+		count, watch bool
+		sigterm      bool
+	}{
+		{"ended before startsecs ran", true, false, true},
+		{"startsecs ran", true, true, false},
+		{"reached RUNNING", false, true, false},
+		{"never counted", false, false, false},
+	} {
+		dir := t.TempDir()
+		if c.count {
+			os.WriteFile(filepath.Join(dir, CountFile), []byte("1\n"), 0o644)
+		}
+		if c.watch {
+			os.WriteFile(filepath.Join(dir, watchFile), nil, 0o644)
+		}
+		_, ps, _ := step(t, nil, "exited", dir)
+		if got := killedBySIGTERM(ps); got != c.sigterm || !got && ps.ExitCode() != 0 {
+			t.Errorf("%s: ended %v, want SIGTERM %v", c.name, ps, c.sigterm)
+		}
+	}
+}
+
+// startsecs counts from the spawn (backoff's "started"), not from its own
+// start: a program already up for longer is RUNNING at once, and a dead
+// one is still a failed start.
+func TestStartsecsFromSpawn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	past := strconv.FormatInt(time.Now().Add(-time.Hour).UnixNano(), 10)
+	os.WriteFile(filepath.Join(dir, startedFile), []byte(past), 0o644)
+	sleeper := exec.Command("sleep", "30")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	env := []string{"MAINPID=" + strconv.Itoa(sleeper.Process.Pid), "SHIM_TEST_SECOND=10s"}
+	if _, ps, took := step(t, env, "startsecs", dir, "5"); ps.ExitCode() != 0 || took > 5*time.Second {
+		t.Errorf("%v after %v, want exit 0 at once", ps, took)
+	}
+	dead := exec.Command("true")
+	dead.Run()
+	env = []string{"MAINPID=" + strconv.Itoa(dead.Process.Pid), "SHIM_TEST_SECOND=10s"}
+	if _, ps, _ := step(t, env, "startsecs", dir, "5"); !killedBySIGTERM(ps) {
+		t.Errorf("a dead program: %v, want SIGTERM", ps)
+	}
+}

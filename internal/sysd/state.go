@@ -84,9 +84,10 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 	default: // inactive, failed
 		out.Stop = micro(st.Exit)
 		switch {
-		case st.Active == "failed" && st.Start == 0 && st.Result == "exit-code":
-			// the compatibility step's verdict before the program ran:
-			// startretries used up (internal/shim)
+		case st.Active == "failed" && st.Start == 0:
+			// failed before the program ran: the compatibility step's
+			// verdict (startretries used up), or its chdir check under
+			// autorestart=false (internal/shim)
 			out.State = status.Fatal
 			out.SpawnErr = spawnErrTooQuick
 		case st.Start == 0:
