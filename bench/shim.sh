@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench/shim.sh: the cost of the compatibility step per start of a unit
-# (docs/MAPPING.md): one `supersede shim backoff` and one `supersede shim
-# startsecs` (startsecs=0, so only the process itself is measured), side
-# by side with exec of /bin/true, N times each, in one run.
+# (docs/MAPPING.md): one `supersede shim backoff --locale` and one
+# `supersede shim startsecs` (startsecs=0, so only the process itself is
+# measured), and per death one `supersede shim exited`, side by side with
+# exec of /bin/true, N times each, in one run.
 set -eu
 N=${N:-300}
 tmp=$(mktemp -d)
@@ -14,11 +15,13 @@ mkdir "$tmp/state"
 run() {
 	start=$(date +%s%N)
 	i=0
-	while [ $i -lt "$N" ]; do rm -f "$tmp/state/failures"; "$@" >/dev/null; i=$((i + 1)); done
+	while [ $i -lt "$N" ]; do rm -f "$tmp/state/failures" "$tmp/state/locale"; "$@" >/dev/null; i=$((i + 1)); done
 	end=$(date +%s%N)
 	echo $(((end - start) / N / 1000))
 }
 t=$(run /bin/true)
-b=$(run "$tmp/supersede" shim backoff "$tmp/state" 3)
+b=$(run "$tmp/supersede" shim backoff "$tmp/state" 3 --locale)
 s=$(MAINPID=$$ run "$tmp/supersede" shim startsecs "$tmp/state" 0)
-echo "per start, µs (each with an rm before it): /bin/true $t, shim backoff $b, shim startsecs $s; the step adds $((b + s - 2 * t)) µs over two execs of /bin/true (${N} runs each)"
+x=$(run "$tmp/supersede" shim exited "$tmp/state")
+echo "µs (each with an rm before it): /bin/true $t, shim backoff $b, shim startsecs $s, shim exited $x"
+echo "the step adds $((b + s - 2 * t)) µs per start over two execs of /bin/true, and $((x - t)) µs per death over one (${N} runs each)"

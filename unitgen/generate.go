@@ -250,6 +250,7 @@ func (g *generator) run() {
 	for _, pl := range all {
 		g.service(pl, byLevel[pl.level-1], sockets[pl.g])
 	}
+	g.orderWarnings(all, len(byLevel))
 	for _, grp := range g.cfg.Groups {
 		if hasTarget(grp) {
 			g.groupTarget(grp, all)
@@ -447,6 +448,19 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 
 	if p.AutoStart {
 		add("Install", "WantedBy", g.bootTarget())
+	}
+	if shim != "" && spawnErr == "" {
+		if p.AutoRestart == translate.RestartNever && p.MinUptime > 0 && p.StartRetries > 0 {
+			g.warnf(keyPos(p, "autorestart"), pl.name, "%s: autorestart=false: a death within startsecs (%d s) is not retried as supervisord retries it (startretries=%d); it ends FATAL all the same (autorestart=unexpected keeps the retries)", p.Namespec(), int(p.MinUptime/time.Second), p.StartRetries)
+		}
+		if _, ok := p.Env.Get("LC_CTYPE"); !ok {
+			for _, name := range []string{"LANG", "LC_ALL"} {
+				if _, set := p.Env.Get(name); set {
+					g.warnf(keyPos(p, "environment"), pl.name, "%s: environment sets %s, which hides the manager's own locale from the unit: it gets no LC_CTYPE=C.UTF-8, which supervisord's Python gives its children when it starts in the C locale (set LC_CTYPE in environment= to decide)", p.Namespec(), name)
+					break
+				}
+			}
+		}
 	}
 	if pl.g.Type == translate.GroupEventListener {
 		if shim != "" {
@@ -1048,4 +1062,29 @@ func (g *generator) restartShim(p *translate.Process, add func(string, string, s
 	}
 	add("Service", "RestartForceExitStatus", "SIGHUP SIGINT SIGTERM SIGPIPE")
 	add("Service", "RestartSec", formatDuration(RestartDelay))
+}
+
+// orderWarnings says, once each, where priority order under systemd takes
+// longer than under supervisord (docs/MAPPING.md): a later priority waits
+// for the earlier ones to be RUNNING (their startsecs step), and at
+// shutdown the processes of one group with different priorities stop one
+// priority after the other.
+func (g *generator) orderWarnings(all []*planned, levels int) {
+	if g.opts.Shim == "" || g.opts.SystemdVersion < ShimVersion || levels < 2 {
+		return
+	}
+	for _, pl := range all {
+		if pl.level < levels-1 && pl.p.MinUptime > 0 && pl.p.AutoRestart != translate.RestartNever {
+			g.warnf(keyPos(pl.p, "startsecs"), pl.name, "%s: programs of a later priority start once it is RUNNING (startsecs=%d), where supervisord spawns every priority in one pass; the order is the same (startsecs=0 starts them at once)", pl.p.Namespec(), int(pl.p.MinUptime/time.Second))
+			break
+		}
+	}
+	for _, grp := range g.cfg.Groups {
+		for _, p := range grp.Processes[min(1, len(grp.Processes)):] {
+			if p.Priority != grp.Processes[0].Priority {
+				g.warnf(grp.Pos, "", "[%s]: its processes have different priorities; at shutdown systemd stops them one priority after the other, where supervisord signals the whole group at once (same order, slower)", grp.Section)
+				break
+			}
+		}
+	}
 }
