@@ -667,3 +667,42 @@ startretries=1
 		t.Errorf("status broken: %s", r)
 	}
 }
+
+// TestCtlShutdownOrderOnSystemd: supersede ctl shutdown stops the
+// programs as supervisord does, the highest priority first, each only
+// after the ones before it are down.
+func TestCtlShutdownOrderOnSystemd(t *testing.T) {
+	t.Parallel()
+	dir := shortTempDir(t)
+	order := filepath.Join(dir, "order")
+	script := filepath.Join(dir, "stopper.sh")
+	if err := os.WriteFile(script, []byte(`#!/bin/sh
+trap 'echo "stop $2" >> "$1"; sleep 0.3; echo "end $2" >> "$1"; exit 0' TERM
+while :; do sleep 0.05; done
+`), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var conf strings.Builder
+	for i, name := range []string{"first", "second", "third"} {
+		fmt.Fprintf(&conf, "[program:%s]\ncommand=/bin/sh %s %s %s\npriority=%d\nstartsecs=0\n\n", name, script, order, name, i+1)
+	}
+	w, _ := systemdWorld(t, writeConf(t, dir, conf.String()))
+	for _, name := range []string{"first", "second", "third"} {
+		w.waitState(t, name, "RUNNING", 0)
+	}
+	if r := w.ctl("shutdown"); r.code != 0 {
+		t.Fatalf("shutdown: %s", r)
+	}
+	want := "stop third\nend third\nstop second\nend second\nstop first\nend first\n"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, _ := os.ReadFile(order)
+		if string(got) == want {
+			break
+		}
+		if len(got) >= len(want) || time.Now().After(deadline) {
+			t.Fatalf("stop order:\n%s\nwant, as supervisord stops them:\n%s", got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
