@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -200,5 +201,30 @@ startsecs=0
 		if st := m.Show(unitName(t, n, unitgen.Service), "ActiveState")["ActiveState"]; st != "inactive" {
 			t.Errorf("%s is %s after the shutdown", n, st)
 		}
+	}
+}
+
+// An event listener reads its standard input, which systemd cannot feed
+// Supervisor's events: held open by the step, it waits instead of reading
+// end-of-file and crashing into FATAL.
+func TestSystemdEventListenerWaits(t *testing.T) {
+	t.Parallel()
+	m := sdtest.Start(t, sdtest.Options{})
+	deploy(t, m, `[eventlistener:listener]
+command=/bin/sh -c 'echo READY; read line; echo "got $line"; exit 1'
+events=PROCESS_STATE
+startsecs=1
+`, nil)
+	unit := unitName(t, "listener", unitgen.Service)
+	// The start job ends once the program has lived startsecs (the
+	// step): a listener on /dev/null would have crashed long before.
+	m.Systemctl("start", unit)
+	pid := mainPID(t, m, unit)
+	props := m.Show(unit, "ActiveState", "MainPID", "NRestarts")
+	if props["ActiveState"] != "active" || props["MainPID"] != strconv.Itoa(pid) || props["NRestarts"] != "0" {
+		t.Errorf("the listener did not keep waiting: %v (first pid %d)", props, pid)
+	}
+	if out := m.Journal("--user-unit", unit, "-o", "cat", "-t", "listener"); strings.Contains(out, "got") {
+		t.Errorf("it read something: %q", out)
 	}
 }

@@ -636,6 +636,10 @@ startretries=1
 [program:broken]
 command=/bin/echo 'unclosed
 startretries=1
+
+[program:nocmd]
+command=/nonexistent/x
+startretries=1
 `)
 	w, sm := systemdWorld(t, conf)
 	sm.Systemctl("start", "--no-block", "waiter.service")
@@ -665,6 +669,10 @@ startretries=1
 	w.waitState(t, "broken", "FATAL", 0)
 	if r := w.ctl("status", "broken"); !strings.Contains(r.stdout, `FATAL     can't parse command "/bin/echo 'unclosed": No closing quotation`) {
 		t.Errorf("status broken: %s", r)
+	}
+	w.waitState(t, "nocmd", "FATAL", 0)
+	if r := w.ctl("status", "nocmd"); !strings.Contains(r.stdout, `FATAL     can't find command '/nonexistent/x'`) {
+		t.Errorf("status nocmd: %s", r)
 	}
 }
 
