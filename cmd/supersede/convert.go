@@ -24,7 +24,7 @@ func runConvert(_ context.Context, e *env) error {
 	prefix := fs.String("prefix", "", "put `P` before every unit name")
 	version := fs.Int("systemd-version", unitgen.DefaultVersion, fmt.Sprintf("the oldest systemd version `N` that will run the units (%d or later)", unitgen.MinVersion))
 	logFiles := fs.Bool("log-files", false, "keep Supervisor's log files (StandardOutput=append:) instead of the journal")
-	shimPath := fs.String("shim", selfPath(e.exe), "the supersede binary the units run as their compatibility step (docs/MAPPING.md); empty: systemd directives alone")
+	shimPath := fs.String("shim", selfPath(e.exe), "the supersede binary `PATH` the units run as their compatibility step (docs/MAPPING.md); empty: systemd directives alone")
 	strict := fs.Bool("strict", false, "treat every warning as an error")
 	dryRun := fs.Bool("dry-run", false, "with -o: say what would change, write nothing")
 	showDiff := fs.Bool("diff", false, "with -o: print a diff of what changes")
