@@ -85,6 +85,7 @@ func init() {
 		{name: "ctl", summary: "control the programs as supervisorctl does, through systemd (or supersede run)", run: runCtl, args: "[action [arguments]]", about: aboutCtl},
 		{name: "run", summary: "supervise the programs of a supervisord.conf, as supervisord", run: runDaemon, pflags: true, about: aboutRun},
 		{name: "generator", summary: "the systemd generator: write units for the config at boot", run: runGenerator, args: "NORMAL-DIR [EARLY-DIR LATE-DIR]", about: aboutGenerator},
+		{name: "shim", summary: "the compatibility step that converted units run (docs/MAPPING.md)", run: runShim, args: "STEP ARGS", hidden: true},
 		{name: "sample-config", summary: "print Supervisor's sample supervisord.conf (echo_supervisord_conf)", run: runSampleConfig, pflags: true, about: aboutSampleConfig},
 		{name: "completion", summary: "print the shell completion script for bash, zsh or fish", run: runCompletion, pflags: true, args: "SHELL", about: aboutCompletion},
 		{name: "version", summary: "print the version (also -v, --version)", run: func(_ context.Context, e *env) error {
