@@ -186,7 +186,7 @@ func supervisordWorld(t *testing.T, dir, conf string) *world {
 	testreal.RequireSupervisor(t)
 	cmd := exec.Command("/usr/bin/supervisord", "-n", "-c", conf)
 	cmd.Dir = dir
-	var out bytes.Buffer
+	var out fallbacktest.SyncBuffer // read on failure while supervisord writes
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
