@@ -86,14 +86,17 @@
 // process fork with os/exec while Run runs: the reaper's wait4(-1) would
 // take its children.
 //
-// Deliberate differences from supervisord, all in timing: transitions
-// happen when their deadline passes instead of on the next turn of a
-// loop that runs about once a second, so a process becomes RUNNING just
-// after startsecs, a retry starts just after its backoff wait, FATAL
-// follows the last failure at once, and a process that dies is
-// restarted at once. Between two SIGKILLs of a process that does not die
+// Deliberate differences from supervisord (the README lists every one a
+// user can see, with its reason). In timing: transitions happen when
+// their deadline passes instead of on the next turn of a loop that runs
+// about once a second, so a process becomes RUNNING just after
+// startsecs, a retry starts just after its backoff wait, FATAL follows
+// the last failure at once, and a process that dies is restarted at
+// once. Between two SIGKILLs of a process that does not die
 // (stopwaitsecs=0) a second passes, as in supervisord's idle loop. The
 // orphans that come to the daemon as subreaper are reaped with a DEBUG
 // line ("reaped unknown pid"); supervisord never sees them, unless it is
-// PID 1, where the line is INFO as in supervisord.
+// PID 1, where the line is INFO as in supervisord. In bounds: what
+// sendProcessStdin queues for a program that does not read is bounded
+// (stdinQueueMax), where supervisord's buffer grows without end.
 package fallback
