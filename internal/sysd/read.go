@@ -29,7 +29,7 @@ const (
 // same connection, a Properties.Get for each further property a unit's
 // state needs: ExecStart (the main process's pid and start and exit
 // times) for every loaded unit, and for one that has stopped the time it
-// left "active" and, if it failed, the result. A running program costs
+// left "active" and its result. A running program costs
 // one small message each way; GetAll would send about 150 properties.
 func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error) {
 	w, err := m.wire(ctx)
@@ -108,9 +108,7 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		case "active", "activating", "deactivating", "reloading":
 		default: // inactive, failed
 			ask(i, ifaceUnit, "ActiveExitTimestamp")
-			if st.Active == "failed" {
-				ask(i, ifaceService, "Result")
-			}
+			ask(i, ifaceService, "Result")
 		}
 	}
 	if err := m.exchange(w, gets, units, out); err != nil {

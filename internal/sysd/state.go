@@ -32,6 +32,7 @@ func micro(us uint64) time.Time {
 //	deactivating                                 STOPPING
 //	inactive, never started                      STOPPED   "Not started"
 //	inactive or failed, stopped on request       STOPPED
+//	inactive with a failed result                STOPPED   (stopped while waiting to restart: BACKOFF)
 //	failed (start-limit-hit)                     FATAL     (startretries used up)
 //	inactive or failed, died within startsecs    FATAL     (its restart was refused)
 //	inactive or failed, the process ended        EXITED
@@ -83,6 +84,12 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			out.State = status.Fatal
 			out.SpawnErr = spawnErrTooQuick
 		case st.ActiveExit >= st.Start && st.ActiveExit < st.Exit:
+			out.State = status.Stopped
+		case st.Active == "inactive" && st.Result != "" && st.Result != "success":
+			// a stop job during auto-restart (Supervisor's BACKOFF)
+			// cancels the restart and leaves the unit inactive with the
+			// result of its last run; on its own, a unit whose run
+			// failed ends "failed" (reference/systemd.md §5.3)
 			out.State = status.Stopped
 		case exitedEarly:
 			// it died within startsecs and is not coming back: the

@@ -34,6 +34,8 @@ func TestSupervisorState(t *testing.T) {
 		{"inactive, never started", unitState{Load: "loaded", Active: "inactive", Sub: "dead"}, status.Stopped, 0, ""},
 		{"inactive, stopped on request", unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(time.Hour), ActiveExit: us(2 * time.Second), Exit: us(time.Second)}, status.Stopped, 0, ""},
 		{"inactive, exited by itself", unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(time.Hour), Exit: us(2 * time.Second), ActiveExit: us(2 * time.Second)}, status.Exited, 0, ""},
+		{"inactive, exited 0 by itself", unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(time.Hour), Exit: us(2 * time.Second), ActiveExit: us(2 * time.Second), Result: "success"}, status.Exited, 0, ""},
+		{"inactive, stopped during auto-restart (BACKOFF)", unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(2 * time.Second), Exit: us(1900 * time.Millisecond), Result: "exit-code"}, status.Stopped, 0, ""},
 		{"failed, start limit hit", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(time.Second), Exit: us(time.Second), Result: "start-limit-hit"}, status.Fatal, 0, spawnErrTooQuick},
 		{"failed, died within startsecs", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(3 * time.Second), Exit: us(2900 * time.Millisecond), ActiveExit: us(2900 * time.Millisecond), Result: "exit-code"}, status.Fatal, 0, spawnErrTooQuick},
 		{"failed after a long run", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(time.Hour), Exit: us(time.Second), ActiveExit: us(time.Second), Result: "exit-code"}, status.Exited, 0, ""},
