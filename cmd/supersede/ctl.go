@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/supersede/supersede/internal/ctl"
 	"github.com/supersede/supersede/internal/sysd"
@@ -59,6 +61,16 @@ func runCtl(ctx context.Context, e *env) error {
 	defer signal.Stop(intr)
 	opts.Interrupt = intr
 	ctx = context.WithoutCancel(ctx)
+	// SIGTERM and SIGHUP end supervisorctl at once, killed by the signal
+	// (Python leaves them at their default action): ctl puts the terminal
+	// back and dies of the same signal. A journalctl that follows a log
+	// for `tail -f` dies with it (sysd starts it with a parent-death
+	// signal).
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(term)
+	opts.Terminate = term
+	opts.Kill = dieOf
 
 	useSystemd := opts.User || opts.System || (!opts.ServerURLSet && sysd.IsRunning())
 	if !useSystemd {
@@ -81,6 +93,18 @@ func runCtl(ctx context.Context, e *env) error {
 	}
 	defer conn.Close()
 	return ctlExit(ctl.Run(ctx, conn, opts, e.stdin, e.stdout, e.stderr))
+}
+
+// dieOf ends the process as sig's default action does: killed by it.
+func dieOf(sig os.Signal) {
+	s, ok := sig.(syscall.Signal)
+	if !ok {
+		s = syscall.SIGTERM
+	}
+	signal.Reset(s)
+	syscall.Kill(os.Getpid(), s)
+	time.Sleep(time.Second) // the signal is delivered long before this ends
+	os.Exit(128 + int(s))   // as a shell reports a death by s
 }
 
 func ctlExit(code int) error {

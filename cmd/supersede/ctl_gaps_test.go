@@ -1,8 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/supersede/supersede/internal/fallbacktest"
 
 	"github.com/supersede/supersede/internal/sdtest"
 	"github.com/supersede/supersede/internal/testreal"
@@ -61,5 +71,123 @@ startretries=1000
 		s.do("stop", "crash")
 		s.do("status", "crash")
 		s.do("stop", "crash")
+	})
+}
+
+// children is the pids whose parent is pid.
+func children(pid int) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parens
+		rest := string(data[bytes.LastIndexByte(data, ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// tailTerm starts cmd (a tail -f), waits for want in its output, sends
+// it SIGTERM and returns what it printed, how it ended, and the
+// children it had before the signal.
+func tailTerm(t *testing.T, cmd *exec.Cmd, want string) (stdout, stderr string, ps *os.ProcessState, kids []int) {
+	t.Helper()
+	var o, e fallbacktest.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(o.String(), want) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("%s: no %q after 30s:\n%s%s", cmd, want, o.String(), e.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	kids = children(cmd.Process.Pid)
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+		t.Errorf("%s: still running 10s after SIGTERM", cmd)
+	}
+	return o.String(), e.String(), cmd.ProcessState, kids
+}
+
+// Gap 13 of issue 10: SIGTERM ends ctl as it ends supervisorctl, killed
+// by the signal, with nothing more printed; a journalctl that followed
+// the log for it ends too.
+func TestCtlTailTermOnSystemd(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	testreal.RequireSupervisor(t)
+	const sections = `[program:talk]
+command=/bin/sh -c "echo ready; exec sleep 1000"
+startsecs=0
+`
+	check := func(t *testing.T, who, stdout, stderr string, ps *os.ProcessState) {
+		t.Helper()
+		ws, ok := ps.Sys().(syscall.WaitStatus)
+		if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+			t.Errorf("%s tail -f: ended %v after SIGTERM, want killed by SIGTERM", who, ps)
+		}
+		if stdout != "==> Press Ctrl-C to exit <==\nready\n" || stderr != "" {
+			t.Errorf("%s tail -f: printed %q and on stderr %q, want the header and the log, nothing after", who, stdout, stderr)
+		}
+	}
+	t.Run("supervisord", func(t *testing.T) {
+		t.Parallel()
+		dir := shortTempDir(t)
+		conf := writeConf(t, dir, sections)
+		w := supervisordWorld(t, dir, conf)
+		defer w.ctl("shutdown")
+		w.waitState(t, "talk", "RUNNING", 0)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		o, e, ps, _ := tailTerm(t, exec.CommandContext(ctx, "/usr/bin/supervisorctl", "-c", conf, "tail", "-f", "talk"), "ready\n")
+		check(t, "supervisorctl", o, e, ps)
+		o, e, ps, _ = tailTerm(t, exec.CommandContext(ctx, supervisorctlBinary(t), "-c", conf, "tail", "-f", "talk"), "ready\n")
+		check(t, "supersede ctl (XML-RPC)", o, e, ps)
+	})
+	t.Run("systemd", func(t *testing.T) {
+		t.Parallel()
+		conf := writeConf(t, shortTempDir(t), sections)
+		w, sm := systemdWorld(t, conf)
+		w.waitState(t, "talk", "RUNNING", 0)
+		sm.Journal("--sync")
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		o, e, ps, kids := tailTerm(t, sm.Command(ctx, supervisorctlBinary(t), "--user", "-c", conf, "tail", "-f", "talk"), "ready\n")
+		check(t, "supersede ctl (systemd)", o, e, ps)
+		if len(kids) == 0 {
+			t.Errorf("tail -f on systemd had no journalctl child")
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for _, pid := range kids {
+			for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if syscall.Kill(pid, 0) == nil {
+				comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+				t.Errorf("child %d (%s) of ctl still runs after ctl died", pid, bytes.TrimSpace(comm))
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
 	})
 }

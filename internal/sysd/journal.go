@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/translate"
@@ -50,6 +51,7 @@ func journalctl(ctx context.Context, args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the journal needs journalctl: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, path, append([]string{"--no-pager", "-q", "-o", "cat"}, args...)...)
+	cmd.SysProcAttr = dieWithParent()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -149,6 +151,7 @@ func (m *Manager) FollowJournal(ctx context.Context, unit string, head int) (io.
 		args = append(args, "-n", "0")
 	}
 	cmd := exec.CommandContext(ctx, path, append(args, match...)...)
+	cmd.SysProcAttr = dieWithParent()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		cancel()
@@ -159,6 +162,15 @@ func (m *Manager) FollowJournal(ctx context.Context, unit string, head int) (io.
 		return nil, err
 	}
 	return &follower{Reader: io.MultiReader(bytes.NewReader(out), bufio.NewReader(stdout)), cancel: cancel, cmd: cmd}, nil
+}
+
+// dieWithParent makes journalctl end when ctl does, however it ends:
+// `tail -f` under a SIGTERM (which kills ctl, as it kills supervisorctl)
+// must not leave a journalctl following forever. The signal comes when
+// the thread that started it ends; Go ends threads only with the process
+// (nothing here locks a goroutine to its thread).
+func dieWithParent() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }
 
 type follower struct {
