@@ -236,7 +236,7 @@ func (c *systemdConn) journalLog(ctx context.Context, method string, args []any)
 	if name == "" {
 		name = group
 	}
-	unit, journal, err := c.m.JournalFor(group, name, channel)
+	unit, journal, err := c.m.JournalFor(ctx, group, name, channel)
 	if err != nil || !journal {
 		return nil, false, nil
 	}
@@ -304,7 +304,7 @@ func (c *systemdConn) Tail(ctx context.Context, path string) (io.ReadCloser, err
 		if name == "" {
 			name = group
 		}
-		if unit, journal, err := c.m.JournalFor(group, name, channel); err == nil && journal {
+		if unit, journal, err := c.m.JournalFor(ctx, group, name, channel); err == nil && journal {
 			return c.m.FollowJournal(ctx, unit, 1024)
 		}
 	}

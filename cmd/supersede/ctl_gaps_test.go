@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,9 +21,10 @@ import (
 
 // transcript records the commands of a session on one world.
 type transcript struct {
-	t *testing.T
-	w *world
-	b strings.Builder
+	t  *testing.T
+	w  *world
+	sm *sdtest.Manager // on systemd, else nil
+	b  strings.Builder
 }
 
 func (s *transcript) do(args ...string) ctlResult {
@@ -36,24 +38,37 @@ func (s *transcript) do(args ...string) ctlResult {
 }
 
 // sideBySideConf runs session on the real supervisord and on units on
-// systemd, each on its own copy of the configuration sections, and
+// systemd, each on its own copy of the configuration sections (and of
+// files, more files by their path in the config's directory), and
 // compares the transcripts.
-func sideBySideConf(t *testing.T, sections string, session func(s *transcript, conf string)) {
+func sideBySideConf(t *testing.T, sections string, files map[string]string, session func(s *transcript, conf string)) {
 	t.Parallel()
 	sdtest.Require(t)
 	testreal.RequireSupervisor(t)
+	write := func(t *testing.T, dir string) string {
+		for name, text := range files {
+			path := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return writeConf(t, dir, sections)
+	}
 	sideBySide(t, func(t *testing.T) string {
 		dir := shortTempDir(t)
-		conf := writeConf(t, dir, sections)
+		conf := write(t, dir)
 		w := supervisordWorld(t, dir, conf)
 		defer w.ctl("shutdown")
 		s := &transcript{t: t, w: w}
 		session(s, conf)
 		return s.b.String()
 	}, func(t *testing.T) string {
-		conf := writeConf(t, shortTempDir(t), sections)
-		w, _ := systemdWorld(t, conf)
-		s := &transcript{t: t, w: w}
+		conf := write(t, shortTempDir(t))
+		w, sm := systemdWorld(t, conf)
+		s := &transcript{t: t, w: w, sm: sm}
 		session(s, conf)
 		return s.b.String()
 	})
@@ -66,7 +81,7 @@ func TestCtlStopBackoffOnSystemd(t *testing.T) {
 command=/bin/sh -c "exit 1"
 startsecs=1
 startretries=1000
-`, func(s *transcript, conf string) {
+`, nil, func(s *transcript, conf string) {
 		s.w.waitState(s.t, "crash", "BACKOFF", 0)
 		s.do("stop", "crash")
 		s.do("status", "crash")
@@ -187,6 +202,48 @@ startsecs=0
 				comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 				t.Errorf("child %d (%s) of ctl still runs after ctl died", pid, bytes.TrimSpace(comm))
 				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+}
+
+// Gap 9 of issue 10: a program whose file left conf.d stays active until
+// it is removed, as under supervisord: status shows it, stop stops it,
+// and remove takes it (and its unit) out, in commands that each read the
+// configuration anew.
+func TestCtlRemoveGoneOnSystemd(t *testing.T) {
+	sideBySideConf(t, "[include]\nfiles=conf.d/*.conf\n", map[string]string{
+		"conf.d/talk.conf": "[program:talk]\ncommand=/bin/sleep 1000\nstartsecs=0\n",
+		"conf.d/keep.conf": "[program:keep]\ncommand=/bin/sleep 1001\nstartsecs=0\n",
+	}, func(s *transcript, conf string) {
+		s.w.waitState(s.t, "talk", "RUNNING", 0)
+		s.w.waitState(s.t, "keep", "RUNNING", 0)
+		if err := os.Remove(filepath.Join(filepath.Dir(conf), "conf.d", "talk.conf")); err != nil {
+			s.t.Fatal(err)
+		}
+		s.do("status")
+		// no avail here: ctl keeps nothing between commands, so it
+		// lists the configuration as supervisord does after reread
+		s.do("remove", "talk")
+		s.do("reread")
+		s.do("status")
+		s.do("avail")
+		s.do("stop", "talk")
+		s.do("status", "talk")
+		s.do("remove", "talk")
+		s.do("status")
+		s.do("avail")
+		s.do("remove", "talk")
+		s.do("stop", "talk")
+		if s.sm != nil {
+			if _, err := os.Stat(filepath.Join(s.sm.UnitDir, "talk.service")); !os.IsNotExist(err) {
+				s.t.Errorf("talk.service after remove: %v, want it deleted", err)
+			}
+			if st := s.sm.Show("talk.service", "LoadState")["LoadState"]; st != "not-found" {
+				s.t.Errorf("talk.service after remove: LoadState=%s, want not-found", st)
+			}
+			if data, err := os.ReadFile(filepath.Join(s.sm.UnitDir, "supersede.target")); err != nil || strings.Contains(string(data), "talk.service") {
+				s.t.Errorf("supersede.target after remove still names talk.service (%v):\n%s", err, data)
 			}
 		}
 	})

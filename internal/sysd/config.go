@@ -127,21 +127,20 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	if err := m.setConfig(cfg); err != nil {
 		return nil, nil, nil, cantReread(err)
 	}
-	staleGroups := map[string]*translate.Group{}
+	m.mu.Lock()
+	m.gen = res
+	m.next = cfg
+	m.mu.Unlock()
+	var found []staleUnit
 	for _, c := range changes {
 		if c.Action != unitgen.Remove || !strings.HasSuffix(c.Path, unitgen.Service) {
 			continue
 		}
 		gname, pname, ok := staleProc(c.Old)
-		if !ok || slices.ContainsFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == gname }) {
+		if !ok {
 			continue
 		}
-		g := staleGroups[gname]
-		if g == nil {
-			g = &translate.Group{Name: gname}
-			staleGroups[gname] = g
-		}
-		p := &translate.Process{Name: pname, Group: gname}
+		p := staleConfig(gname, pname, c.Old)
 		for _, og := range old.Groups { // the config this Manager was made with may still know it
 			for _, op := range og.Processes {
 				if op.Group == gname && op.Name == pname {
@@ -149,25 +148,10 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 				}
 			}
 		}
-		g.Processes = append(g.Processes, p)
-		unit := filepath.Base(c.Path)
-		pr := &proc{p: p, g: g, unit: unit, path: unitPath(unit)}
-		m.mu.Lock()
-		m.procs = append(m.procs, pr)
-		m.byName[gname+":"+pname] = pr
-		m.mu.Unlock()
+		found = append(found, staleUnit{group: gname, name: pname, unit: filepath.Base(c.Path), p: p})
 	}
-	m.mu.Lock()
-	m.gen = res
-	all := append([]*translate.Group{}, cfg.Groups...)
-	for _, g := range staleGroups {
-		all = append(all, g)
-	}
-	merged := *cfg
-	merged.Groups = all
-	m.cfg = &merged
-	m.next = cfg
-	m.mu.Unlock()
+	m.addStale(found)
+	m.setStaleDone()
 
 	a, err := m.snapshot(ctx)
 	if err != nil {
@@ -188,8 +172,8 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 			changed = append(changed, g.Name)
 		}
 	}
-	for name := range staleGroups {
-		if slices.Contains(a.groups, name) {
+	for _, name := range a.groups {
+		if !slices.ContainsFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == name }) {
 			removed = append(removed, name)
 		}
 	}
@@ -253,10 +237,13 @@ func (m *Manager) Configured(ctx context.Context) ([]*translate.Group, []string,
 	if err != nil {
 		return nil, nil, err
 	}
+	// the config file as it is now, as supervisord's after reread: a
+	// group whose section is gone is active but not listed (ctl keeps
+	// nothing between commands to tell whether reread was run)
 	m.mu.Lock()
 	cfg := m.next
 	if cfg == nil {
-		cfg = m.cfg
+		cfg = m.base
 	}
 	m.mu.Unlock()
 	return cfg.Groups, a.groups, nil
@@ -269,7 +256,7 @@ func (m *Manager) AddGroup(ctx context.Context, group string) error {
 	m.mu.Lock()
 	cfg := m.next
 	if cfg == nil {
-		cfg = m.cfg
+		cfg = m.base
 	}
 	m.mu.Unlock()
 	i := slices.IndexFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == group })
@@ -357,7 +344,7 @@ func (m *Manager) RemoveGroup(ctx context.Context, group string) error {
 	m.mu.Lock()
 	cfg := m.next
 	if cfg == nil {
-		cfg = m.cfg
+		cfg = m.base
 	}
 	gen := m.gen
 	m.mu.Unlock()
@@ -376,7 +363,12 @@ func (m *Manager) RemoveGroup(ctx context.Context, group string) error {
 			changes = append(changes, unitgen.Change{Path: path, Action: unitgen.Remove})
 		}
 		stillConfigured := slices.ContainsFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == group })
-		if gen != nil && !stillConfigured {
+		if gen == nil && !stillConfigured {
+			if gen, err = m.generate(cfg, false); err != nil {
+				return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+			}
+		}
+		if !stillConfigured {
 			for _, u := range gen.Units {
 				if u.Name == m.anchor() { // its Wants= no longer lists the group
 					changes = append(changes, unitgen.Change{Path: filepath.Join(dir, u.Name), Action: unitgen.Update, New: u.Data})

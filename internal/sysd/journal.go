@@ -64,8 +64,8 @@ func journalctl(ctx context.Context, args ...string) ([]byte, error) {
 // JournalFor reports whether a process's channel goes to the journal
 // (rather than to a log file the XML-RPC layer reads itself), and the
 // unit. status.ErrBadName for an unknown process.
-func (m *Manager) JournalFor(group, name, channel string) (unit string, journal bool, err error) {
-	p, err := m.procOf(group, name)
+func (m *Manager) JournalFor(ctx context.Context, group, name, channel string) (unit string, journal bool, err error) {
+	p, err := m.procOf(ctx, group, name)
 	if err != nil {
 		return "", false, err
 	}

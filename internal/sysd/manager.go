@@ -59,14 +59,16 @@ type Manager struct {
 	sd     *sd.Conn // everything but status reads: jobs and their results, reloads, single properties; dialled on first use
 	sdErr  error
 
-	mu       sync.Mutex
-	cfg      *translate.Config // the config the active units come from
-	gen      *unitgen.Result
-	procs    []*proc // every process of cfg, in config order
-	byName   map[string]*proc
-	next     *translate.Config // read by Reload, applied by AddGroup
-	removed  map[string]bool   // groups RemoveGroup took out while their units stay (generator)
-	stopJobs map[string]chan string
+	mu        sync.Mutex
+	cfg       *translate.Config // the config the active units come from, with the stale groups (stale.go)
+	base      *translate.Config // the config as read
+	staleDone bool              // findStale has looked
+	gen       *unitgen.Result
+	procs     []*proc // every process of cfg, in config order
+	byName    map[string]*proc
+	next      *translate.Config // read by Reload, applied by AddGroup
+	removed   map[string]bool   // groups RemoveGroup took out while their units stay (generator)
+	stopJobs  map[string]chan string
 }
 
 // proc is one configured process and its unit.
@@ -119,7 +121,7 @@ func (m *Manager) setConfig(cfg *translate.Config) error {
 		}
 	}
 	m.mu.Lock()
-	m.cfg, m.procs, m.byName = cfg, procs, byName
+	m.cfg, m.base, m.procs, m.byName, m.staleDone = cfg, cfg, procs, byName, false
 	m.mu.Unlock()
 	return nil
 }

@@ -3,6 +3,7 @@ package sysd
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"time"
 )
 
@@ -32,9 +33,16 @@ const (
 // left "active" and its result. A running program costs
 // one small message each way; GetAll would send about 150 properties.
 func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error) {
+	out, _, err := m.readUnits(ctx, units, false)
+	return out, err
+}
+
+// readUnits is read; with withDir it also returns, from the same first
+// batch, the directory the anchor target was loaded from ("" if none).
+func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) ([]unitState, string, error) {
 	w, err := m.wire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
@@ -48,6 +56,11 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 	out := make([]unitState, len(units))
 	paths := make([]string, len(units))
 	list := w.call(destSystemd, "/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", "as", units)
+	frag := uint32(0)
+	dir := ""
+	if withDir {
+		frag = w.call(destSystemd, string(unitPath(m.anchor())), "org.freedesktop.DBus.Properties", "Get", "ss", ifaceUnit, "FragmentPath")
+	}
 	gets := make(map[uint32]get, len(units))
 	for i, u := range units {
 		paths[i] = string(unitPath(u))
@@ -55,9 +68,26 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		gets[s] = get{i, "ExecStart"}
 	}
 	if err := w.flush(); err != nil {
-		return nil, m.broken(err)
+		return nil, "", m.broken(err)
 	}
-	if _, err := w.replies(1+len(gets), func(serial int, r *reply) error {
+	n := 1 + len(gets)
+	if withDir {
+		n++
+	}
+	if _, err := w.replies(n, func(serial int, r *reply) error {
+		if withDir && uint32(serial) == frag {
+			if r.err() != nil {
+				return nil // no anchor: no units of this config
+			}
+			d := decoder{b: r.body, o: r.order}
+			if sig := d.sig(); sig != "s" {
+				return fmt.Errorf("%s FragmentPath: unexpected type %q", m.anchor(), sig)
+			}
+			if p := d.str(); p != "" {
+				dir = filepath.Dir(p)
+			}
+			return d.err
+		}
 		if uint32(serial) != list {
 			g, ok := gets[uint32(serial)]
 			if !ok || r.err() != nil {
@@ -92,7 +122,7 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		}
 		return d.err
 	}); err != nil {
-		return nil, m.broken(err)
+		return nil, "", m.broken(err)
 	}
 	gets = make(map[uint32]get, len(units))
 	ask := func(i int, iface, prop string) {
@@ -112,7 +142,7 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		}
 	}
 	if err := m.exchange(w, gets, units, out); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// ExecStart's status of the last run is not kept across a
 	// daemon-reload; where it is empty, ask the ExecMain* properties,
@@ -132,9 +162,9 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		}
 	}
 	if err := m.exchange(w, gets, units, out); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return out, nil
+	return out, dir, nil
 }
 
 // get is one property asked of the unit units[i].

@@ -134,19 +134,33 @@ type active struct {
 // any of its service units is loaded and RemoveGroup did not take it out.
 func (m *Manager) snapshot(ctx context.Context) (*active, error) {
 	m.mu.Lock()
-	procs, removed, cfg := m.procs, m.removed, m.cfg
+	procs, staleDone := m.procs, m.staleDone
 	m.mu.Unlock()
-	units := make([]string, len(procs))
-	for i, p := range procs {
-		units[i] = p.unit
+	sts, dir, err := m.readProcs(ctx, procs, !staleDone)
+	if err != nil {
+		return nil, err
 	}
-	var sts []unitState
-	if len(units) > 0 {
-		var err error
-		if sts, err = m.read(ctx, units); err != nil {
+	if !staleDone {
+		// the first look also finds the groups whose sections are gone
+		// (stale.go), in the directory the anchor was loaded from
+		if dir == "" {
+			m.setStaleDone() // no anchor loaded: no units of this config
+		} else if err := m.findStale(ctx, dir); err != nil {
 			return nil, err
 		}
+		m.mu.Lock()
+		more := len(m.procs) > len(procs)
+		procs = m.procs
+		m.mu.Unlock()
+		if more {
+			if sts, _, err = m.readProcs(ctx, procs, false); err != nil {
+				return nil, err
+			}
+		}
 	}
+	m.mu.Lock()
+	removed, cfg := m.removed, m.cfg
+	m.mu.Unlock()
 	now := m.now()
 	inUse := map[string]bool{}
 	for i, p := range procs {
@@ -168,6 +182,18 @@ func (m *Manager) snapshot(ctx context.Context) (*active, error) {
 		a.states = append(a.states, m.process(p, sts[i], now))
 	}
 	return a, nil
+}
+
+// readProcs reads the units of procs (see readUnits for withDir).
+func (m *Manager) readProcs(ctx context.Context, procs []*proc, withDir bool) ([]unitState, string, error) {
+	if len(procs) == 0 && !withDir {
+		return nil, "", nil
+	}
+	units := make([]string, len(procs))
+	for i, p := range procs {
+		units[i] = p.unit
+	}
+	return m.readUnits(ctx, units, withDir)
 }
 
 // process is the status of p from its unit's state.
@@ -198,7 +224,16 @@ func (m *Manager) GroupProcesses(ctx context.Context, group string) ([]status.Pr
 		}
 	}
 	if len(mine) == 0 {
-		return nil, nil
+		m.mu.Lock()
+		done := m.staleDone
+		m.mu.Unlock()
+		if done {
+			return nil, nil
+		}
+		if err := m.findStale(ctx, ""); err != nil {
+			return nil, err
+		}
+		return m.GroupProcesses(ctx, group)
 	}
 	sts, err := m.read(ctx, units)
 	if err != nil {
