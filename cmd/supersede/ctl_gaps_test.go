@@ -248,3 +248,35 @@ func TestCtlRemoveGoneOnSystemd(t *testing.T) {
 		}
 	})
 }
+
+// Gap 8 of issue 10: adding a program of lower priority reorders the
+// others' units (After=) but changes none of them: update adds the new
+// one and restarts nothing, as supervisord does.
+func TestCtlUpdateAddsLowerPriorityOnSystemd(t *testing.T) {
+	const programs = "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n[program:b]\ncommand=/bin/sleep 1001\nstartsecs=0\n"
+	sideBySideConf(t, programs, nil, func(s *transcript, conf string) {
+		pidA := s.w.waitState(s.t, "a", "RUNNING", 0)
+		pidB := s.w.waitState(s.t, "b", "RUNNING", 0)
+		writeConf(s.t, filepath.Dir(conf), programs+"\n[program:first]\ncommand=/bin/sleep 1002\nstartsecs=0\npriority=1\n")
+		s.do("reread")
+		s.do("update")
+		s.w.waitState(s.t, "first", "RUNNING", 0)
+		s.do("status")
+		s.do("reread")
+		s.do("update")
+		if _, pid := stateOf(s.w.ctl("status", "a").stdout, "a"); pid != pidA {
+			s.t.Errorf("%s: a went from pid %d to %d: update restarted it", s.w.name, pidA, pid)
+		}
+		if _, pid := stateOf(s.w.ctl("status", "b").stdout, "b"); pid != pidB {
+			s.t.Errorf("%s: b went from pid %d to %d: update restarted it", s.w.name, pidB, pid)
+		}
+		if s.sm != nil {
+			// the new order is in place: a and b start after first
+			for _, u := range []string{"a.service", "b.service"} {
+				if after := s.sm.Show(u, "After")["After"]; !strings.Contains(after, "first.service") {
+					s.t.Errorf("%s After=%s, want first.service in it", u, after)
+				}
+			}
+		}
+	})
+}

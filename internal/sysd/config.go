@@ -158,9 +158,28 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 		return nil, nil, nil, err
 	}
 	updated := map[string]bool{}
+	var reorder []unitgen.Change
 	for _, c := range changes {
-		if c.Action == unitgen.Update && !sameUnit(c.Old, c.New) {
+		if c.Action != unitgen.Update {
+			continue
+		}
+		if !sameUnit(c.Old, c.New) {
 			updated[filepath.Base(c.Path)] = true
+		} else if !generated && strings.HasSuffix(c.Path, unitgen.Service) {
+			reorder = append(reorder, c)
+		}
+	}
+	// A program whose unit differs only in its order against the others
+	// (a program of lower priority came or went) is not changed, as
+	// under supervisord, but its unit file is brought in step with the
+	// config now; nothing is restarted. The generator's units are
+	// rewritten by the generator at daemon-reload.
+	if len(reorder) > 0 {
+		if err := unitgen.Apply(dir, reorder, false); err != nil {
+			return nil, nil, nil, &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+		}
+		if err := m.daemonReload(ctx); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	for _, g := range cfg.Groups {
@@ -183,11 +202,15 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	return added, changed, removed, nil
 }
 
-// sameUnit reports whether two versions of a generated unit differ only
-// in their header comment, which names the line of the section: a
-// section that moved in the file is not a changed program.
+// sameUnit reports whether two versions of a generated service unit
+// differ only in what does not change the program: the header comment,
+// which names the line of the section (a section that moved in the file
+// is not a changed program), and the After= ordering against the other
+// programs' units, which priority gives (adding a program of lower
+// priority orders every program of the lowest level after it; supervisord
+// reports only the new one).
 func sameUnit(a, b []byte) bool {
-	return bytes.Equal(skipComments(a), skipComments(b))
+	return bytes.Equal(withoutOrdering(skipComments(a)), withoutOrdering(skipComments(b)))
 }
 
 func skipComments(data []byte) []byte {
@@ -199,6 +222,42 @@ func skipComments(data []byte) []byte {
 		data = data[i+1:]
 	}
 	return data
+}
+
+// withoutOrdering is a unit with the service names taken out of its
+// After= lines (and a line left empty taken out): unitgen orders a
+// program's unit after the services of the priority level before it, and
+// orders nothing else after a service.
+func withoutOrdering(data []byte) []byte {
+	if !bytes.Contains(data, []byte("\nAfter=")) && !bytes.HasPrefix(data, []byte("After=")) {
+		return data
+	}
+	var out []byte
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
+		}
+		rest, ok := bytes.CutPrefix(line, []byte("After="))
+		if !ok {
+			out = append(out, line...)
+			continue
+		}
+		var kept [][]byte
+		for _, w := range bytes.Fields(rest) {
+			if !bytes.HasSuffix(w, []byte(unitgen.Service)) {
+				kept = append(kept, w)
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, "After="...)
+			out = append(out, bytes.Join(kept, []byte(" "))...)
+			out = append(out, '\n')
+		}
+	}
+	return out
 }
 
 // groupUnits is the names of the units of g: its services, its target
