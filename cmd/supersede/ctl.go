@@ -73,6 +73,25 @@ func runCtl(ctx context.Context, e *env) error {
 	opts.Kill = dieOf
 
 	useSystemd := opts.User || opts.System || (!opts.ServerURLSet && sysd.IsRunning())
+	var conn *systemdConn
+	if useSystemd && !opts.User && !opts.System && !opts.MissingSection && serverAnswers(ctx, opts) {
+		// A host that runs systemd, and a supervisord (or supersede run)
+		// answers at the config's serverurl: during a migration, the
+		// programs of a config that was not converted yet are still
+		// that supervisord's, and supervisorctl, which this command may
+		// be installed as, kept talking to it. systemd's only when the
+		// config's units are loaded there (its anchor target came from
+		// this config).
+		c, err := newSystemdConn(ctx, opts, e, io.Discard)
+		if err == nil && c.converted(ctx) {
+			conn = c
+		} else {
+			if c != nil {
+				c.Close()
+			}
+			useSystemd = false
+		}
+	}
 	if !useSystemd {
 		if opts.MissingSection {
 			return &exitCode{opts.UsageError(e.stderr, ctl.MissingSectionError)}
@@ -87,9 +106,12 @@ func runCtl(ctx context.Context, e *env) error {
 		defer c.Close()
 		return ctlExit(ctl.Run(ctx, c, opts, e.stdin, e.stdout, e.stderr))
 	}
-	conn, err := newSystemdConn(ctx, opts, e)
-	if err != nil {
-		return err
+	if conn == nil {
+		c, err := newSystemdConn(ctx, opts, e, e.stderr)
+		if err != nil {
+			return err
+		}
+		conn = c
 	}
 	defer conn.Close()
 	return ctlExit(ctl.Run(ctx, conn, opts, e.stdin, e.stdout, e.stderr))
@@ -126,7 +148,7 @@ func dialXMLRPC(serverURL, username, password string) (ctl.Conn, error) {
 // it) and prepares the systemd transport. It connects lazily: help and
 // usage errors need no manager, and an unreachable one is reported by
 // the command that needed it, as supervisorctl reports a dead server.
-func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env) (*systemdConn, error) {
+func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env, stderr io.Writer) (*systemdConn, error) {
 	if opts.ConfigFile == "" {
 		return nil, &usageError{err: errors.New("no supervisord.conf found"),
 			hint: "pass -c FILE: under systemd, ctl finds each program's unit through the config the units were converted from"}
@@ -138,7 +160,7 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env) (*systemdCon
 	lopts := translate.Options{Environ: e.environ, Dir: wd}
 	cfg, err := translate.Load(opts.ConfigFile, lopts)
 	if err != nil {
-		printConfigErrors(e.stderr, err)
+		printConfigErrors(stderr, err)
 		return nil, &configError{err}
 	}
 	scope := sysd.System
@@ -180,6 +202,35 @@ type systemdConn struct {
 }
 
 func (c *systemdConn) ServerURL() string { return c.url }
+
+// converted reports whether the config's units are loaded in the
+// manager (false when it cannot be reached).
+func (c *systemdConn) converted(ctx context.Context) bool {
+	if err := c.ready(); err != nil {
+		return false
+	}
+	ok, err := c.m.Converted(ctx)
+	return err == nil && ok
+}
+
+// serverAnswers reports whether a supervisord (or supersede run) answers
+// at opts.ServerURL: an XML-RPC answer, a fault, or a demand for a
+// password. Nothing listening, or a socket file no server holds, answers
+// at once with an error.
+func serverAnswers(ctx context.Context, opts *ctl.Options) bool {
+	user, pass := opts.Credentials()
+	c, err := xmlrpc.NewClient(opts.ServerURL, user, pass)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err = c.Call(ctx, "supervisor.getAPIVersion")
+	var he *xmlrpc.HTTPError
+	var f *xmlrpc.Fault
+	return err == nil || errors.As(err, &f) || errors.As(err, &he) && he.StatusCode == 401
+}
 
 func (c *systemdConn) Close() error {
 	if c.m != nil {

@@ -280,3 +280,53 @@ func TestCtlUpdateAddsLowerPriorityOnSystemd(t *testing.T) {
 		}
 	})
 }
+
+// Gap 12 of issue 10: on a host that runs systemd, ctl without --user,
+// --system or -s drives the supervisord that answers at the config's
+// serverurl when the config's units are not loaded (a migration not done
+// yet), as the supervisorctl it replaces did.
+func TestCtlLiveSupervisordOnSystemdHost(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	testreal.RequireSupervisor(t)
+	const sections = "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n[program:b]\ncommand=/bin/sleep 1001\nstartsecs=0\nautostart=false\n"
+	dir := shortTempDir(t)
+	conf := writeConf(t, dir, sections)
+	sv := supervisordWorld(t, dir, conf)
+	defer sv.ctl("shutdown")
+	// the same commands through supersede as supervisorctl, on a host
+	// that runs systemd: inside a user manager's namespace, where
+	// /run/systemd/system is a directory
+	sm := sdtest.Start(t, sdtest.Options{})
+	if _, err := os.Stat("/proc/" + strconv.Itoa(sm.JournaldPID) + "/root/run/systemd/system"); err != nil {
+		t.Fatalf("the manager's namespace does not look like a systemd host: %v", err)
+	}
+	ctlPath := supervisorctlBinary(t)
+	ours := &world{name: "supersede ctl", ctl: func(args ...string) ctlResult {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return runCmd(sm.Command(ctx, ctlPath, append([]string{"-c", conf}, args...)...), args)
+	}}
+	sv.waitState(t, "a", "RUNNING", 0)
+	// each session leaves b as it found it, stopped
+	session := func(w *world) string {
+		var b strings.Builder
+		for _, args := range [][]string{
+			{"start", "b"},
+			{"status", "b"},
+			{"stop", "b"},
+			{"status", "a"},
+			{"avail"},
+			{"pid", "nosuch"},
+		} {
+			b.WriteString(w.ctl(args...).String())
+		}
+		return b.String()
+	}
+	var want, got strings.Builder
+	want.WriteString(session(sv))
+	got.WriteString(session(ours))
+	if normalise(got.String()) != normalise(want.String()) {
+		t.Errorf("supersede ctl on a systemd host differs from supervisorctl with the same config\n--- supervisorctl\n%s\n--- supersede ctl\n%s", want.String(), got.String())
+	}
+}

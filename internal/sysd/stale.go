@@ -142,3 +142,21 @@ func staleConfig(group, name string, data []byte) *translate.Process {
 	p.AutoStart = strings.Contains(install, "WantedBy=")
 	return p
 }
+
+// Converted reports whether the units of the config are loaded in the
+// manager: its anchor target is loaded from a unit file generated from
+// this config.
+func (m *Manager) Converted(ctx context.Context) (bool, error) {
+	_, dir, err := m.readUnits(ctx, nil, true)
+	if err != nil || dir == "" {
+		return false, err
+	}
+	data, err := os.ReadFile(filepath.Join(dir, m.anchor()))
+	if err != nil {
+		return false, nil
+	}
+	m.mu.Lock()
+	file := m.base.File
+	m.mu.Unlock()
+	return unitgen.GeneratedFrom(data) == file, nil
+}

@@ -232,3 +232,46 @@ func TestReadOverBus(t *testing.T) {
 		t.Errorf("no pid over the bus: %+v", ps[0])
 	}
 }
+
+// Converted tells a manager that has this config's units loaded from one
+// that has none, or another config's.
+func TestConverted(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	sm, m, _ := setup(t, programs(1, ""))
+	ctx := context.Background()
+	if ok, err := m.Converted(ctx); err != nil || !ok {
+		t.Errorf("Converted with the units loaded = %v, %v; want true", ok, err)
+	}
+	// the same manager seen with another config of the same anchor name
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.conf")
+	if err := os.WriteFile(other, []byte(programs(1, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := translate.Load(other, translate.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range sm.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	m2, err := New(ctx, cfg, Options{Scope: User, ConfigPath: other, Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if ok, err := m2.Converted(ctx); err != nil || ok {
+		t.Errorf("Converted for another config = %v, %v; want false", ok, err)
+	}
+	// no units at all
+	if err := os.Remove(filepath.Join(sm.UnitDir, unitgen.AnchorTarget(""))); err != nil {
+		t.Fatal(err)
+	}
+	sm.DaemonReload()
+	if ok, err := m.Converted(ctx); err != nil || ok {
+		t.Errorf("Converted without the anchor = %v, %v; want false", ok, err)
+	}
+}
