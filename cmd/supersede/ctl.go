@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -157,12 +158,6 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env, stderr io.Wr
 	if err != nil {
 		return nil, err
 	}
-	lopts := translate.Options{Environ: e.environ, Dir: wd}
-	cfg, err := translate.Load(opts.ConfigFile, lopts)
-	if err != nil {
-		printConfigErrors(stderr, err)
-		return nil, &configError{err}
-	}
 	scope := sysd.System
 	if opts.User {
 		scope = sysd.User
@@ -175,10 +170,25 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env, stderr io.Wr
 		}
 		return ""
 	}
-	c := &systemdConn{url: "systemd://" + scope.String()}
+	// `status` of everything reads every unit: start that while the
+	// config is parsed (sysd.Prefetch)
+	var pf *sysd.Prefetch
+	if statusOfAll(opts.Command) {
+		pf = sysd.StartPrefetch(ctx, sysd.Options{Scope: scope, Prefix: opts.Prefix, Getenv: getenv})
+	}
+	lopts := translate.Options{Environ: e.environ, Dir: wd}
+	cfg, err := translate.Load(opts.ConfigFile, lopts)
+	if err != nil {
+		if pf != nil {
+			pf.Close()
+		}
+		printConfigErrors(stderr, err)
+		return nil, &configError{err}
+	}
+	c := &systemdConn{url: "systemd://" + scope.String(), pf: pf}
 	c.connect = func() error {
 		m, err := sysd.New(ctx, cfg, sysd.Options{Scope: scope, ConfigPath: opts.ConfigFile, Load: lopts,
-			Prefix: opts.Prefix, LogFiles: opts.LogFiles, Getenv: getenv})
+			Prefix: opts.Prefix, LogFiles: opts.LogFiles, Getenv: getenv, Prefetch: pf})
 		if err != nil {
 			return err
 		}
@@ -195,6 +205,7 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env, stderr io.Wr
 // default), where Supervisor read a log file.
 type systemdConn struct {
 	url     string
+	pf      *sysd.Prefetch // nil, or started for status: connect takes it
 	connect func() error
 	err     error
 	m       *sysd.Manager
@@ -202,6 +213,14 @@ type systemdConn struct {
 }
 
 func (c *systemdConn) ServerURL() string { return c.url }
+
+// statusOfAll reports whether command is `status` of every process.
+func statusOfAll(command []string) bool {
+	if len(command) == 0 || command[0] != "status" {
+		return false
+	}
+	return len(command) == 1 || slices.Contains(command[1:], "all")
+}
 
 // converted reports whether the config's units are loaded in the
 // manager (false when it cannot be reached).
@@ -233,6 +252,9 @@ func serverAnswers(ctx context.Context, opts *ctl.Options) bool {
 }
 
 func (c *systemdConn) Close() error {
+	if c.pf != nil {
+		c.pf.Close() // its connection, unless connect took it
+	}
 	if c.m != nil {
 		return c.m.Close()
 	}

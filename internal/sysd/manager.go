@@ -38,6 +38,11 @@ type Options struct {
 	Now func() time.Time
 
 	Logger *slog.Logger // nil discards
+
+	// Prefetch, if not nil, was started with these options before the
+	// configuration was parsed; New takes its connection and the first
+	// snapshot its states (prefetch.go).
+	Prefetch *Prefetch
 }
 
 // Manager drives the units of one supervisord.conf through a systemd
@@ -53,7 +58,8 @@ type Manager struct {
 	ep endpoint // where the manager answered
 
 	wmu sync.Mutex
-	w   *wire // the batched reads (status), see wire.go
+	w   *wire       // the batched reads (status), see wire.go
+	pre *prefetched // read before the config was parsed, for the first snapshot; guarded by wmu
 
 	sdOnce sync.Once
 	sd     *sd.Conn // everything but status reads: jobs and their results, reloads, single properties; dialled on first use
@@ -96,6 +102,12 @@ func New(ctx context.Context, cfg *translate.Config, opts Options) (*Manager, er
 	}
 	if err := m.setConfig(cfg); err != nil {
 		return nil, err
+	}
+	if opts.Prefetch != nil {
+		if w, ep, pre := opts.Prefetch.take(); w != nil {
+			m.w, m.ep, m.pre = w, ep, pre
+			return m, nil
+		}
 	}
 	w, ep, err := dial(ctx, opts.Scope, m.getenv)
 	if err != nil {

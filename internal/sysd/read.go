@@ -50,16 +50,34 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 		w.c.SetDeadline(dl)
 		defer w.c.SetDeadline(time.Time{})
 	}
+	anchor := ""
+	if withDir {
+		anchor = m.anchor()
+	}
+	out, dir, err := readStates(w, units, anchor)
+	if err != nil {
+		// a reply may be left half read: the next read dials again
+		return nil, "", m.broken(err)
+	}
+	return out, dir, nil
+}
+
+// readStates is the reading of readUnits on w; anchor, if not "", is the
+// anchor target whose directory to return. After an error, w may be in
+// the middle of a reply and must not be used again.
+func readStates(w *wire, units []string, anchor string) ([]unitState, string, error) {
+	withDir := anchor != ""
 	// One batch: ListUnitsByNames, and ExecStart of every unit at the
 	// object path its name gives (unitPath); for the usual case, all
 	// programs running, that is the only round trip.
 	out := make([]unitState, len(units))
 	paths := make([]string, len(units))
+	w.buf.Grow(200 * (len(units) + 2)) // a Get is about 170 bytes
 	list := w.call(destSystemd, "/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", "as", units)
 	frag := uint32(0)
 	dir := ""
 	if withDir {
-		frag = w.call(destSystemd, string(unitPath(m.anchor())), "org.freedesktop.DBus.Properties", "Get", "ss", ifaceUnit, "FragmentPath")
+		frag = w.call(destSystemd, string(unitPath(anchor)), "org.freedesktop.DBus.Properties", "Get", "ss", ifaceUnit, "FragmentPath")
 	}
 	gets := make(map[uint32]get, len(units))
 	for i, u := range units {
@@ -68,7 +86,7 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 		gets[s] = get{i, "ExecStart"}
 	}
 	if err := w.flush(); err != nil {
-		return nil, "", m.broken(err)
+		return nil, "", err
 	}
 	n := 1 + len(gets)
 	if withDir {
@@ -81,7 +99,7 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 			}
 			d := decoder{b: r.body, o: r.order}
 			if sig := d.sig(); sig != "s" {
-				return fmt.Errorf("%s FragmentPath: unexpected type %q", m.anchor(), sig)
+				return fmt.Errorf("%s FragmentPath: unexpected type %q", anchor, sig)
 			}
 			if p := d.str(); p != "" {
 				dir = filepath.Dir(p)
@@ -122,7 +140,7 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 		}
 		return d.err
 	}); err != nil {
-		return nil, "", m.broken(err)
+		return nil, "", err
 	}
 	gets = make(map[uint32]get, len(units))
 	ask := func(i int, iface, prop string) {
@@ -141,7 +159,7 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 			ask(i, ifaceService, "Result")
 		}
 	}
-	if err := m.exchange(w, gets, units, out); err != nil {
+	if err := exchange(w, gets, units, out); err != nil {
 		return nil, "", err
 	}
 	// ExecStart's status of the last run is not kept across a
@@ -161,7 +179,7 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 			ask(i, ifaceService, "ExecMainExitTimestamp")
 		}
 	}
-	if err := m.exchange(w, gets, units, out); err != nil {
+	if err := exchange(w, gets, units, out); err != nil {
 		return nil, "", err
 	}
 	return out, dir, nil
@@ -174,12 +192,12 @@ type get struct {
 }
 
 // exchange sends the batch of gets and stores the answers in out.
-func (m *Manager) exchange(w *wire, gets map[uint32]get, units []string, out []unitState) error {
+func exchange(w *wire, gets map[uint32]get, units []string, out []unitState) error {
 	if len(gets) == 0 {
 		return nil
 	}
 	if err := w.flush(); err != nil {
-		return m.broken(err)
+		return err
 	}
 	if _, err := w.replies(len(gets), func(serial int, r *reply) error {
 		g, ok := gets[uint32(serial)]
@@ -191,7 +209,7 @@ func (m *Manager) exchange(w *wire, gets map[uint32]get, units []string, out []u
 		}
 		return store(g, r, units, out)
 	}); err != nil {
-		return m.broken(err)
+		return err
 	}
 	return nil
 }

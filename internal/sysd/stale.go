@@ -49,18 +49,21 @@ func (m *Manager) findStale(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	ents, err := f.ReadDir(-1) // unsorted: cheaper than os.ReadDir
+	names, err := f.Readdirnames(-1) // unsorted, no types: the cheapest listing
 	f.Close()
 	if err != nil {
 		return err
 	}
 	var found []staleUnit
-	for _, e := range ents {
-		name := e.Name()
-		if known[name] || !e.Type().IsRegular() || !strings.HasSuffix(name, unitgen.Service) {
+	for _, name := range names {
+		if known[name] || !strings.HasSuffix(name, unitgen.Service) {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, name))
+		path := filepath.Join(dir, name)
+		if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+			continue // a link or directory is never a unit supersede wrote
+		}
+		data, err := os.ReadFile(path)
 		if err != nil || unitgen.GeneratedFrom(data) != cfg.File {
 			continue // gone meanwhile, or not this config's
 		}

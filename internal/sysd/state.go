@@ -193,6 +193,15 @@ func (m *Manager) readProcs(ctx context.Context, procs []*proc, withDir bool) ([
 	for i, p := range procs {
 		units[i] = p.unit
 	}
+	m.wmu.Lock()
+	pre := m.pre
+	m.pre = nil
+	m.wmu.Unlock()
+	if pre != nil {
+		if sts, dir, ok := pre.lookup(units); ok {
+			return sts, dir, nil
+		}
+	}
 	return m.readUnits(ctx, units, withDir)
 }
 

@@ -275,3 +275,70 @@ func TestConverted(t *testing.T) {
 		t.Errorf("Converted without the anchor = %v, %v; want false", ok, err)
 	}
 }
+
+// A Manager made with a Prefetch reports what one without it reports,
+// also when the config has a program the manager has not loaded (the
+// prefetch read only the anchor's units) and after a unit stopped.
+func TestPrefetch(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	sm, m, path := setup(t, programs(3, ""))
+	sm.Systemctl("start", "supersede.target")
+	waitAll(t, m, status.Running, 3)
+	sm.Systemctl("stop", "p0001.service")
+	env := map[string]string{}
+	for _, kv := range sm.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	for _, conf := range []string{programs(3, ""), programs(4, "")} {
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lopts := translate.Options{Dir: filepath.Dir(path)}
+		opts := Options{Scope: User, ConfigPath: path, Load: lopts, Getenv: getenv}
+		pf := StartPrefetch(ctx, opts)
+		cfg, err := translate.Load(path, lopts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Prefetch = pf
+		mp, err := New(ctx, cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mp.pre == nil {
+			t.Errorf("New did not take the prefetch")
+		}
+		got, err := mp.Processes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pf.Close()
+		mp.Close()
+		opts.Prefetch = nil
+		plain, err := New(ctx, cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := plain.Processes(ctx)
+		plain.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d processes with a prefetch, %d without", len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.Name != w.Name || g.State != w.State || g.PID != w.PID || !g.Start.Equal(w.Start) {
+				t.Errorf("with a prefetch %+v, without %+v", g, w)
+			}
+		}
+		if got[1].State != status.Stopped {
+			t.Errorf("p0001 after stop: %v", got[1].State)
+		}
+	}
+}
