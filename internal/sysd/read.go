@@ -79,16 +79,16 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 	if withDir {
 		frag = w.call(destSystemd, string(unitPath(anchor)), "org.freedesktop.DBus.Properties", "Get", "ss", ifaceUnit, "FragmentPath")
 	}
-	gets := make(map[uint32]get, len(units))
+	// the ExecStart Gets have consecutive serials: first+i is units[i]'s
+	first := w.serial + 1
 	for i, u := range units {
 		paths[i] = string(unitPath(u))
-		s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
-		gets[s] = get{i, "ExecStart"}
+		w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
 	}
 	if err := w.flush(); err != nil {
 		return nil, "", err
 	}
-	n := 1 + len(gets)
+	n := 1 + len(units)
 	if withDir {
 		n++
 	}
@@ -107,11 +107,11 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 			return d.err
 		}
 		if uint32(serial) != list {
-			g, ok := gets[uint32(serial)]
-			if !ok || r.err() != nil {
+			i := int(uint32(serial) - first)
+			if uint32(serial) < first || i >= len(units) || r.err() != nil {
 				return nil // a unit that is not there has no ExecStart
 			}
-			return store(g, r, units, out)
+			return store(get{i, "ExecStart"}, r, units, out)
 		}
 		if err := r.err(); err != nil {
 			return fmt.Errorf("ListUnitsByNames: %w", err)
@@ -125,24 +125,24 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 		end += d.p
 		for i := 0; d.p < end && d.err == nil; i++ {
 			d.align(8)
-			name := d.str()
-			d.str() // description
-			load, active, sub := d.str(), d.str(), d.str()
-			d.str() // following
-			d.str() // path
+			name := d.view()
+			d.view() // description
+			load, active, sub := d.view(), d.view(), d.view()
+			d.view() // following
+			d.view() // path
 			d.u32()
-			d.str()
-			d.str()
-			if i >= len(units) || name != units[i] {
+			d.view()
+			d.view()
+			if i >= len(units) || string(name) != units[i] {
 				return fmt.Errorf("ListUnitsByNames: answer %d is %q, not %q", i, name, units[min(i, len(units)-1)])
 			}
-			out[i].Load, out[i].Active, out[i].Sub = load, active, sub
+			out[i].Load, out[i].Active, out[i].Sub = intern(load), intern(active), intern(sub)
 		}
 		return d.err
 	}); err != nil {
 		return nil, "", err
 	}
-	gets = make(map[uint32]get, len(units))
+	gets := map[uint32]get{}
 	ask := func(i int, iface, prop string) {
 		s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", iface, prop)
 		gets[s] = get{i, prop}
@@ -183,6 +183,29 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 		return nil, "", err
 	}
 	return out, dir, nil
+}
+
+// intern returns the states systemd names without allocating.
+func intern(b []byte) string {
+	switch string(b) {
+	case "loaded":
+		return "loaded"
+	case "not-found":
+		return "not-found"
+	case "active":
+		return "active"
+	case "inactive":
+		return "inactive"
+	case "running":
+		return "running"
+	case "dead":
+		return "dead"
+	case "failed":
+		return "failed"
+	case "exited":
+		return "exited"
+	}
+	return string(b)
 }
 
 // get is one property asked of the unit units[i].

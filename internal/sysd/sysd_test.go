@@ -282,9 +282,10 @@ func TestConverted(t *testing.T) {
 func TestPrefetch(t *testing.T) {
 	t.Parallel()
 	sdtest.Require(t)
-	sm, m, path := setup(t, programs(3, ""))
+	n := 3
+	sm, m, path := setup(t, programs(n, ""))
 	sm.Systemctl("start", "supersede.target")
-	waitAll(t, m, status.Running, 3)
+	waitAll(t, m, status.Running, n)
 	sm.Systemctl("stop", "p0001.service")
 	env := map[string]string{}
 	for _, kv := range sm.Env() {
@@ -293,7 +294,7 @@ func TestPrefetch(t *testing.T) {
 	}
 	getenv := func(k string) string { return env[k] }
 	ctx := context.Background()
-	for _, conf := range []string{programs(3, ""), programs(4, "")} {
+	for _, conf := range []string{programs(n, ""), programs(n+1, "")} {
 		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}

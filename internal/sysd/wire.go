@@ -34,6 +34,7 @@ type wire struct {
 	serial uint32
 	buf    bytes.Buffer // the batch
 	msg    bytes.Buffer // the message being built
+	body   bytes.Buffer // its body
 	in     []byte       // the message being read
 	last   reply        // the reply next returned, valid until the next call
 }
@@ -236,16 +237,17 @@ const (
 // "s", "ss") or, with signature "as", one []string. It returns the
 // call's serial.
 func (w *wire) call(dest, path, iface, member, sig string, args ...any) uint32 {
-	var body bytes.Buffer
+	body := &w.body
+	body.Reset()
 	for _, a := range args {
 		switch a := a.(type) {
 		case string:
-			putString(&body, a)
+			putString(body, a)
 		case []string:
-			putU32(&body, 0) // length, patched below
+			putU32(body, 0) // length, patched below
 			at := body.Len()
 			for _, s := range a {
-				putString(&body, s)
+				putString(body, s)
 			}
 			le.PutUint32(body.Bytes()[at-4:], uint32(body.Len()-at))
 		}
@@ -484,6 +486,17 @@ func (d *decoder) sig() string {
 	s := string(d.b[d.p : d.p+n])
 	d.p += n + 1
 	return s
+}
+
+// view reads a string without copying it: valid as long as the message.
+func (d *decoder) view() []byte {
+	n := int(d.u32())
+	if !d.need(n + 1) {
+		return nil
+	}
+	b := d.b[d.p : d.p+n]
+	d.p += n + 1
+	return b
 }
 
 // strings reads an "as".
