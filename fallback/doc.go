@@ -29,7 +29,12 @@
 //     it sleeps until SIGCHLD (then wait4(-1, WNOHANG) until nothing is
 //     left), a signal, a request or the earliest pending deadline
 //     (startsecs, backoff, stopwaitsecs). There is no periodic tick: an
-//     idle daemon does not wake up. Run sets PR_SET_CHILD_SUBREAPER, so
+//     idle daemon does not wake up. Exits are reaped, and deadlines
+//     fired, a bounded batch a turn (16, or 5 ms; turnBudget), with the
+//     requests and signals that wait served between two batches, so
+//     that programs that die as fast as they are restarted (a crash
+//     storm: autorestart=true, startsecs=0) cannot keep the daemon from
+//     answering or from stopping. Run sets PR_SET_CHILD_SUBREAPER, so
 //     orphaned grandchildren are reaped too ("reaped unknown pid"), as
 //     PID 1 must in a container.
 //   - Groups and priorities: start in ascending group priority, all at

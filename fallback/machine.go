@@ -70,6 +70,7 @@ type proc struct {
 	out           *runOutput       // the child's stdout and stderr while it runs
 	stdin         int              // our end of the child's stdin pipe while it runs; -1: none
 	stdinFile     *os.File         // stdin as a file, made when first written to
+	stdinQ        *stdinQueue      // what sendProcessStdin queued, while it runs
 	listener      *events.Listener // while an event listener runs
 	pre           *prepared        // a child forked ahead, for spawn to take
 	groupPriority int              // the priority of the group it runs in

@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"syscall"
-	"time"
 
 	"github.com/supersede/supersede/fallback/events"
 	"github.com/supersede/supersede/internal/status"
@@ -384,10 +383,12 @@ func (s *Supervisor) ClearLogs(ctx context.Context, group, name string) error {
 	return err
 }
 
-// WriteStdin writes data to a process's stdin (sendProcessStdin).
+// WriteStdin queues data for a process's stdin (sendProcessStdin) and
+// returns: the data is written as the child reads it, whatever becomes
+// of the client (see stdinQueue).
 func (s *Supervisor) WriteStdin(ctx context.Context, group, name string, data []byte) error {
 	var err error
-	var f *os.File
+	var q *stdinQueue
 	if cerr := s.call(ctx, func() {
 		var p *proc
 		if p, err = s.lookup(group, name); err != nil {
@@ -401,27 +402,27 @@ func (s *Supervisor) WriteStdin(ctx context.Context, group, name string, data []
 			err = status.ErrNoFile
 			return
 		}
-		f = p.stdinWriter()
+		if p.stdinQ == nil {
+			p.stdinQ = newStdinQueue(p.stdinWriter())
+		}
+		q = p.stdinQ
 	}); cerr != nil {
 		return cerr
 	}
 	if err != nil {
 		return err
 	}
-	// Write outside the loop: a child that does not read its stdin
-	// blocks only this request, until the client gives up.
-	stop := context.AfterFunc(ctx, func() { f.SetWriteDeadline(time.Now()) })
-	defer stop()
-	if _, werr := f.Write(data); werr != nil {
-		if errors.Is(werr, syscall.EPIPE) || errors.Is(werr, os.ErrClosed) {
-			return status.ErrNoFile
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return werr
+	// Outside the loop: the first write waits for nothing, but an event
+	// listener's protocol writes may hold the file.
+	var full *errStdinFull
+	switch err := q.write(name, data); {
+	case err == nil:
+		return nil
+	case errors.As(err, &full):
+		return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+	default:
+		return status.ErrNoFile
 	}
-	return nil
 }
 
 // SendRemoteComm emits a REMOTE_COMMUNICATION event.

@@ -135,6 +135,7 @@ type Supervisor struct {
 	started atomic.Bool
 	reqs    chan func()
 	done    chan struct{}
+	more    chan struct{} // work left for the loop's next turn (see turnBudget)
 
 	// As at start: a reread changes neither (supervisord keeps them in
 	// its options until a restart).
@@ -206,6 +207,7 @@ func New(cfg *translate.Config, opts Options) (*Supervisor, error) {
 		pid:       os.Getpid(),
 		reqs:      make(chan func()),
 		done:      make(chan struct{}),
+		more:      make(chan struct{}, 1),
 		groups:    map[string]*group{},
 		pids:      map[int]*proc{},
 	}
@@ -324,6 +326,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		case sig := <-s.opts.Signals:
 			s.handleSignal(sig)
 		case <-chld:
+			s.reap()
+		case <-s.more:
+			s.serveWaiting()
 			s.reap()
 		case f := <-s.reqs:
 			f()
@@ -460,18 +465,63 @@ func (s *Supervisor) reopenLogs() {
 	}
 }
 
-// reap collects every child that has exited: Supervisor's processes,
-// and the orphans that a subreaper or PID 1 inherits. A process that
-// restarts is forked before anything is written: the main-log lines of
-// its exit and spawn follow the fork, in their order and with their
-// times.
+// turnBudget and turnTime bound the exits one turn of the loop reaps
+// (and so the restarts it forks, one per exit at most) and the
+// deadlines it fires. Programs that die as fast as they are forked
+// (autorestart=true, startsecs=0, a command that fails at once) would
+// otherwise keep reap busy for ever: each restart's child is dead by
+// the next wait4, and requests, signals and timers would never be
+// served. What is left goes to the next turn through s.more, which
+// first serves the requests and signals that wait (serveWaiting), so a
+// request waits for one batch at most. Supervisor's semantics are
+// unchanged: each exit is still handled, and a restart still forked, in
+// the turn that reaps it. The time bound matters on a loaded machine,
+// where a fork waits for its child to exec.
+const (
+	turnBudget = 16
+	turnTime   = 5 * time.Millisecond
+)
+
+// serveWaiting runs the requests and signals that wait now, before the
+// loop goes on with the work of a storm (see turnBudget).
+func (s *Supervisor) serveWaiting() {
+	for range turnBudget {
+		select {
+		case f := <-s.reqs:
+			f()
+		case sig := <-s.opts.Signals:
+			s.handleSignal(sig)
+		default:
+			return
+		}
+	}
+}
+
+// again asks for another turn of work (see turnBudget).
+func (s *Supervisor) again() {
+	select {
+	case s.more <- struct{}{}:
+	default:
+	}
+}
+
+// reap collects the children that have exited, turnBudget of them at
+// most (see there): Supervisor's processes, and the orphans that a
+// subreaper or PID 1 inherits. A process that restarts is forked before
+// anything is written: the main-log lines of its exit and spawn follow
+// the fork, in their order and with their times.
 func (s *Supervisor) reap() {
 	s.holdLog = true
 	defer func() {
 		s.holdLog = false
 		s.writeHeld()
 	}()
-	for {
+	start := time.Now()
+	for n := 0; ; n++ {
+		if n == turnBudget || (n > 0 && time.Since(start) > turnTime) {
+			s.again()
+			return
+		}
 		var ws syscall.WaitStatus
 		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
 		if err == syscall.EINTR {
@@ -510,6 +560,10 @@ func (s *Supervisor) finish(p *proc, ws syscall.WaitStatus) {
 	if p.out != nil {
 		p.out.finish()
 		p.out = nil
+	}
+	if p.stdinQ != nil {
+		p.stdinQ.end()
+		p.stdinQ = nil
 	}
 	if p.listener == nil {
 		p.closeStdin()
@@ -864,10 +918,15 @@ func (s *Supervisor) armTimer() {
 	s.timer.Reset(d)
 }
 
-// fire runs the transitions that are due.
+// fire runs the transitions that are due, a turn's worth (turnBudget);
+// armTimer fires the rest on the next turn.
 func (s *Supervisor) fire() {
 	now := s.now()
-	for len(s.timers) > 0 && !s.timers[0].due.After(now) {
+	start := time.Now()
+	for n := 0; len(s.timers) > 0 && !s.timers[0].due.After(now); n++ {
+		if n == turnBudget || (n > 0 && time.Since(start) > turnTime) {
+			return
+		}
 		p := heap.Pop(&s.timers).(*proc)
 		if p.waitReport() {
 			p.stopReport(now)

@@ -703,8 +703,14 @@ while read header; do
 done
 `
 	// The script is written after the config names it: the listener's
-	// first spawns may fail until it exists, which is fine.
-	if err := os.WriteFile(filepath.Join(h.dir, "listener.sh"), []byte(script), 0o644); err != nil {
+	// first spawns may fail until it exists, which is fine. It appears
+	// whole (a rename): sh reading it half-written would exit 0, an
+	// expected exit that is not restarted.
+	tmp := filepath.Join(h.dir, "listener.sh.tmp")
+	if err := os.WriteFile(tmp, []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(h.dir, "listener.sh")); err != nil {
 		t.Fatal(err)
 	}
 	h.waitState("ev", status.Running)

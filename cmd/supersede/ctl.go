@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -105,7 +106,11 @@ func runCtl(ctx context.Context, e *env) error {
 			return ctlExit(ctl.Run(ctx, nil, opts, e.stdin, e.stdout, e.stderr))
 		}
 		defer c.Close()
-		return ctlExit(ctl.Run(ctx, c, opts, e.stdin, e.stdout, e.stderr))
+		code = ctl.Run(ctx, c, opts, e.stdin, e.stdout, e.stderr)
+		if code != 0 {
+			serverHint(ctx, e, opts, c)
+		}
+		return ctlExit(code)
 	}
 	if conn == nil {
 		c, err := newSystemdConn(ctx, opts, e, e.stderr)
@@ -115,7 +120,9 @@ func runCtl(ctx context.Context, e *env) error {
 		conn = c
 	}
 	defer conn.Close()
-	return ctlExit(ctl.Run(ctx, conn, opts, e.stdin, e.stdout, e.stderr))
+	code = ctl.Run(ctx, conn, opts, e.stdin, e.stdout, e.stderr)
+	unitsHint(ctx, e, opts, conn, code)
+	return ctlExit(code)
 }
 
 // dieOf ends the process as sig's default action does: killed by it.
@@ -185,7 +192,7 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env, stderr io.Wr
 		printConfigErrors(stderr, err)
 		return nil, &configError{err}
 	}
-	c := &systemdConn{url: "systemd://" + scope.String(), pf: pf}
+	c := &systemdConn{url: "systemd://" + scope.String(), pf: pf, stderr: e.stderr}
 	c.connect = func() error {
 		m, err := sysd.New(ctx, cfg, sysd.Options{Scope: scope, ConfigPath: opts.ConfigFile, Load: lopts,
 			Prefix: opts.Prefix, LogFiles: opts.LogFiles, Getenv: getenv, Prefetch: pf})
@@ -210,6 +217,7 @@ type systemdConn struct {
 	err     error
 	m       *sysd.Manager
 	local   *xmlrpc.Local
+	stderr  io.Writer // why a journal could not be read
 }
 
 func (c *systemdConn) ServerURL() string { return c.url }
@@ -322,6 +330,9 @@ func (c *systemdConn) journalLog(ctx context.Context, method string, args []any)
 	}
 	data, err := c.m.ReadJournal(ctx, unit, want)
 	if err != nil {
+		// supervisorctl's text for the fault is "unknown error reading
+		// log": say why, too
+		fmt.Fprintf(c.stderr, "supersede ctl: reading the output of %s: %v\n", unit, err)
 		return nil, true, &xmlrpc.Fault{Code: xmlrpc.FaultFailed, String: "FAILED: " + err.Error()}
 	}
 	if tail {

@@ -127,6 +127,15 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, file string, acc
 		t.close()
 		return
 	}
+	// A stream lasts as long as its client wants: no read deadline (the
+	// request's has served), and a write deadline for each write only,
+	// against a client that stops reading.
+	conn.SetDeadline(time.Time{})
+	out := rw.Writer
+	flush := func() error {
+		conn.SetWriteDeadline(time.Now().Add(s.lim.WriteTimeout))
+		return out.Flush()
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -174,11 +183,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, file string, acc
 		io.Copy(io.Discard, rw.Reader)
 		cancel()
 	}()
-	out := rw.Writer
 	if _, err := out.WriteString(h.String()); err != nil {
 		return
 	}
-	if err := out.Flush(); err != nil {
+	if err := flush(); err != nil {
 		return
 	}
 	t.follow(ctx, func(data []byte) error {
@@ -189,7 +197,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, file string, acc
 		if chunked {
 			out.WriteString("\r\n")
 		}
-		return out.Flush()
+		return flush()
 	})
 }
 
