@@ -223,7 +223,12 @@ func (c *controller) runCommand(ctx context.Context, line string) (stop bool, er
 func (c *controller) output(msg string) {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
-	io.WriteString(c.stdout, msg+"\n")
+	if c.buf != nil { // one command: into the buffer, without a copy
+		c.buf.WriteString(msg)
+		c.buf.WriteByte('\n')
+		return
+	}
+	io.WriteString(c.stdout, msg+"\n") // one write: a terminal redraws its prompt after each
 }
 
 // write writes data on stdout as it comes (tail -f, fg).

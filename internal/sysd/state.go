@@ -162,20 +162,20 @@ func (m *Manager) snapshot(ctx context.Context) (*active, error) {
 	removed, cfg := m.removed, m.cfg
 	m.mu.Unlock()
 	now := m.now()
-	inUse := map[string]bool{}
+	inUse := make(map[*translate.Group]bool, len(cfg.Groups))
 	for i, p := range procs {
 		if sts[i].Load != "not-found" && !removed[p.g.Name] {
-			inUse[p.g.Name] = true
+			inUse[p.g] = true
 		}
 	}
-	a := &active{}
+	a := &active{procs: make([]*proc, 0, len(procs)), states: make([]status.Process, 0, len(procs)), groups: make([]string, 0, len(cfg.Groups))}
 	for _, g := range cfg.Groups {
-		if inUse[g.Name] {
+		if inUse[g] {
 			a.groups = append(a.groups, g.Name)
 		}
 	}
 	for i, p := range procs {
-		if !inUse[p.g.Name] {
+		if !inUse[p.g] {
 			continue
 		}
 		a.procs = append(a.procs, p)

@@ -156,13 +156,23 @@ const rtPriority = 10
 // once the programs are up, so that starting them is not favoured over
 // the machine's other work; programs a restart starts inherit it, and
 // only sleep.
-func realtime(t *testing.T, pids ...int) {
+func realtime(t *testing.T, pids ...int) (undo func()) {
 	if os.Getenv("RT") != "1" {
-		return
+		return func() {}
+	}
+	chrt := func(args ...string) {
+		if out, err := exec.Command("chrt", args...).CombinedOutput(); err != nil {
+			t.Errorf("chrt %s: %v: %s", strings.Join(args, " "), err, out)
+		}
 	}
 	for _, pid := range pids {
-		if out, err := exec.Command("chrt", "-f", "-p", strconv.Itoa(rtPriority), strconv.Itoa(pid)).CombinedOutput(); err != nil {
-			t.Fatalf("chrt %d: %v: %s", pid, err, out)
+		chrt("-f", "-p", strconv.Itoa(rtPriority), strconv.Itoa(pid))
+	}
+	// supervisord's shutdown loop would starve its own children, which
+	// must run to exit
+	return func() {
+		for _, pid := range pids {
+			chrt("-o", "-p", "0", strconv.Itoa(pid))
 		}
 	}
 }
@@ -226,7 +236,7 @@ func measureSupervisord(t *testing.T, s settings, r *row, dir, conf, sock string
 	d := startSupervisord(t, dir, conf, sock, r.n)
 	defer d.stop(t)
 	time.Sleep(settle)
-	realtime(t, d.cmd.Process.Pid)
+	defer realtime(t, d.cmd.Process.Pid)() // back to normal before it stops (deferred after d.stop: runs first)
 
 	out := runOut(t, exec.Command(supervisorctl, "-c", conf, "status"))
 	if got := countLines(out, " RUNNING "); got != r.n {
@@ -282,7 +292,7 @@ func measureSystemd(t *testing.T, s settings, r *row, conf string) {
 	// Let the manager and journald finish what starting N units left
 	// them (hyperfine's warmup runs come on top).
 	time.Sleep(settle)
-	realtime(t, m.PID, m.JournaldPID)
+	defer realtime(t, m.PID, m.JournaldPID)()
 
 	ns := func(ctx context.Context, name string, args ...string) *exec.Cmd { return m.Command(ctx, name, args...) }
 	ctx := context.Background()
