@@ -60,6 +60,10 @@ func IsGenerated(data []byte) bool {
 	return bytes.HasPrefix(data, []byte(GeneratedMarker))
 }
 
+// GeneratedFrom is the main config file named in a generated unit's
+// header (Result.Config when it was generated), or "".
+func GeneratedFrom(data []byte) string { return generatedFrom(data) }
+
 // generatedFrom is the main config file named in a generated unit's
 // header, or "".
 func generatedFrom(data []byte) string {

@@ -12,7 +12,10 @@
 # Environment: SUPERSEDE (default: built from this tree into the work
 # directory), COUNTS ("1 100 1000"), RUNS (20), RESTART_RUNS (10),
 # WARMUP (2), STARTSECS (1), JSON=DIR to keep hyperfine's raw exports,
-# STRACE=1 to log strace -c -f of the status commands once per count.
+# STRACE=1 to log strace -c -f of the status commands once per count,
+# SUPERVISORD=0 to leave supervisord's columns empty (quicker),
+# RT=1 to time under SCHED_FIFO (on a machine busy with other work: the
+# commands and the daemons answering them then run as on an idle one).
 # About 3 minutes with the defaults, most of it supervisorctl at 1000.
 set -euo pipefail
 

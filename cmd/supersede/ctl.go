@@ -10,7 +10,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/supersede/supersede/internal/ctl"
 	"github.com/supersede/supersede/internal/sysd"
@@ -60,8 +63,37 @@ func runCtl(ctx context.Context, e *env) error {
 	defer signal.Stop(intr)
 	opts.Interrupt = intr
 	ctx = context.WithoutCancel(ctx)
+	// SIGTERM and SIGHUP end supervisorctl at once, killed by the signal
+	// (Python leaves them at their default action): ctl puts the terminal
+	// back and dies of the same signal. A journalctl that follows a log
+	// for `tail -f` dies with it (sysd starts it with a parent-death
+	// signal).
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(term)
+	opts.Terminate = term
+	opts.Kill = dieOf
 
 	useSystemd := opts.User || opts.System || (!opts.ServerURLSet && sysd.IsRunning())
+	var conn *systemdConn
+	if useSystemd && !opts.User && !opts.System && !opts.MissingSection && serverAnswers(ctx, opts) {
+		// A host that runs systemd, and a supervisord (or supersede run)
+		// answers at the config's serverurl: during a migration, the
+		// programs of a config that was not converted yet are still
+		// that supervisord's, and supervisorctl, which this command may
+		// be installed as, kept talking to it. systemd's only when the
+		// config's units are loaded there (its anchor target came from
+		// this config).
+		c, err := newSystemdConn(ctx, opts, e, io.Discard)
+		if err == nil && c.converted(ctx) {
+			conn = c
+		} else {
+			if c != nil {
+				c.Close()
+			}
+			useSystemd = false
+		}
+	}
 	if !useSystemd {
 		if opts.MissingSection {
 			return &exitCode{opts.UsageError(e.stderr, ctl.MissingSectionError)}
@@ -80,14 +112,29 @@ func runCtl(ctx context.Context, e *env) error {
 		}
 		return ctlExit(code)
 	}
-	conn, err := newSystemdConn(ctx, opts, e)
-	if err != nil {
-		return err
+	if conn == nil {
+		c, err := newSystemdConn(ctx, opts, e, e.stderr)
+		if err != nil {
+			return err
+		}
+		conn = c
 	}
 	defer conn.Close()
 	code = ctl.Run(ctx, conn, opts, e.stdin, e.stdout, e.stderr)
 	unitsHint(ctx, e, opts, conn, code)
 	return ctlExit(code)
+}
+
+// dieOf ends the process as sig's default action does: killed by it.
+func dieOf(sig os.Signal) {
+	s, ok := sig.(syscall.Signal)
+	if !ok {
+		s = syscall.SIGTERM
+	}
+	signal.Reset(s)
+	syscall.Kill(os.Getpid(), s)
+	time.Sleep(time.Second) // the signal is delivered long before this ends
+	os.Exit(128 + int(s))   // as a shell reports a death by s
 }
 
 func ctlExit(code int) error {
@@ -109,7 +156,7 @@ func dialXMLRPC(serverURL, username, password string) (ctl.Conn, error) {
 // it) and prepares the systemd transport. It connects lazily: help and
 // usage errors need no manager, and an unreachable one is reported by
 // the command that needed it, as supervisorctl reports a dead server.
-func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env) (*systemdConn, error) {
+func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env, stderr io.Writer) (*systemdConn, error) {
 	if opts.ConfigFile == "" {
 		return nil, &usageError{err: errors.New("no supervisord.conf found"),
 			hint: "pass -c FILE: under systemd, ctl finds each program's unit through the config the units were converted from"}
@@ -117,12 +164,6 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env) (*systemdCon
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
-	}
-	lopts := translate.Options{Environ: e.environ, Dir: wd}
-	cfg, err := translate.Load(opts.ConfigFile, lopts)
-	if err != nil {
-		printConfigErrors(e.stderr, err)
-		return nil, &configError{err}
 	}
 	scope := sysd.System
 	if opts.User {
@@ -136,10 +177,25 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env) (*systemdCon
 		}
 		return ""
 	}
-	c := &systemdConn{url: "systemd://" + scope.String(), stderr: e.stderr}
+	// `status` of everything reads every unit: start that while the
+	// config is parsed (sysd.Prefetch)
+	var pf *sysd.Prefetch
+	if statusOfAll(opts.Command) {
+		pf = sysd.StartPrefetch(ctx, sysd.Options{Scope: scope, Prefix: opts.Prefix, Getenv: getenv})
+	}
+	lopts := translate.Options{Environ: e.environ, Dir: wd}
+	cfg, err := translate.Load(opts.ConfigFile, lopts)
+	if err != nil {
+		if pf != nil {
+			pf.Close()
+		}
+		printConfigErrors(stderr, err)
+		return nil, &configError{err}
+	}
+	c := &systemdConn{url: "systemd://" + scope.String(), pf: pf, stderr: e.stderr}
 	c.connect = func() error {
 		m, err := sysd.New(ctx, cfg, sysd.Options{Scope: scope, ConfigPath: opts.ConfigFile, Load: lopts,
-			Prefix: opts.Prefix, LogFiles: opts.LogFiles, Getenv: getenv, Shim: selfPath(e.exe)})
+			Prefix: opts.Prefix, LogFiles: opts.LogFiles, Getenv: getenv, Shim: selfPath(e.exe), Prefetch: pf})
 		if err != nil {
 			return err
 		}
@@ -156,6 +212,7 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env) (*systemdCon
 // default), where Supervisor read a log file.
 type systemdConn struct {
 	url     string
+	pf      *sysd.Prefetch // nil, or started for status: connect takes it
 	connect func() error
 	err     error
 	m       *sysd.Manager
@@ -165,7 +222,47 @@ type systemdConn struct {
 
 func (c *systemdConn) ServerURL() string { return c.url }
 
+// statusOfAll reports whether command is `status` of every process.
+func statusOfAll(command []string) bool {
+	if len(command) == 0 || command[0] != "status" {
+		return false
+	}
+	return len(command) == 1 || slices.Contains(command[1:], "all")
+}
+
+// converted reports whether the config's units are loaded in the
+// manager (false when it cannot be reached).
+func (c *systemdConn) converted(ctx context.Context) bool {
+	if err := c.ready(); err != nil {
+		return false
+	}
+	ok, err := c.m.Converted(ctx)
+	return err == nil && ok
+}
+
+// serverAnswers reports whether a supervisord (or supersede run) answers
+// at opts.ServerURL: an XML-RPC answer, a fault, or a demand for a
+// password. Nothing listening, or a socket file no server holds, answers
+// at once with an error.
+func serverAnswers(ctx context.Context, opts *ctl.Options) bool {
+	user, pass := opts.Credentials()
+	c, err := xmlrpc.NewClient(opts.ServerURL, user, pass)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err = c.Call(ctx, "supervisor.getAPIVersion")
+	var he *xmlrpc.HTTPError
+	var f *xmlrpc.Fault
+	return err == nil || errors.As(err, &f) || errors.As(err, &he) && he.StatusCode == 401
+}
+
 func (c *systemdConn) Close() error {
+	if c.pf != nil {
+		c.pf.Close() // its connection, unless connect took it
+	}
 	if c.m != nil {
 		return c.m.Close()
 	}
@@ -220,7 +317,7 @@ func (c *systemdConn) journalLog(ctx context.Context, method string, args []any)
 	if name == "" {
 		name = group
 	}
-	unit, journal, err := c.m.JournalFor(group, name, channel)
+	unit, journal, err := c.m.JournalFor(ctx, group, name, channel)
 	if err != nil || !journal {
 		return nil, false, nil
 	}
@@ -291,7 +388,7 @@ func (c *systemdConn) Tail(ctx context.Context, path string) (io.ReadCloser, err
 		if name == "" {
 			name = group
 		}
-		if unit, journal, err := c.m.JournalFor(group, name, channel); err == nil && journal {
+		if unit, journal, err := c.m.JournalFor(ctx, group, name, channel); err == nil && journal {
 			return c.m.FollowJournal(ctx, unit, 1024)
 		}
 	}

@@ -186,7 +186,7 @@ func supervisordWorld(t *testing.T, dir, conf string) *world {
 	testreal.RequireSupervisor(t)
 	cmd := exec.Command("/usr/bin/supervisord", "-n", "-c", conf)
 	cmd.Dir = dir
-	var out fallbacktest.SyncBuffer // read on failure while supervisord writes
+	var out fallbacktest.SyncBuffer // read below while supervisord writes
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func supervisordWorld(t *testing.T, dir, conf string) *world {
 			<-done
 		}
 	})
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // a generous bound: the machine may be busy
 	for {
 		if r := w.ctl("version"); r.code == 0 {
 			break

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,7 +11,7 @@ import (
 var update = flag.Bool("update", false, "rewrite testscript files with current output")
 
 func TestMain(m *testing.M) {
-	main := func() { os.Exit(run(context.Background(), os.Args, os.Environ(), os.Stdout, os.Stderr)) }
+	// the commands run the real main, with its signal handling
 	testscript.Main(m, map[string]func(){
 		"supersede":           main,
 		"supervisorctl":       main, // ctl_systemd_test.go

@@ -193,7 +193,19 @@ func (c *controller) showStatuses(infos []info) {
 
 // statusLine is one line of status: "%-Ws%-10s%s".
 func statusLine(namespec, state, desc string, width int) string {
-	return pyLjust(namespec, width) + pyLjust(state, 10) + desc
+	// one allocation per line: a 1000-program status prints 1000
+	var b strings.Builder
+	b.Grow(max(width, len(namespec)) + max(10, len(state)) + len(desc))
+	b.WriteString(namespec)
+	for n := pyLen(namespec); n < width; n++ {
+		b.WriteByte(' ')
+	}
+	b.WriteString(state)
+	for n := pyLen(state); n < 10; n++ {
+		b.WriteByte(' ')
+	}
+	b.WriteString(desc)
+	return b.String()
 }
 
 func doStatus(c *controller, ctx context.Context, arg string) error {

@@ -77,6 +77,11 @@ type controller struct {
 	// when they end because of it.
 	intrCaught bool
 
+	// rawMu guards restoreTerm, which puts the terminal back while the
+	// shell reads a line in raw mode (nil otherwise).
+	rawMu       sync.Mutex
+	restoreTerm func()
+
 	// dialed is conn when Run made it with opts.Dial (open, a new
 	// password), to be closed when replaced and at the end.
 	dialed Conn
@@ -141,20 +146,33 @@ func Run(ctx context.Context, conn Conn, opts *Options, stdin io.Reader, stdout,
 }
 
 // watchInterrupts turns opts.Interrupt into cancelling the running
-// command. The returned func stops watching.
+// command, and opts.Terminate into the end of the process. The returned
+// func stops watching.
 func (c *controller) watchInterrupts(ctx context.Context) func() {
-	if c.opts.Interrupt == nil {
+	if c.opts.Interrupt == nil && c.opts.Terminate == nil {
 		return func() {}
 	}
 	done := make(chan struct{})
+	intr, cdone := c.opts.Interrupt, ctx.Done()
 	go func() {
 		for {
 			select {
 			case <-done:
 				return
-			case <-ctx.Done():
+			case <-cdone:
+				// the command is ending as on Ctrl-C; TERM still ends it all
+				intr, cdone = nil, nil
+			case sig := <-c.opts.Terminate:
+				c.rawMu.Lock()
+				if c.restoreTerm != nil {
+					c.restoreTerm()
+				}
+				if c.opts.Kill != nil {
+					c.opts.Kill(sig)
+				}
+				c.rawMu.Unlock()
 				return
-			case <-c.opts.Interrupt:
+			case <-intr:
 				c.intrMu.Lock()
 				if c.cancelCmd != nil {
 					c.cancelCmd()
@@ -205,7 +223,12 @@ func (c *controller) runCommand(ctx context.Context, line string) (stop bool, er
 func (c *controller) output(msg string) {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
-	io.WriteString(c.stdout, msg+"\n")
+	if c.buf != nil { // one command: into the buffer, without a copy
+		c.buf.WriteString(msg)
+		c.buf.WriteByte('\n')
+		return
+	}
+	io.WriteString(c.stdout, msg+"\n") // one write: a terminal redraws its prompt after each
 }
 
 // write writes data on stdout as it comes (tail -f, fg).

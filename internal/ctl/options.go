@@ -49,6 +49,14 @@ type Options struct {
 	// a terminal, Ctrl-C is a key (raw mode), not a signal.
 	Interrupt <-chan os.Signal
 
+	// Terminate, if not nil, delivers SIGTERM and SIGHUP. supervisorctl
+	// leaves both at their default action, so either ends it at once,
+	// killed by the signal, with nothing more printed (readline puts the
+	// terminal back first). On one, Run puts the terminal back and calls
+	// Kill with it; Kill must end the process.
+	Terminate <-chan os.Signal
+	Kill      func(os.Signal)
+
 	// Dial, if not nil, connects to another server: `open URL` uses it,
 	// and so does the shell when the server asks for a username and
 	// password (HTTP 401). Without it `open` refuses, and a 401 in the

@@ -246,7 +246,16 @@ func (r *termReader) read(ctx context.Context, prompt string, password bool) (st
 		if err != nil {
 			return "", err
 		}
-		defer term.Restore(r.fd, old)
+		fd := r.fd
+		r.c.rawMu.Lock()
+		r.c.restoreTerm = func() { term.Restore(fd, old) }
+		r.c.rawMu.Unlock()
+		defer func() {
+			r.c.rawMu.Lock()
+			r.c.restoreTerm = nil
+			r.c.rawMu.Unlock()
+			term.Restore(fd, old)
+		}()
 		if w, h, err := term.GetSize(r.fd); err == nil {
 			r.t.SetSize(w, h)
 		}

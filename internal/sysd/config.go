@@ -138,21 +138,20 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	if err := m.setConfig(cfg); err != nil {
 		return nil, nil, nil, cantReread(err)
 	}
-	staleGroups := map[string]*translate.Group{}
+	m.mu.Lock()
+	m.gen = res
+	m.next = cfg
+	m.mu.Unlock()
+	var found []staleUnit
 	for _, c := range changes {
 		if c.Action != unitgen.Remove || !strings.HasSuffix(c.Path, unitgen.Service) {
 			continue
 		}
 		gname, pname, ok := staleProc(c.Old)
-		if !ok || slices.ContainsFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == gname }) {
+		if !ok {
 			continue
 		}
-		g := staleGroups[gname]
-		if g == nil {
-			g = &translate.Group{Name: gname}
-			staleGroups[gname] = g
-		}
-		p := &translate.Process{Name: pname, Group: gname}
+		p := staleConfig(gname, pname, c.Old)
 		for _, og := range old.Groups { // the config this Manager was made with may still know it
 			for _, op := range og.Processes {
 				if op.Group == gname && op.Name == pname {
@@ -160,34 +159,38 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 				}
 			}
 		}
-		g.Processes = append(g.Processes, p)
-		unit := filepath.Base(c.Path)
-		pr := &proc{p: p, g: g, unit: unit, path: unitPath(unit)}
-		m.mu.Lock()
-		m.procs = append(m.procs, pr)
-		m.byName[gname+":"+pname] = pr
-		m.mu.Unlock()
+		found = append(found, staleUnit{group: gname, name: pname, unit: filepath.Base(c.Path), p: p})
 	}
-	m.mu.Lock()
-	m.gen = res
-	all := append([]*translate.Group{}, cfg.Groups...)
-	for _, g := range staleGroups {
-		all = append(all, g)
-	}
-	merged := *cfg
-	merged.Groups = all
-	m.cfg = &merged
-	m.next = cfg
-	m.mu.Unlock()
+	m.addStale(found)
+	m.setStaleDone()
 
 	a, err := m.snapshot(ctx)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	updated := map[string]bool{}
+	var reorder []unitgen.Change
 	for _, c := range changes {
-		if c.Action == unitgen.Update && !sameUnit(c.Old, c.New) {
+		if c.Action != unitgen.Update {
+			continue
+		}
+		if !sameUnit(c.Old, c.New) {
 			updated[filepath.Base(c.Path)] = true
+		} else if !generated && strings.HasSuffix(c.Path, unitgen.Service) {
+			reorder = append(reorder, c)
+		}
+	}
+	// A program whose unit differs only in its order against the others
+	// (a program of lower priority came or went) is not changed, as
+	// under supervisord, but its unit file is brought in step with the
+	// config now; nothing is restarted. The generator's units are
+	// rewritten by the generator at daemon-reload.
+	if len(reorder) > 0 {
+		if err := unitgen.Apply(dir, reorder, false); err != nil {
+			return nil, nil, nil, &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+		}
+		if err := m.daemonReload(ctx); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	for _, g := range cfg.Groups {
@@ -199,8 +202,8 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 			changed = append(changed, g.Name)
 		}
 	}
-	for name := range staleGroups {
-		if slices.Contains(a.groups, name) {
+	for _, name := range a.groups {
+		if !slices.ContainsFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == name }) {
 			removed = append(removed, name)
 		}
 	}
@@ -210,11 +213,15 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	return added, changed, removed, nil
 }
 
-// sameUnit reports whether two versions of a generated unit differ only
-// in their header comment, which names the line of the section: a
-// section that moved in the file is not a changed program.
+// sameUnit reports whether two versions of a generated service unit
+// differ only in what does not change the program: the header comment,
+// which names the line of the section (a section that moved in the file
+// is not a changed program), and the After= ordering against the other
+// programs' units, which priority gives (adding a program of lower
+// priority orders every program of the lowest level after it; supervisord
+// reports only the new one).
 func sameUnit(a, b []byte) bool {
-	return bytes.Equal(skipComments(a), skipComments(b))
+	return bytes.Equal(withoutOrdering(skipComments(a)), withoutOrdering(skipComments(b)))
 }
 
 func skipComments(data []byte) []byte {
@@ -226,6 +233,42 @@ func skipComments(data []byte) []byte {
 		data = data[i+1:]
 	}
 	return data
+}
+
+// withoutOrdering is a unit with the service names taken out of its
+// After= lines (and a line left empty taken out): unitgen orders a
+// program's unit after the services of the priority level before it, and
+// orders nothing else after a service.
+func withoutOrdering(data []byte) []byte {
+	if !bytes.Contains(data, []byte("\nAfter=")) && !bytes.HasPrefix(data, []byte("After=")) {
+		return data
+	}
+	var out []byte
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
+		}
+		rest, ok := bytes.CutPrefix(line, []byte("After="))
+		if !ok {
+			out = append(out, line...)
+			continue
+		}
+		var kept [][]byte
+		for _, w := range bytes.Fields(rest) {
+			if !bytes.HasSuffix(w, []byte(unitgen.Service)) {
+				kept = append(kept, w)
+			}
+		}
+		if len(kept) > 0 {
+			out = append(out, "After="...)
+			out = append(out, bytes.Join(kept, []byte(" "))...)
+			out = append(out, '\n')
+		}
+	}
+	return out
 }
 
 // groupUnits is the names of the units of g: its services, its target
@@ -264,10 +307,13 @@ func (m *Manager) Configured(ctx context.Context) ([]*translate.Group, []string,
 	if err != nil {
 		return nil, nil, err
 	}
+	// the config file as it is now, as supervisord's after reread: a
+	// group whose section is gone is active but not listed (ctl keeps
+	// nothing between commands to tell whether reread was run)
 	m.mu.Lock()
 	cfg := m.next
 	if cfg == nil {
-		cfg = m.cfg
+		cfg = m.base
 	}
 	m.mu.Unlock()
 	return cfg.Groups, a.groups, nil
@@ -280,7 +326,7 @@ func (m *Manager) AddGroup(ctx context.Context, group string) error {
 	m.mu.Lock()
 	cfg := m.next
 	if cfg == nil {
-		cfg = m.cfg
+		cfg = m.base
 	}
 	m.mu.Unlock()
 	i := slices.IndexFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == group })
@@ -368,7 +414,7 @@ func (m *Manager) RemoveGroup(ctx context.Context, group string) error {
 	m.mu.Lock()
 	cfg := m.next
 	if cfg == nil {
-		cfg = m.cfg
+		cfg = m.base
 	}
 	gen := m.gen
 	m.mu.Unlock()
@@ -387,7 +433,12 @@ func (m *Manager) RemoveGroup(ctx context.Context, group string) error {
 			changes = append(changes, unitgen.Change{Path: path, Action: unitgen.Remove})
 		}
 		stillConfigured := slices.ContainsFunc(cfg.Groups, func(g *translate.Group) bool { return g.Name == group })
-		if gen != nil && !stillConfigured {
+		if gen == nil && !stillConfigured {
+			if gen, err = m.generate(cfg, dir, false); err != nil {
+				return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+			}
+		}
+		if !stillConfigured {
 			for _, u := range gen.Units {
 				if u.Name == m.anchor() { // its Wants= no longer lists the group
 					changes = append(changes, unitgen.Change{Path: filepath.Join(dir, u.Name), Action: unitgen.Update, New: u.Data})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -75,9 +76,16 @@ func (m *Manager) resetFailed(ctx context.Context, unit string) error {
 	return c.ResetFailedUnitContext(ctx, unit)
 }
 
-// procOf finds a configured process of an active group.
-func (m *Manager) procOf(group, name string) (*proc, error) {
+// procOf finds a process of an active group: a configured one, or one
+// whose section left the configuration while its unit stays (stale.go).
+func (m *Manager) procOf(ctx context.Context, group, name string) (*proc, error) {
 	p, ok := m.lookup(group, name)
+	if !ok {
+		if err := m.findStale(ctx, ""); err != nil {
+			return nil, err
+		}
+		p, ok = m.lookup(group, name)
+	}
 	m.mu.Lock()
 	gone := m.removed[group]
 	m.mu.Unlock()
@@ -94,7 +102,7 @@ func (m *Manager) procOf(group, name string) (*proc, error) {
 // systemd refuses to start it until reset-failed, where Supervisor
 // starts a FATAL process again on request.
 func (m *Manager) Start(ctx context.Context, group, name string) error {
-	p, err := m.procOf(group, name)
+	p, err := m.procOf(ctx, group, name)
 	if err != nil {
 		return err
 	}
@@ -143,7 +151,7 @@ func (m *Manager) Start(ctx context.Context, group, name string) error {
 // or given up (FATAL), so that a status right after shows where it
 // ended, as supervisorctl's does.
 func (m *Manager) WaitStarted(ctx context.Context, group, name string) error {
-	p, err := m.procOf(group, name)
+	p, err := m.procOf(ctx, group, name)
 	if err != nil {
 		return err
 	}
@@ -199,7 +207,7 @@ func (m *Manager) poll(ctx context.Context, p *proc, done func(status.Process) (
 // live finds a process that is in a state ok accepts (else
 // status.ErrNotRunning) and returns it with the connection for jobs.
 func (m *Manager) live(ctx context.Context, group, name string, ok func(status.State) bool) (*proc, *sd.Conn, error) {
-	p, err := m.procOf(group, name)
+	p, err := m.procOf(ctx, group, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -235,7 +243,7 @@ func (m *Manager) Stop(ctx context.Context, group, name string) error {
 // WaitStopped waits for the stop job Stop queued, or, without one, until
 // the unit is in a stopped state.
 func (m *Manager) WaitStopped(ctx context.Context, group, name string) error {
-	p, err := m.procOf(group, name)
+	p, err := m.procOf(ctx, group, name)
 	if err != nil {
 		return err
 	}
@@ -273,7 +281,7 @@ func (m *Manager) Signal(ctx context.Context, group, name string, sig syscall.Si
 // what Supervisor's remove-and-reopen amounts to. The journal cannot be
 // cleared per unit: status.ErrFailed.
 func (m *Manager) ClearLogs(ctx context.Context, group, name string) error {
-	p, err := m.procOf(group, name)
+	p, err := m.procOf(ctx, group, name)
 	if err != nil {
 		return err
 	}
@@ -300,7 +308,7 @@ func (m *Manager) ClearLogs(ctx context.Context, group, name string) error {
 // WriteStdin cannot reach a unit's standard input (it is /dev/null or a
 // socket): status.ErrNoFile, Supervisor's answer for a closed stdin.
 func (m *Manager) WriteStdin(ctx context.Context, group, name string, data []byte) error {
-	p, err := m.procOf(group, name)
+	p, err := m.procOf(ctx, group, name)
 	if err != nil {
 		return err
 	}
@@ -358,9 +366,14 @@ func (m *Manager) Restart(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	base := m.base
+	m.mu.Unlock()
 	for _, p := range a.procs {
 		kind := "stop"
-		if p.p.AutoStart {
+		// a group whose section is gone (stale.go) is not started again,
+		// as supervisord restarts with the configuration as it is now
+		if p.p.AutoStart && slices.Contains(base.Groups, p.g) {
 			kind = "restart"
 		}
 		if err := m.enqueue(ctx, kind, p.unit); err != nil {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/translate"
@@ -51,6 +52,7 @@ func journalctl(ctx context.Context, args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("reading the journal needs journalctl: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, path, append([]string{"--no-pager", "-q", "-o", "cat"}, args...)...)
+	cmd.SysProcAttr = dieWithParent()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -63,8 +65,8 @@ func journalctl(ctx context.Context, args ...string) ([]byte, error) {
 // JournalFor reports whether a process's channel goes to the journal
 // (rather than to a log file the XML-RPC layer reads itself), and the
 // unit. status.ErrBadName for an unknown process.
-func (m *Manager) JournalFor(group, name, channel string) (unit string, journal bool, err error) {
-	p, err := m.procOf(group, name)
+func (m *Manager) JournalFor(ctx context.Context, group, name, channel string) (unit string, journal bool, err error) {
+	p, err := m.procOf(ctx, group, name)
 	if err != nil {
 		return "", false, err
 	}
@@ -186,6 +188,7 @@ func (m *Manager) FollowJournal(ctx context.Context, unit string, head int) (io.
 		args = append(args, "-n", "0")
 	}
 	cmd := exec.CommandContext(ctx, path, append(args, match...)...)
+	cmd.SysProcAttr = dieWithParent()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		cancel()
@@ -196,6 +199,15 @@ func (m *Manager) FollowJournal(ctx context.Context, unit string, head int) (io.
 		return nil, err
 	}
 	return &follower{Reader: io.MultiReader(bytes.NewReader(out), bufio.NewReader(stdout)), cancel: cancel, cmd: cmd}, nil
+}
+
+// dieWithParent makes journalctl end when ctl does, however it ends:
+// `tail -f` under a SIGTERM (which kills ctl, as it kills supervisorctl)
+// must not leave a journalctl following forever. The signal comes when
+// the thread that started it ends; Go ends threads only with the process
+// (nothing here locks a goroutine to its thread).
+func dieWithParent() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 }
 
 type follower struct {

@@ -43,6 +43,11 @@ type Options struct {
 	Now func() time.Time
 
 	Logger *slog.Logger // nil discards
+
+	// Prefetch, if not nil, was started with these options before the
+	// configuration was parsed; New takes its connection and the first
+	// snapshot its states (prefetch.go).
+	Prefetch *Prefetch
 }
 
 // Manager drives the units of one supervisord.conf through a systemd
@@ -58,20 +63,23 @@ type Manager struct {
 	ep endpoint // where the manager answered
 
 	wmu sync.Mutex
-	w   *wire // the batched reads (status), see wire.go
+	w   *wire       // the batched reads (status), see wire.go
+	pre *prefetched // read before the config was parsed, for the first snapshot; guarded by wmu
 
 	sdOnce sync.Once
 	sd     *sd.Conn // everything but status reads: jobs and their results, reloads, single properties; dialled on first use
 	sdErr  error
 
-	mu       sync.Mutex
-	cfg      *translate.Config // the config the active units come from
-	gen      *unitgen.Result
-	procs    []*proc // every process of cfg, in config order
-	byName   map[string]*proc
-	next     *translate.Config // read by Reload, applied by AddGroup
-	removed  map[string]bool   // groups RemoveGroup took out while their units stay (generator)
-	stopJobs map[string]chan string
+	mu        sync.Mutex
+	cfg       *translate.Config // the config the active units come from, with the stale groups (stale.go)
+	base      *translate.Config // the config as read
+	staleDone bool              // findStale has looked
+	gen       *unitgen.Result
+	procs     []*proc // every process of cfg, in config order
+	byName    map[string]*proc
+	next      *translate.Config // read by Reload, applied by AddGroup
+	removed   map[string]bool   // groups RemoveGroup took out while their units stay (generator)
+	stopJobs  map[string]chan string
 }
 
 // proc is one configured process and its unit.
@@ -100,6 +108,12 @@ func New(ctx context.Context, cfg *translate.Config, opts Options) (*Manager, er
 	if err := m.setConfig(cfg); err != nil {
 		return nil, err
 	}
+	if opts.Prefetch != nil {
+		if w, ep, pre := opts.Prefetch.take(); w != nil {
+			m.w, m.ep, m.pre = w, ep, pre
+			return m, nil
+		}
+	}
 	w, ep, err := dial(ctx, opts.Scope, m.getenv)
 	if err != nil {
 		return nil, err
@@ -124,7 +138,7 @@ func (m *Manager) setConfig(cfg *translate.Config) error {
 		}
 	}
 	m.mu.Lock()
-	m.cfg, m.procs, m.byName = cfg, procs, byName
+	m.cfg, m.base, m.procs, m.byName, m.staleDone = cfg, cfg, procs, byName, false
 	m.mu.Unlock()
 	return nil
 }

@@ -36,12 +36,19 @@ const (
 // same connection, a Properties.Get for each further property a unit's
 // state needs: ExecStart (the main process's pid and start and exit
 // times) for every loaded unit, and for one that has stopped the time it
-// left "active" and, if it failed, the result. A running program costs
+// left "active" and its result. A running program costs
 // one small message each way; GetAll would send about 150 properties.
 func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error) {
+	out, _, err := m.readUnits(ctx, units, false)
+	return out, err
+}
+
+// readUnits is read; with withDir it also returns, from the same first
+// batch, the directory the anchor target was loaded from ("" if none).
+func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) ([]unitState, string, error) {
 	w, err := m.wire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
@@ -49,28 +56,79 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		w.c.SetDeadline(dl)
 		defer w.c.SetDeadline(time.Time{})
 	}
+	anchor := ""
+	if withDir {
+		anchor = m.anchor()
+	}
+	out, dir, err := readStates(w, units, anchor)
+	if err != nil {
+		// a reply may be left half read: the next read dials again
+		return nil, "", m.broken(err)
+	}
+	m.markBackoff(units, out)
+	return out, dir, nil
+}
+
+// markBackoff marks the units whose compatibility step waits out
+// Supervisor's backoff before the program (see backingOff).
+func (m *Manager) markBackoff(units []string, out []unitState) {
+	for i := range out {
+		if out[i].Active == "activating" && out[i].Sub == "start-pre" {
+			out[i].Backoff = m.backingOff(units[i])
+		}
+	}
+}
+
+// readStates is the reading of readUnits on w; anchor, if not "", is the
+// anchor target whose directory to return. After an error, w may be in
+// the middle of a reply and must not be used again.
+func readStates(w *wire, units []string, anchor string) ([]unitState, string, error) {
+	withDir := anchor != ""
 	// One batch: ListUnitsByNames, and ExecStart of every unit at the
 	// object path its name gives (unitPath); for the usual case, all
 	// programs running, that is the only round trip.
 	out := make([]unitState, len(units))
 	paths := make([]string, len(units))
+	w.buf.Grow(200 * (len(units) + 2)) // a Get is about 170 bytes
 	list := w.call(destSystemd, "/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", "as", units)
-	gets := make(map[uint32]get, len(units))
+	frag := uint32(0)
+	dir := ""
+	if withDir {
+		frag = w.call(destSystemd, string(unitPath(anchor)), "org.freedesktop.DBus.Properties", "Get", "ss", ifaceUnit, "FragmentPath")
+	}
+	// the ExecStart Gets have consecutive serials: first+i is units[i]'s
+	first := w.serial + 1
 	for i, u := range units {
 		paths[i] = string(unitPath(u))
-		s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
-		gets[s] = get{i, "ExecStart"}
+		w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
 	}
 	if err := w.flush(); err != nil {
-		return nil, m.broken(err)
+		return nil, "", err
 	}
-	if _, err := w.replies(1+len(gets), func(serial int, r *reply) error {
+	n := 1 + len(units)
+	if withDir {
+		n++
+	}
+	if _, err := w.replies(n, func(serial int, r *reply) error {
+		if withDir && uint32(serial) == frag {
+			if r.err() != nil {
+				return nil // no anchor: no units of this config
+			}
+			d := decoder{b: r.body, o: r.order}
+			if sig := d.sig(); sig != "s" {
+				return fmt.Errorf("%s FragmentPath: unexpected type %q", anchor, sig)
+			}
+			if p := d.str(); p != "" {
+				dir = filepath.Dir(p)
+			}
+			return d.err
+		}
 		if uint32(serial) != list {
-			g, ok := gets[uint32(serial)]
-			if !ok || r.err() != nil {
+			i := int(uint32(serial) - first)
+			if uint32(serial) < first || i >= len(units) || r.err() != nil {
 				return nil // a unit that is not there has no ExecStart
 			}
-			return store(g, r, units, out)
+			return store(get{i, "ExecStart"}, r, units, out)
 		}
 		if err := r.err(); err != nil {
 			return fmt.Errorf("ListUnitsByNames: %w", err)
@@ -84,24 +142,24 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		end += d.p
 		for i := 0; d.p < end && d.err == nil; i++ {
 			d.align(8)
-			name := d.str()
-			d.str() // description
-			load, active, sub := d.str(), d.str(), d.str()
-			d.str() // following
-			d.str() // path
+			name := d.view()
+			d.view() // description
+			load, active, sub := d.view(), d.view(), d.view()
+			d.view() // following
+			d.view() // path
 			d.u32()
-			d.str()
-			d.str()
-			if i >= len(units) || name != units[i] {
+			d.view()
+			d.view()
+			if i >= len(units) || string(name) != units[i] {
 				return fmt.Errorf("ListUnitsByNames: answer %d is %q, not %q", i, name, units[min(i, len(units)-1)])
 			}
-			out[i].Load, out[i].Active, out[i].Sub = load, active, sub
+			out[i].Load, out[i].Active, out[i].Sub = intern(load), intern(active), intern(sub)
 		}
 		return d.err
 	}); err != nil {
-		return nil, m.broken(err)
+		return nil, "", err
 	}
-	gets = make(map[uint32]get, len(units))
+	gets := map[uint32]get{}
 	ask := func(i int, iface, prop string) {
 		s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", iface, prop)
 		gets[s] = get{i, prop}
@@ -115,13 +173,11 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 		case "active", "activating", "deactivating", "reloading":
 		default: // inactive, failed
 			ask(i, ifaceUnit, "ActiveExitTimestamp")
-			if st.Active == "failed" {
-				ask(i, ifaceService, "Result")
-			}
+			ask(i, ifaceService, "Result")
 		}
 	}
-	if err := m.exchange(w, gets, units, out); err != nil {
-		return nil, err
+	if err := exchange(w, gets, units, out); err != nil {
+		return nil, "", err
 	}
 	// ExecStart's status of the last run is not kept across a
 	// daemon-reload; where it is empty, ask the ExecMain* properties,
@@ -140,15 +196,33 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 			ask(i, ifaceService, "ExecMainExitTimestamp")
 		}
 	}
-	if err := m.exchange(w, gets, units, out); err != nil {
-		return nil, err
+	if err := exchange(w, gets, units, out); err != nil {
+		return nil, "", err
 	}
-	for i := range out {
-		if out[i].Active == "activating" && out[i].Sub == "start-pre" {
-			out[i].Backoff = m.backingOff(units[i])
-		}
+	return out, dir, nil
+}
+
+// intern returns the states systemd names without allocating.
+func intern(b []byte) string {
+	switch string(b) {
+	case "loaded":
+		return "loaded"
+	case "not-found":
+		return "not-found"
+	case "active":
+		return "active"
+	case "inactive":
+		return "inactive"
+	case "running":
+		return "running"
+	case "dead":
+		return "dead"
+	case "failed":
+		return "failed"
+	case "exited":
+		return "exited"
 	}
-	return out, nil
+	return string(b)
 }
 
 // backingOff reports whether the compatibility step of unit is waiting
@@ -177,12 +251,12 @@ type get struct {
 }
 
 // exchange sends the batch of gets and stores the answers in out.
-func (m *Manager) exchange(w *wire, gets map[uint32]get, units []string, out []unitState) error {
+func exchange(w *wire, gets map[uint32]get, units []string, out []unitState) error {
 	if len(gets) == 0 {
 		return nil
 	}
 	if err := w.flush(); err != nil {
-		return m.broken(err)
+		return err
 	}
 	if _, err := w.replies(len(gets), func(serial int, r *reply) error {
 		g, ok := gets[uint32(serial)]
@@ -194,7 +268,7 @@ func (m *Manager) exchange(w *wire, gets map[uint32]get, units []string, out []u
 		}
 		return store(g, r, units, out)
 	}); err != nil {
-		return m.broken(err)
+		return err
 	}
 	return nil
 }

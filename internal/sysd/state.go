@@ -33,6 +33,7 @@ func micro(us uint64) time.Time {
 //	deactivating                                 STOPPING
 //	inactive, never started                      STOPPED   "Not started"
 //	inactive or failed, stopped on request       STOPPED
+//	inactive with a failed result                STOPPED   (stopped while waiting to restart: BACKOFF)
 //	failed (start-limit-hit)                     FATAL     (startretries used up)
 //	failed before the program ran (exit-code)    FATAL     (the compatibility step gave up)
 //	inactive or failed, died within startsecs    FATAL     (its restart was refused)
@@ -97,6 +98,12 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			out.SpawnErr = spawnErrTooQuick
 		case st.ActiveExit >= st.Start && st.ActiveExit < st.Exit:
 			out.State = status.Stopped
+		case st.Active == "inactive" && st.Result != "" && st.Result != "success":
+			// a stop job during auto-restart (Supervisor's BACKOFF)
+			// cancels the restart and leaves the unit inactive with the
+			// result of its last run; on its own, a unit whose run
+			// failed ends "failed" (reference/systemd.md §5.3)
+			out.State = status.Stopped
 		case exitedEarly:
 			// it died within startsecs and is not coming back: the
 			// restart was refused by the start limit (systemd keeps
@@ -140,40 +147,76 @@ type active struct {
 // any of its service units is loaded and RemoveGroup did not take it out.
 func (m *Manager) snapshot(ctx context.Context) (*active, error) {
 	m.mu.Lock()
-	procs, removed, cfg := m.procs, m.removed, m.cfg
+	procs, staleDone := m.procs, m.staleDone
 	m.mu.Unlock()
-	units := make([]string, len(procs))
-	for i, p := range procs {
-		units[i] = p.unit
+	sts, dir, err := m.readProcs(ctx, procs, !staleDone)
+	if err != nil {
+		return nil, err
 	}
-	var sts []unitState
-	if len(units) > 0 {
-		var err error
-		if sts, err = m.read(ctx, units); err != nil {
+	if !staleDone {
+		// the first look also finds the groups whose sections are gone
+		// (stale.go), in the directory the anchor was loaded from
+		if dir == "" {
+			m.setStaleDone() // no anchor loaded: no units of this config
+		} else if err := m.findStale(ctx, dir); err != nil {
 			return nil, err
 		}
-	}
-	now := m.now()
-	inUse := map[string]bool{}
-	for i, p := range procs {
-		if sts[i].Load != "not-found" && !removed[p.g.Name] {
-			inUse[p.g.Name] = true
+		m.mu.Lock()
+		more := len(m.procs) > len(procs)
+		procs = m.procs
+		m.mu.Unlock()
+		if more {
+			if sts, _, err = m.readProcs(ctx, procs, false); err != nil {
+				return nil, err
+			}
 		}
 	}
-	a := &active{}
+	m.mu.Lock()
+	removed, cfg := m.removed, m.cfg
+	m.mu.Unlock()
+	now := m.now()
+	inUse := make(map[*translate.Group]bool, len(cfg.Groups))
+	for i, p := range procs {
+		if sts[i].Load != "not-found" && !removed[p.g.Name] {
+			inUse[p.g] = true
+		}
+	}
+	a := &active{procs: make([]*proc, 0, len(procs)), states: make([]status.Process, 0, len(procs)), groups: make([]string, 0, len(cfg.Groups))}
 	for _, g := range cfg.Groups {
-		if inUse[g.Name] {
+		if inUse[g] {
 			a.groups = append(a.groups, g.Name)
 		}
 	}
 	for i, p := range procs {
-		if !inUse[p.g.Name] {
+		if !inUse[p.g] {
 			continue
 		}
 		a.procs = append(a.procs, p)
 		a.states = append(a.states, m.process(p, sts[i], now))
 	}
 	return a, nil
+}
+
+// readProcs reads the units of procs (see readUnits for withDir).
+func (m *Manager) readProcs(ctx context.Context, procs []*proc, withDir bool) ([]unitState, string, error) {
+	if len(procs) == 0 && !withDir {
+		return nil, "", nil
+	}
+	units := make([]string, len(procs))
+	for i, p := range procs {
+		units[i] = p.unit
+	}
+	m.wmu.Lock()
+	pre := m.pre
+	m.pre = nil
+	m.wmu.Unlock()
+	if pre != nil {
+		if sts, dir, ok := pre.lookup(units); ok {
+			m.markBackoff(units, sts)
+			return sts, dir, nil
+		}
+	}
+	return m.readUnits(ctx, units, withDir)
 }
 
 // process is the status of p from its unit's state.
@@ -215,7 +258,16 @@ func (m *Manager) GroupProcesses(ctx context.Context, group string) ([]status.Pr
 		}
 	}
 	if len(mine) == 0 {
-		return nil, nil
+		m.mu.Lock()
+		done := m.staleDone
+		m.mu.Unlock()
+		if done {
+			return nil, nil
+		}
+		if err := m.findStale(ctx, ""); err != nil {
+			return nil, err
+		}
+		return m.GroupProcesses(ctx, group)
 	}
 	sts, err := m.read(ctx, units)
 	if err != nil {

@@ -232,3 +232,114 @@ func TestReadOverBus(t *testing.T) {
 		t.Errorf("no pid over the bus: %+v", ps[0])
 	}
 }
+
+// Converted tells a manager that has this config's units loaded from one
+// that has none, or another config's.
+func TestConverted(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	sm, m, _ := setup(t, programs(1, ""))
+	ctx := context.Background()
+	if ok, err := m.Converted(ctx); err != nil || !ok {
+		t.Errorf("Converted with the units loaded = %v, %v; want true", ok, err)
+	}
+	// the same manager seen with another config of the same anchor name
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other.conf")
+	if err := os.WriteFile(other, []byte(programs(1, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := translate.Load(other, translate.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range sm.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	m2, err := New(ctx, cfg, Options{Scope: User, ConfigPath: other, Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if ok, err := m2.Converted(ctx); err != nil || ok {
+		t.Errorf("Converted for another config = %v, %v; want false", ok, err)
+	}
+	// no units at all
+	if err := os.Remove(filepath.Join(sm.UnitDir, unitgen.AnchorTarget(""))); err != nil {
+		t.Fatal(err)
+	}
+	sm.DaemonReload()
+	if ok, err := m.Converted(ctx); err != nil || ok {
+		t.Errorf("Converted without the anchor = %v, %v; want false", ok, err)
+	}
+}
+
+// A Manager made with a Prefetch reports what one without it reports,
+// also when the config has a program the manager has not loaded (the
+// prefetch read only the anchor's units) and after a unit stopped.
+func TestPrefetch(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	n := 3
+	sm, m, path := setup(t, programs(n, ""))
+	sm.Systemctl("start", "supersede.target")
+	waitAll(t, m, status.Running, n)
+	sm.Systemctl("stop", "p0001.service")
+	env := map[string]string{}
+	for _, kv := range sm.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	getenv := func(k string) string { return env[k] }
+	ctx := context.Background()
+	for _, conf := range []string{programs(n, ""), programs(n+1, "")} {
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lopts := translate.Options{Dir: filepath.Dir(path)}
+		opts := Options{Scope: User, ConfigPath: path, Load: lopts, Getenv: getenv}
+		pf := StartPrefetch(ctx, opts)
+		cfg, err := translate.Load(path, lopts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Prefetch = pf
+		mp, err := New(ctx, cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mp.pre == nil {
+			t.Errorf("New did not take the prefetch")
+		}
+		got, err := mp.Processes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pf.Close()
+		mp.Close()
+		opts.Prefetch = nil
+		plain, err := New(ctx, cfg, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := plain.Processes(ctx)
+		plain.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d processes with a prefetch, %d without", len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.Name != w.Name || g.State != w.State || g.PID != w.PID || !g.Start.Equal(w.Start) {
+				t.Errorf("with a prefetch %+v, without %+v", g, w)
+			}
+		}
+		if got[1].State != status.Stopped {
+			t.Errorf("p0001 after stop: %v", got[1].State)
+		}
+	}
+}

@@ -34,6 +34,9 @@ type wire struct {
 	serial uint32
 	buf    bytes.Buffer // the batch
 	msg    bytes.Buffer // the message being built
+	body   bytes.Buffer // its body
+	in     []byte       // the message being read
+	last   reply        // the reply next returned, valid until the next call
 }
 
 // dialWire connects to a D-Bus unix socket address and authenticates
@@ -234,16 +237,17 @@ const (
 // "s", "ss") or, with signature "as", one []string. It returns the
 // call's serial.
 func (w *wire) call(dest, path, iface, member, sig string, args ...any) uint32 {
-	var body bytes.Buffer
+	body := &w.body
+	body.Reset()
 	for _, a := range args {
 		switch a := a.(type) {
 		case string:
-			putString(&body, a)
+			putString(body, a)
 		case []string:
-			putU32(&body, 0) // length, patched below
+			putU32(body, 0) // length, patched below
 			at := body.Len()
 			for _, s := range a {
-				putString(&body, s)
+				putString(body, s)
 			}
 			le.PutUint32(body.Bytes()[at-4:], uint32(body.Len()-at))
 		}
@@ -320,7 +324,8 @@ func (r *reply) err() error {
 }
 
 // replies reads messages until n replies (to calls of this wire) have
-// come, handing each to fn with its serial; signals are skipped.
+// come, handing each to fn with its serial; signals are skipped. The
+// reply is valid only during fn.
 func (w *wire) replies(n int, fn func(serial int, r *reply) error) (int, error) {
 	got := 0
 	for got < n {
@@ -341,7 +346,7 @@ func (w *wire) replies(n int, fn func(serial int, r *reply) error) (int, error) 
 
 // next reads one message and returns it if it is a reply to a call of
 // this wire, nil otherwise (a signal: the manager sends them to every
-// client of its private socket).
+// client of its private socket). The reply is valid until the next call.
 func (w *wire) next() (*reply, error) {
 	var fixed [16]byte
 	if _, err := io.ReadFull(w.r, fixed[:]); err != nil {
@@ -363,7 +368,13 @@ func (w *wire) next() (*reply, error) {
 		return nil, errors.New("D-Bus message too large")
 	}
 	hdrEnd := (16 + int(fieldsLen) + 7) &^ 7
-	msg := make([]byte, hdrEnd+int(bodyLen))
+	// one buffer serves every message: a reply is decoded before the
+	// next is read (replies' fn must not keep it)
+	size := hdrEnd + int(bodyLen)
+	if cap(w.in) < size {
+		w.in = make([]byte, max(size, 4<<10))
+	}
+	msg := w.in[:size]
 	copy(msg, fixed[:])
 	if _, err := io.ReadFull(w.r, msg[16:]); err != nil {
 		return nil, err
@@ -371,7 +382,8 @@ func (w *wire) next() (*reply, error) {
 	if typ != 2 && typ != 3 { // not a method return or an error
 		return nil, nil
 	}
-	r := &reply{order: o, body: msg[hdrEnd:]}
+	r := &w.last
+	*r = reply{order: o, body: msg[hdrEnd:]}
 	d := decoder{b: msg[:16+fieldsLen], o: o, p: 16}
 	for d.p < len(d.b) && d.err == nil {
 		d.align(8)
@@ -474,6 +486,28 @@ func (d *decoder) sig() string {
 	s := string(d.b[d.p : d.p+n])
 	d.p += n + 1
 	return s
+}
+
+// view reads a string without copying it: valid as long as the message.
+func (d *decoder) view() []byte {
+	n := int(d.u32())
+	if !d.need(n + 1) {
+		return nil
+	}
+	b := d.b[d.p : d.p+n]
+	d.p += n + 1
+	return b
+}
+
+// strings reads an "as".
+func (d *decoder) strings() []string {
+	n := int(d.u32())
+	end := d.p + n
+	var out []string
+	for d.err == nil && d.p < end {
+		out = append(out, d.str())
+	}
+	return out
 }
 
 // skipStrings skips an "as".
