@@ -94,7 +94,13 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		// Supervisor's FATAL: "gave up: NAME entered FATAL state, too
 		// many start retries too quickly" is supervisord's own log, not
 		// the program's, so nothing is printed. Exit 1: the unit fails
-		// and Restart=on-abnormal does not restart it.
+		// and Restart=on-abnormal does not restart it. The count starts
+		// again: the next start is one asked for (supervisorctl start,
+		// systemctl start), which supervisord begins with a fresh round
+		// of startretries.
+		if err := writeCount(state, 0); err != nil {
+			return err
+		}
 		return &failed{1}
 	}
 	if n > 0 {

@@ -75,6 +75,15 @@ func TestBackoff(t *testing.T) {
 	if _, ps, _ := step(t, nil, "backoff", dir, "2"); ps.ExitCode() != 1 {
 		t.Errorf("after startretries+1 failed starts: %v, want exit 1 (FATAL)", ps)
 	}
+	// The start after FATAL is one asked for: a fresh round, no wait, as
+	// supervisorctl start after FATAL.
+	_, ps, took := step(t, nil, "backoff", dir, "2")
+	if ps.ExitCode() != 0 || took > 2*time.Second {
+		t.Errorf("the start after FATAL: %v after %v, want exit 0 without a wait", ps, took)
+	}
+	if got := count(t, dir); got != "1" {
+		t.Errorf("after the start after FATAL the count is %s, want 1", got)
+	}
 }
 
 // A missing directory: Supervisor's two lines, and a failed start.
