@@ -104,7 +104,17 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		return &failed{1}
 	}
 	if n > 0 {
-		time.Sleep(time.Duration(n) * Second) // BACKOFF
+		// BACKOFF. A stop now (SIGTERM from a stop job) ends the wait
+		// cleanly: the unit goes inactive with a successful result,
+		// which ctl reads as Supervisor's STOPPED, not as a failed start.
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
+		select {
+		case <-time.After(time.Duration(n) * Second):
+			signal.Stop(term)
+		case <-term:
+			return nil
+		}
 	}
 	if err := writeCount(state, n+1); err != nil {
 		return err

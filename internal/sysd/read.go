@@ -19,8 +19,10 @@ type unitState struct {
 	Start             uint64 // ExecMainStartTimestamp, µs since the epoch; 0 = never started
 	Exit              uint64 // ExecMainExitTimestamp
 	ActiveExit        uint64 // ActiveExitTimestamp: when the unit left "active"
+	InactiveEnter     uint64 // InactiveEnterTimestamp, asked only of an inactive unit with no Start
 	Result            string
 	Backoff           bool // waiting in the compatibility step's backoff (internal/shim)
+	Shim              bool // the units run the compatibility step (Options.Shim)
 }
 
 const (
@@ -174,6 +176,12 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 		default: // inactive, failed
 			ask(i, ifaceUnit, "ActiveExitTimestamp")
 			ask(i, ifaceService, "Result")
+			if st.Start == 0 {
+				// never started, or stopped while the compatibility
+				// step waited (systemd clears ExecStart's status as a
+				// start begins): when it stopped tells them apart
+				ask(i, ifaceUnit, "InactiveEnterTimestamp")
+			}
 		}
 	}
 	if err := exchange(w, gets, units, out); err != nil {
@@ -283,6 +291,8 @@ func store(g get, r *reply, units []string, out []unitState) error {
 		st.execStart(&d)
 	case g.prop == "ActiveExitTimestamp" && sig == "t":
 		st.ActiveExit = d.u64()
+	case g.prop == "InactiveEnterTimestamp" && sig == "t":
+		st.InactiveEnter = d.u64()
 	case g.prop == "ExecMainStartTimestamp" && sig == "t":
 		st.Start = d.u64()
 	case g.prop == "ExecMainExitTimestamp" && sig == "t":

@@ -34,6 +34,9 @@ func micro(us uint64) time.Time {
 //	inactive, never started                      STOPPED   "Not started"
 //	inactive or failed, stopped on request       STOPPED
 //	inactive with a failed result                STOPPED   (stopped while waiting to restart: BACKOFF)
+//	inactive, success, died within startsecs,    STOPPED   (stopped in the compatibility step's wait)
+//	  or never ran since its last start, under
+//	  the compatibility step
 //	failed (start-limit-hit)                     FATAL     (startretries used up)
 //	failed before the program ran (exit-code)    FATAL     (the compatibility step gave up)
 //	inactive or failed, died within startsecs    FATAL     (its restart was refused)
@@ -91,6 +94,12 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			// autorestart=false (internal/shim)
 			out.State = status.Fatal
 			out.SpawnErr = spawnErrTooQuick
+		case st.Start == 0 && st.Active == "inactive" && st.InactiveEnter != 0:
+			// stopped while the compatibility step waited out a
+			// backoff (Supervisor's BACKOFF, then stop): STOPPED at
+			// the time it stopped
+			out.State = status.Stopped
+			out.Stop = micro(st.InactiveEnter)
 		case st.Start == 0:
 			out.State = status.Stopped
 		case st.Result == "start-limit-hit":
@@ -103,6 +112,12 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			// cancels the restart and leaves the unit inactive with the
 			// result of its last run; on its own, a unit whose run
 			// failed ends "failed" (reference/systemd.md §5.3)
+			out.State = status.Stopped
+		case exitedEarly && st.Shim && st.Active == "inactive" && (st.Result == "" || st.Result == "success"):
+			// under the compatibility step a death within startsecs
+			// restarts until the step gives up, which ends the unit
+			// failed; inactive with success is a stop during its
+			// backoff wait (internal/shim): Supervisor's BACKOFF stopped
 			out.State = status.Stopped
 		case exitedEarly:
 			// it died within startsecs and is not coming back: the
@@ -221,6 +236,7 @@ func (m *Manager) readProcs(ctx context.Context, procs []*proc, withDir bool) ([
 
 // process is the status of p from its unit's state.
 func (m *Manager) process(p *proc, st unitState, now time.Time) status.Process {
+	st.Shim = m.opts.Shim != ""
 	s := supervisorState(p.p, st, now)
 	if s.State == status.Backoff || s.State == status.Fatal {
 		// supervisord shows why it could not spawn the program (its
@@ -313,5 +329,6 @@ func (m *Manager) state(ctx context.Context, p *proc) (status.Process, unitState
 	if err != nil {
 		return status.Process{}, unitState{}, err
 	}
+	sts[0].Shim = m.opts.Shim != ""
 	return supervisorState(p.p, sts[0], m.now()), sts[0], nil
 }
