@@ -40,6 +40,7 @@ type Options struct {
 	LogFiles       bool     // keep Supervisor's log files (StandardOutput=append:) instead of the journal
 	Environ        []string // environment for finding executables (PATH); nil means os.Environ()
 	Dir            string   // directory relative paths resolve against; "" means os.Getwd()
+	Serve          string   // the supersede executable: write the units of supersede serve (serve.go); "" writes none
 }
 
 // Unit is one generated unit file.
@@ -233,6 +234,7 @@ func (g *generator) run() {
 		}
 	}
 	g.anchor(anchor, all)
+	g.serve()
 }
 
 // header is the comment that starts every generated unit. Its first line

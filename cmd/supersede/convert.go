@@ -49,7 +49,7 @@ func runConvert(_ context.Context, e *env) error {
 	}
 	res, err := unitgen.Generate(cfg, unitgen.Options{
 		Prefix: *prefix, User: *user, SystemdVersion: *version, LogFiles: *logFiles,
-		Environ: opts.Environ, Dir: opts.Dir,
+		Environ: opts.Environ, Dir: opts.Dir, Serve: serveExecutable(e.exe),
 	})
 	if err != nil {
 		return configFailure(e.stderr, err)

@@ -74,6 +74,7 @@ func init() {
 		{"convert", "write systemd units equivalent to a supervisord.conf", runConvert},
 		{"ctl", "control the programs as supervisorctl does, through systemd (or supersede run)", runCtl},
 		{"run", "supervise the programs of a supervisord.conf, as supervisord", runDaemon},
+		{"serve", "serve supervisord's XML-RPC API for the units of a supervisord.conf", runServe},
 		{"generator", "the systemd generator: write units for the config at boot", runGenerator},
 		{"version", "print the version", func(_ context.Context, e *env) error {
 			fmt.Fprintln(e.stdout, "supersede", buildVersion())

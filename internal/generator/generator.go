@@ -71,7 +71,7 @@ func Main(args []string, opts Options) int {
 	cfg, err := translate.Load(path, translate.Options{Environ: opts.Environ, Dir: "/"})
 	if err == nil {
 		var res *unitgen.Result
-		res, err = unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/"})
+		res, err = unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Serve: serveExecutable(opts.Exe)})
 		if err == nil {
 			for i, w := range res.Warnings {
 				if i == maxWarnings {

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/supersede/supersede/internal/serve"
+	"github.com/supersede/supersede/internal/sysd"
+	"github.com/supersede/supersede/translate"
+)
+
+const serveSynopsis = "[-c FILE] [--user|--system] [--prefix P] [--log-files] [--env NAME=VALUE]... [--env-file FILE]"
+
+// runServe is `supersede serve`: Supervisor's XML-RPC API for the units
+// of a configuration (internal/serve), on the sockets systemd passes
+// (socket activation) or on those it opens as supervisord does.
+func runServe(ctx context.Context, e *env) error {
+	fs := flagSet(e, "serve", serveSynopsis)
+	var lf loadFlags
+	lf.register(fs)
+	fs.MarkHidden("lenient")
+	user := fs.Bool("user", false, "serve the units of the calling user's manager (systemctl --user)")
+	system := fs.Bool("system", false, "serve the units of the system manager (the default)")
+	prefix := fs.String("prefix", "", "the --prefix the units were converted with")
+	logFiles := fs.Bool("log-files", false, "the units were converted with --log-files")
+	if err := parseFlags(fs, e.args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{err: fmt.Errorf("serve takes no arguments, got %q", fs.Args()), hint: "name the config with -c FILE"}
+	}
+	if *user && *system {
+		return &usageError{err: errors.New("--user and --system exclude each other")}
+	}
+	if lf.lenient {
+		return &usageError{err: errors.New("serve does not take --lenient: it serves this host's units")}
+	}
+	opts, path, err := lf.resolve(e)
+	if err != nil {
+		return err
+	}
+	cfg, err := translate.Load(path, opts)
+	if err != nil {
+		return configFailure(e.stderr, err)
+	}
+	log := serveLogger(e)
+	lns, missing, err := serve.Activated(cfg)
+	if err != nil {
+		return err
+	}
+	if len(cfg.Servers) == 0 {
+		return &usageError{err: serve.ErrNoServers}
+	}
+	if len(missing) > 0 {
+		rest := *cfg
+		rest.Servers = missing
+		opened, err := openListeners(&rest, log)
+		if err != nil {
+			for _, l := range lns {
+				l.Ln.Close()
+			}
+			return err
+		}
+		for i, ln := range opened {
+			lns = append(lns, serve.Listener{Section: missing[i].Section, Ln: ln, Auth: serve.AuthOf(missing[i])})
+		}
+	}
+	scope := sysd.System
+	if *user {
+		scope = sysd.User
+	}
+	getenv := func(k string) string {
+		for i := len(e.environ) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(e.environ[i], k+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	return serve.Run(ctx, cfg, lns, serve.Options{Scope: scope, ConfigPath: path, Load: opts,
+		Prefix: *prefix, LogFiles: *logFiles, Getenv: getenv, Logger: log})
+}
+
+// serveLogger writes serve's messages to stderr: the journal under
+// systemd, which adds the time itself.
+func serveLogger(e *env) *slog.Logger {
+	underJournal := false
+	for _, kv := range e.environ {
+		underJournal = underJournal || strings.HasPrefix(kv, "JOURNAL_STREAM=")
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if underJournal && len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+}
+
+// serveExecutable is the absolute path of this program as it was
+// invoked (not resolved through symlinks: the path an admin installed),
+// for the ExecStart= of the serve units; "" when it cannot be found,
+// and then convert writes no serve units.
+func serveExecutable(argv0 string) string {
+	p := argv0
+	if !strings.Contains(p, "/") {
+		lp, err := exec.LookPath(p)
+		if err != nil {
+			return ""
+		}
+		p = lp
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return ""
+	}
+	if filepath.Base(abs) != "supersede" {
+		// invoked as supervisorctl or supervisord: the same program
+		if dir := filepath.Dir(abs); isFile(filepath.Join(dir, "supersede")) {
+			return filepath.Join(dir, "supersede")
+		}
+	}
+	return abs
+}
+
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
