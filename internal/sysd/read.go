@@ -14,6 +14,8 @@ type unitState struct {
 	Exit              uint64 // ExecMainExitTimestamp
 	ActiveExit        uint64 // ActiveExitTimestamp: when the unit left "active"
 	Result            string
+	Code              int32 // ExecMainCode of the last run: 1 exited, 2 killed, 3 dumped (CLD_*); 0 while running
+	Status            int32 // ExecMainStatus: the exit status, or the signal
 }
 
 const (
@@ -131,6 +133,8 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 			ask(i, ifaceService, "MainPID")
 		default:
 			ask(i, ifaceService, "ExecMainExitTimestamp")
+			ask(i, ifaceService, "ExecMainCode")
+			ask(i, ifaceService, "ExecMainStatus")
 		}
 	}
 	if err := m.exchange(w, gets, units, out); err != nil {
@@ -186,6 +190,10 @@ func store(g get, r *reply, units []string, out []unitState) error {
 		st.MainPID = d.u32()
 	case g.prop == "Result" && sig == "s":
 		st.Result = d.str()
+	case g.prop == "ExecMainCode" && sig == "i":
+		st.Code = int32(d.u32())
+	case g.prop == "ExecMainStatus" && sig == "i":
+		st.Status = int32(d.u32())
 	default:
 		return fmt.Errorf("%s %s: unexpected type %q", units[g.i], g.prop, sig)
 	}
@@ -212,7 +220,7 @@ func (st *unitState) execStart(d *decoder) {
 	d.u64()
 	pid := d.u32()
 	code := d.u32()
-	d.u32() // status
+	st.Code, st.Status = int32(code), int32(d.u32())
 	if code == 0 && st.Exit == 0 {
 		st.MainPID = pid // still running
 	}
