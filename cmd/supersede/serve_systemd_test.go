@@ -5,16 +5,20 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/supersede/supersede/internal/fallbacktest"
 	"github.com/supersede/supersede/internal/sdtest"
 	"github.com/supersede/supersede/internal/testreal"
 )
@@ -471,4 +475,192 @@ func lineDiff(a, b string) string {
 		out.WriteString("+ " + l + "\n")
 	}
 	return out.String()
+}
+
+// followCtl runs the real supervisorctl with a following command (tail
+// -f, maintail -f) until its output satisfies until, then interrupts it
+// as Ctrl-C does, and returns what it printed.
+func followCtl(t *testing.T, conf string, until func(string) bool, args ...string) ctlResult {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/supervisorctl", append([]string{"-c", conf}, args...)...)
+	cmd.Dir = filepath.Dir(conf)
+	var stdout, stderr fallbacktest.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// its own process group: the Ctrl-C below is for it alone
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !until(stdout.String()) && time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			done <- err
+			deadline = time.Now()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if cmd.ProcessState == nil {
+		cmd.Process.Signal(syscall.SIGINT)
+	}
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		err = <-done
+	}
+	r := ctlResult{args: args, stdout: stdout.String(), stderr: stderr.String()}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		r.code = exit.ExitCode()
+	}
+	return r
+}
+
+// asNobody runs the real supervisorctl as the user nobody.
+func asNobody(conf string, args ...string) ctlResult {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, "/usr/bin/supervisorctl", append([]string{"-c", conf}, args...)...)
+	c.Dir = "/"
+	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	return runCmd(c, append([]string{"(as nobody)"}, args...))
+}
+
+const commandsPrograms = `[program:talker]
+command=/bin/sh -c "echo hello from talker; exec sleep 1000"
+startsecs=0
+
+[program:other]
+command=/bin/sleep 1000
+startsecs=0
+`
+
+// commandsSession runs the supervisorctl commands the other sessions
+// leave out (help, tail -f, maintail, fg, open, quit, clear, reload,
+// shutdown), and the access rules of the socket: chmod=0700 keeps the
+// user nobody out, as under supervisord.
+func commandsSession(t *testing.T, w *world, conf string) string {
+	var b strings.Builder
+	add := func(r ctlResult) {
+		if testing.Verbose() {
+			t.Logf("%s: %s", w.name, r)
+		}
+		b.WriteString(strings.ReplaceAll(r.String(), filepath.Dir(conf), "DIR"))
+	}
+	do := func(args ...string) ctlResult {
+		r := w.ctl(args...)
+		add(r)
+		return r
+	}
+	w.waitState(t, "talker", "RUNNING", 0)
+	do("help")
+	do("help", "tail")
+	do("help", "nosuch")
+	add(followCtl(t, conf, func(s string) bool { return strings.Contains(s, "hello from talker\n") }, "tail", "-f", "talker"))
+	add(followCtl(t, conf, func(string) bool { return false }, "tail", "-f", "nosuch")) // ends by itself
+	r := w.ctl("maintail")
+	add(ctlResult{args: r.args, code: r.code}) // the text is the daemon's own log: it differs (README)
+	do("fg")
+	do("fg", "nosuch")
+	do("open", "unix:///nonexistent/socket")
+	do("quit")
+	do("exit")
+	add(asNobody(conf, "status"))
+	add(asNobody(conf, "stop", "talker"))
+	do("status")
+	do("reload")
+	w.waitState(t, "talker", "RUNNING", 0)
+	w.waitState(t, "other", "RUNNING", 0)
+	do("status")
+	do("shutdown")
+	return b.String()
+}
+
+func TestServeCommandsOnSystemd(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	testreal.RequireSupervisor(t)
+	sideBySide(t, func(t *testing.T) string {
+		dir := nobodysTempDir(t)
+		conf := writeConf(t, dir, commandsPrograms)
+		w := supervisordWorld(t, dir, conf)
+		return commandsSession(t, w, conf)
+	}, func(t *testing.T) string {
+		conf := writeConf(t, nobodysTempDir(t), commandsPrograms)
+		w, _ := serveWorld(t, conf)
+		return commandsSession(t, w, conf)
+	})
+}
+
+// nobodysTempDir is shortTempDir that the user nobody may enter (and
+// read the configuration in): only the socket's mode keeps it out.
+func nobodysTempDir(t *testing.T) string {
+	dir := shortTempDir(t)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestServeFollowsDaemonReload changes the configuration under a running
+// serve: after convert and daemon-reload, the same serve process (no
+// restart) serves the new program. The socket's mode is 0777 here, so
+// the user nobody may control the programs, as under supervisord.
+func TestServeFollowsDaemonReload(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	testreal.RequireSupervisor(t)
+	dir := nobodysTempDir(t)
+	conf := writeConf(t, dir, "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n")
+	open := func(text string) string { // the socket open to everyone
+		return strings.Replace(text, "[unix_http_server]\n", "[unix_http_server]\nchmod=0777\n", 1)
+	}
+	rewrite := func(sections string) {
+		writeConf(t, dir, sections)
+		data, err := os.ReadFile(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(conf, []byte(open(string(data))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewrite("[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n")
+	w, sm := serveWorld(t, conf)
+	w.waitState(t, "a", "RUNNING", 0)
+	if r := asNobody(conf, "stop", "a"); r.code != 0 || r.stdout != "a: stopped\n" {
+		t.Errorf("stop a as nobody through a 0777 socket:\n%s", r)
+	}
+	pid := sm.Show("supersede-serve.service", "MainPID")["MainPID"]
+
+	rewrite("[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n[program:b]\ncommand=/bin/sleep 1001\nstartsecs=0\n")
+	exe, err := exec.LookPath("supersede")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(exe, "convert", "--user", "-c", conf, "-o", sm.UnitDir).CombinedOutput(); err != nil {
+		t.Fatalf("convert: %v\n%s", err, out)
+	}
+	sm.DaemonReload()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := w.ctl("status", "b")
+		if st, _ := stateOf(r.stdout, "b"); st == "STOPPED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve does not know b 30 s after daemon-reload:\n%s", r)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r := w.ctl("start", "b"); r.stdout != "b: started\n" {
+		t.Errorf("start b:\n%s", r)
+	}
+	if now := sm.Show("supersede-serve.service", "MainPID")["MainPID"]; now != pid {
+		t.Errorf("serve was restarted (pid %s, then %s): it should follow the reload in place", pid, now)
+	}
 }

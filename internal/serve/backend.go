@@ -2,11 +2,13 @@ package serve
 
 import (
 	"context"
+	"io"
 	"sync"
 	"syscall"
 
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/internal/sysd"
+	"github.com/supersede/supersede/internal/xmlrpc"
 	"github.com/supersede/supersede/translate"
 )
 
@@ -214,3 +216,29 @@ func (b *backend) MainOutput(ctx context.Context, max int64) ([]byte, bool, erro
 	}
 	return data, true, nil
 }
+
+// FollowOutput follows a journal-backed channel, or the manager's own
+// messages for group "", for /logtail and /mainlogtail.
+func (b *backend) FollowOutput(ctx context.Context, group, name, channel string, head int) (io.ReadCloser, bool, error) {
+	m, done := b.acquire()
+	defer done()
+	unit := ""
+	if group != "" {
+		u, journal, err := m.JournalFor(group, name, channel)
+		if err != nil || !journal {
+			return nil, false, nil
+		}
+		unit = u
+	}
+	r, err := m.FollowJournal(ctx, unit, head)
+	if err != nil {
+		return nil, true, err
+	}
+	return r, true, nil
+}
+
+var (
+	_ xmlrpc.Backend      = (*backend)(nil)
+	_ xmlrpc.GroupReader  = (*backend)(nil)
+	_ xmlrpc.OutputKeeper = (*backend)(nil)
+)

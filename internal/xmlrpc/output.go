@@ -2,6 +2,9 @@ package xmlrpc
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"time"
 
 	"github.com/supersede/supersede/internal/logread"
 	"github.com/supersede/supersede/internal/status"
@@ -22,6 +25,12 @@ type OutputKeeper interface {
 	// MainOutput is Output for the daemon's own messages (readLog), used
 	// when MainLogFile is "".
 	MainOutput(ctx context.Context, max int64) (data []byte, kept bool, err error)
+
+	// FollowOutput streams a channel as /logtail does: the last head
+	// bytes, then what comes, until ctx is done or the reader is closed.
+	// group "" is the daemon's own messages (/mainlogtail, when
+	// MainLogFile is "").
+	FollowOutput(ctx context.Context, group, name, channel string, head int) (r io.ReadCloser, kept bool, err error)
 }
 
 // keptOutput answers a read or tail of p's channel from an OutputKeeper;
@@ -75,4 +84,45 @@ func (s *Server) keptMainOutput(ctx context.Context, offset, length int64) (v an
 		return nil, true, toFault(err, "")
 	}
 	return string(d), true, nil
+}
+
+// streamKept answers /logtail (p's channel ch) or /mainlogtail (p nil)
+// from an OutputKeeper; false when the backend does not keep that
+// output, and the log file is to be followed instead.
+func (s *Server) streamKept(w http.ResponseWriter, r *http.Request, p *status.Process, ch string) bool {
+	k, ok := s.b.(OutputKeeper)
+	if !ok || p == nil && s.b.MainLogFile() != "" || p != nil && ch != "stdout" && ch != "stderr" {
+		return false
+	}
+	group, name := "", ""
+	if p != nil {
+		group, name = p.Group, p.Name
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	rc, kept, err := k.FollowOutput(ctx, group, name, ch, tailHead)
+	if !kept {
+		cancel()
+		return false
+	}
+	if err != nil {
+		cancel()
+		httpError(w, http.StatusNotFound)
+		return true
+	}
+	follow := func(ctx context.Context, send func([]byte) error) {
+		stop := context.AfterFunc(ctx, func() { rc.Close() })
+		defer stop()
+		buf := make([]byte, tailChunk)
+		for {
+			n, err := rc.Read(buf)
+			if n > 0 && send(buf[:n]) != nil {
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	s.streamFrom(w, r, time.Now(), follow, func() { cancel(); rc.Close() }, p != nil)
+	return true
 }
