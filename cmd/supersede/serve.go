@@ -49,13 +49,13 @@ func runServe(ctx context.Context, e *env) error {
 	if err != nil {
 		return configFailure(e.stderr, err)
 	}
+	if len(cfg.Servers) == 0 {
+		return &usageError{err: serve.ErrNoServers}
+	}
 	log := serveLogger(e)
 	lns, missing, err := serve.Activated(cfg)
 	if err != nil {
 		return err
-	}
-	if len(cfg.Servers) == 0 {
-		return &usageError{err: serve.ErrNoServers}
 	}
 	if len(missing) > 0 {
 		rest := *cfg
@@ -98,6 +98,9 @@ func serveLogger(e *env) *slog.Logger {
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if underJournal && len(groups) == 0 && a.Key == slog.TimeKey {
 				return slog.Attr{}
+			}
+			if l, ok := a.Value.Any().(slog.Level); ok && a.Key == slog.LevelKey && l > slog.LevelError {
+				a.Value = slog.StringValue("CRIT") // supervisord's CRIT: openListeners' warnings
 			}
 			return a
 		},
