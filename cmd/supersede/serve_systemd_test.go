@@ -537,6 +537,8 @@ startsecs=0
 [program:other]
 command=/bin/sleep 1000
 startsecs=0
+stdout_logfile=NONE
+stderr_logfile=NONE
 `
 
 // commandsSession runs the supervisorctl commands the other sessions
@@ -566,6 +568,15 @@ func commandsSession(t *testing.T, w *world, conf string) string {
 	add(ctlResult{args: r.args, code: r.code}) // the text is the daemon's own log: it differs (README)
 	do("fg")
 	do("fg", "nosuch")
+	mt := followCtl(t, conf, func(s string) bool { return strings.Contains(s, "Ctrl-C") }, "maintail", "-f")
+	add(ctlResult{args: mt.args, stdout: strings.SplitAfter(mt.stdout, "\n")[0]}) // the header; the rest is the daemon's log
+	do("clear", "other") // no log files: nothing to clear (talker's journal cannot be: README)
+	do("clear", "nosuch")
+	do("pid")
+	do("signal", "CONT", "all")
+	do("update", "all")
+	do("restart", "all")
+	w.waitState(t, "talker", "RUNNING", 0)
 	do("open", "unix:///nonexistent/socket")
 	do("quit")
 	do("exit")
