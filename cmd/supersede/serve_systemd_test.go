@@ -576,7 +576,7 @@ func commandsSession(t *testing.T, w *world, conf string) string {
 	do("fg", "nosuch")
 	mt := followCtl(t, conf, func(s string) bool { return strings.Contains(s, "Ctrl-C") }, "maintail", "-f")
 	add(ctlResult{args: mt.args, stdout: strings.SplitAfter(mt.stdout, "\n")[0]}) // the header; the rest is the daemon's log
-	do("clear", "other") // no log files: nothing to clear (talker's journal cannot be: README)
+	do("clear", "other")                                                          // no log files: nothing to clear (talker's journal cannot be: README)
 	do("clear", "nosuch")
 	do("pid")
 	do("signal", "CONT", "all")
