@@ -651,6 +651,9 @@ func (g *generator) stream(pl *planned, ch string, l translate.Log) string {
 		}
 		return "null"
 	case translate.LogAuto:
+		if g.opts.LogFiles {
+			g.warnf(pos, pl.name, "%s=AUTO: --log-files keeps only files with a fixed path; this output goes to the journal (journalctl -t %s): give %s a path to keep a file", key, p.Name, key)
+		}
 		return "journal"
 	}
 	switch l.Path {

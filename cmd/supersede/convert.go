@@ -9,18 +9,19 @@ import (
 
 	"github.com/rogpeppe/go-internal/diff"
 
+	"github.com/supersede/supersede/internal/sysd"
 	"github.com/supersede/supersede/translate"
 	"github.com/supersede/supersede/unitgen"
 )
 
 func runConvert(_ context.Context, e *env) error {
-	fs := flagSet(e, "convert", "[-c FILE] [-o DIR] [--user] [--prefix P] [--systemd-version N] [--log-files] [--strict] [--dry-run] [--diff] [--prune] [--force]")
+	fs := flagSet(e, "convert")
 	var lf loadFlags
 	lf.register(fs)
-	out := fs.StringP("output", "o", "", "write the units into DIR (without it they are printed)")
+	out := fs.StringP("output", "o", "", "write the units into `DIR` (without it they are printed)")
 	user := fs.Bool("user", false, "units for a user manager (systemctl --user): default.target, no User=")
-	prefix := fs.String("prefix", "", "put P before every unit name")
-	version := fs.Int("systemd-version", unitgen.DefaultVersion, fmt.Sprintf("the oldest systemd that will run the units (%d or later)", unitgen.MinVersion))
+	prefix := fs.String("prefix", "", "put `P` before every unit name")
+	version := fs.Int("systemd-version", unitgen.DefaultVersion, fmt.Sprintf("the oldest systemd version `N` that will run the units (%d or later)", unitgen.MinVersion))
 	logFiles := fs.Bool("log-files", false, "keep Supervisor's log files (StandardOutput=append:) instead of the journal")
 	strict := fs.Bool("strict", false, "treat every warning as an error")
 	dryRun := fs.Bool("dry-run", false, "with -o: say what would change, write nothing")
@@ -68,11 +69,17 @@ func runConvert(_ context.Context, e *env) error {
 	if *out == "" {
 		return printUnits(e.stdout, res)
 	}
+	if err := checkOutputDir(*out); err != nil {
+		return err
+	}
 	changes, err := unitgen.WriteDir(*out, res, unitgen.WriteOptions{Force: *force, Prune: *prune, DryRun: *dryRun || false, Sync: true})
 	if err != nil {
 		return err
 	}
-	return reportChanges(e.stdout, changes, *dryRun, *showDiff, *user, *prefix, len(res.Warnings))
+	next := func(anchor string) string {
+		return nextSteps(e.environ, *out, path, anchor, *user, sysd.IsRunning())
+	}
+	return reportChanges(e.stdout, changes, *dryRun, *showDiff, *prefix, len(res.Warnings), next)
 }
 
 // configFailure prints a config or mapping error and makes it exit 2.
@@ -99,7 +106,9 @@ func printUnits(w io.Writer, res *unitgen.Result) error {
 	return nil
 }
 
-func reportChanges(w io.Writer, changes []unitgen.Change, dryRun, showDiff, user bool, prefix string, warnings int) error {
+// reportChanges says what convert -o changed; next is the advice once
+// the anchor target was written.
+func reportChanges(w io.Writer, changes []unitgen.Change, dryRun, showDiff bool, prefix string, warnings int, next func(anchor string) string) error {
 	verb := map[unitgen.Action]string{unitgen.Create: "created", unitgen.Update: "updated", unitgen.Remove: "removed"}
 	if dryRun {
 		verb = map[unitgen.Action]string{unitgen.Create: "would create", unitgen.Update: "would update", unitgen.Remove: "would remove"}
@@ -125,11 +134,7 @@ func reportChanges(w io.Writer, changes []unitgen.Change, dryRun, showDiff, user
 	}
 	fmt.Fprintln(w)
 	if !dryRun && anchor != "" {
-		ctl := "systemctl"
-		if user {
-			ctl = "systemctl --user"
-		}
-		fmt.Fprintf(w, "next: %s daemon-reload, then %s enable --now %s (it starts the autostart programs, as supervisord would)\n", ctl, ctl, anchor)
+		fmt.Fprintln(w, next(anchor))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -73,14 +74,20 @@ func runCtl(ctx context.Context, e *env) error {
 			return ctlExit(ctl.Run(ctx, nil, opts, e.stdin, e.stdout, e.stderr))
 		}
 		defer c.Close()
-		return ctlExit(ctl.Run(ctx, c, opts, e.stdin, e.stdout, e.stderr))
+		code = ctl.Run(ctx, c, opts, e.stdin, e.stdout, e.stderr)
+		if code != 0 {
+			serverHint(ctx, e, opts, c)
+		}
+		return ctlExit(code)
 	}
 	conn, err := newSystemdConn(ctx, opts, e)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return ctlExit(ctl.Run(ctx, conn, opts, e.stdin, e.stdout, e.stderr))
+	code = ctl.Run(ctx, conn, opts, e.stdin, e.stdout, e.stderr)
+	unitsHint(ctx, e, opts, conn, code)
+	return ctlExit(code)
 }
 
 func ctlExit(code int) error {
@@ -129,7 +136,7 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env) (*systemdCon
 		}
 		return ""
 	}
-	c := &systemdConn{url: "systemd://" + scope.String()}
+	c := &systemdConn{url: "systemd://" + scope.String(), stderr: e.stderr}
 	c.connect = func() error {
 		m, err := sysd.New(ctx, cfg, sysd.Options{Scope: scope, ConfigPath: opts.ConfigFile, Load: lopts,
 			Prefix: opts.Prefix, LogFiles: opts.LogFiles, Getenv: getenv})
@@ -153,6 +160,7 @@ type systemdConn struct {
 	err     error
 	m       *sysd.Manager
 	local   *xmlrpc.Local
+	stderr  io.Writer // why a journal could not be read
 }
 
 func (c *systemdConn) ServerURL() string { return c.url }
@@ -225,6 +233,9 @@ func (c *systemdConn) journalLog(ctx context.Context, method string, args []any)
 	}
 	data, err := c.m.ReadJournal(ctx, unit, want)
 	if err != nil {
+		// supervisorctl's text for the fault is "unknown error reading
+		// log": say why, too
+		fmt.Fprintf(c.stderr, "supersede ctl: reading the output of %s: %v\n", unit, err)
 		return nil, true, &xmlrpc.Fault{Code: xmlrpc.FaultFailed, String: "FAILED: " + err.Error()}
 	}
 	if tail {

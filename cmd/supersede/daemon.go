@@ -80,29 +80,27 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.MarkHidden("lenient")
 	fs.BoolVarP(&f.nodaemon, "nodaemon", "n", false, "run in the foreground (nodaemon=true)")
 	fs.BoolVarP(&f.silent, "silent", "s", false, "with -n, no log to stdout (silent=true)")
-	fs.StringVarP(&f.user, "user", "u", "", "run as this user (or numeric uid)")
-	fs.StringVarP(&f.umask, "umask", "m", "", "umask of the daemon when it daemonizes (default 022)")
-	fs.StringVarP(&f.directory, "directory", "d", "", "directory to chdir to when daemonized")
-	fs.StringVarP(&f.logfile, "logfile", "l", "", "the main log file, or syslog")
-	fs.StringVarP(&f.maxbytes, "logfile_maxbytes", "y", "", "rotate the main log at this size (0: never)")
-	fs.StringVarP(&f.backups, "logfile_backups", "z", "", "rotated main logs to keep")
-	fs.StringVarP(&f.loglevel, "loglevel", "e", "", "critical, error, warn, info, debug, trace or blather")
-	fs.StringVarP(&f.pidfile, "pidfile", "j", "", "write the daemon's pid here")
-	fs.StringVarP(&f.identifier, "identifier", "i", "", "identifier of this supervisord")
-	fs.StringVarP(&f.childlogdir, "childlogdir", "q", "", "directory of AUTO child logs")
+	fs.StringVarP(&f.user, "user", "u", "", "run as this `USER` (a name or a numeric uid)")
+	fs.StringVarP(&f.umask, "umask", "m", "", "the `UMASK` of the daemon when it daemonizes (default 022)")
+	fs.StringVarP(&f.directory, "directory", "d", "", "the `DIR` to chdir to when daemonized")
+	fs.StringVarP(&f.logfile, "logfile", "l", "", "the main log `FILE`, or syslog")
+	fs.StringVarP(&f.maxbytes, "logfile_maxbytes", "y", "", "rotate the main log at this size in `BYTES` (KB, MB, GB allowed; 0: never)")
+	fs.StringVarP(&f.backups, "logfile_backups", "z", "", "keep `NUM` rotated main logs")
+	fs.StringVarP(&f.loglevel, "loglevel", "e", "", "the log `LEVEL`: critical, error, warn, info, debug, trace or blather")
+	fs.StringVarP(&f.pidfile, "pidfile", "j", "", "write the daemon's pid to `FILE`")
+	fs.StringVarP(&f.identifier, "identifier", "i", "", "`ID`: the identifier of this supervisord")
+	fs.StringVarP(&f.childlogdir, "childlogdir", "q", "", "`DIR`: where AUTO child logs go")
 	fs.BoolVarP(&f.nocleanup, "nocleanup", "k", false, "keep old AUTO child logs at start")
-	fs.StringVarP(&f.minfds, "minfds", "a", "", "file descriptors needed to start")
-	fs.StringVar(&f.minprocs, "minprocs", "", "processes needed to start")
+	fs.StringVarP(&f.minfds, "minfds", "a", "", "`NUM`: the file descriptors needed to start")
+	fs.StringVar(&f.minprocs, "minprocs", "", "`NUM`: the processes needed to start")
 	fs.BoolVarP(&f.stripANSI, "strip_ansi", "t", false, "strip ANSI escapes from child output")
 	fs.BoolVarP(&f.version, "version", "v", false, "print supervisord's version and exit")
-	fs.StringVar(&f.exitOnFatal, "exit-on-fatal", "", "exit (status 3) when a process enters FATAL; with =NAME,... only those (name, group:name or group)")
+	fs.StringVar(&f.exitOnFatal, "exit-on-fatal", "", "exit (status 3) when a process enters FATAL; with =`NAME,...` only those (name, group:name or group)")
 	fs.Lookup("exit-on-fatal").NoOptDefVal = "all"
 	fs.BoolVar(&f.prefix, "prefix-output", false, "start each line a program writes to the daemon's stdout or stderr (stdout_logfile=/dev/stdout) with 'NAME | '")
 	fs.StringVar(&f.profile, "profile_options", "", "accepted for supervisord's sake; ignored")
 	fs.MarkHidden("profile_options")
 }
-
-const runSynopsis = "[-c FILE] [-n] [-s] [-u USER] [-m UMASK] [-d DIR] [-l FILE] [-y BYTES] [-z NUM] [-e LEVEL] [-j FILE] [-i ID] [-q DIR] [-k] [-a NUM] [--minprocs NUM] [-t] [--exit-on-fatal[=NAME,...]] [-v]"
 
 // runDaemon is `supersede run`: supervisord 4.2.5 in Go. It reads the
 // configuration as supervisord does (command-line options override the
@@ -111,7 +109,7 @@ const runSynopsis = "[-c FILE] [-n] [-s] [-u USER] [-m UMASK] [-d DIR] [-l FILE]
 // signal or the shutdown RPC; SIGHUP and the restart RPC read the
 // configuration again in the same process.
 func runDaemon(ctx context.Context, e *env) error {
-	fs := flagSet(e, "run", runSynopsis)
+	fs := flagSet(e, "run")
 	var f runFlags
 	f.register(fs)
 	if err := parseFlags(fs, e.args); err != nil {
@@ -308,7 +306,13 @@ func (d *daemon) openLog(cfg *translate.Config) error {
 
 // serve runs the XML-RPC servers and the supervisor until it ends.
 func (d *daemon) serve(ctx context.Context, s *fallback.Supervisor, cfg *translate.Config, lns []net.Listener) error {
-	srv := xmlrpc.NewServer(s, xmlrpc.Options{Logger: d.logger})
+	procs := 0
+	for _, g := range cfg.Groups {
+		procs += len(g.Processes)
+	}
+	// Descriptors for the processes of the configuration are kept from
+	// the API's connections (xmlrpc.ConnLimit).
+	srv := xmlrpc.NewServer(s, xmlrpc.Options{Logger: d.logger, Limits: xmlrpc.Limits{MaxConns: xmlrpc.ConnLimit(procs)}})
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for i, ln := range lns {

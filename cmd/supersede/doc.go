@@ -11,8 +11,15 @@
 //	              [-u USER] [-p PASSWORD] [-i] [-r HISTFILE] [COMMAND [ARGS]]
 //	supersede run [-c FILE] [supervisord's options] [--exit-on-fatal[=NAME,...]]
 //	supersede serve [-c FILE] [--user|--system] [--prefix P] [--log-files]
-//	supersede version
+//	supersede sample-config
+//	supersede completion bash|zsh|fish
+//	supersede version (or -v, --version)
 //	supersede help [COMMAND]
+//
+// `supersede help COMMAND` prints a command's usage line, generated from
+// its flag set, and its about text (help.go); the man pages (make
+// install, a build with the tag mangen) and the completion scripts are
+// generated from the same (internal/clidoc).
 //
 // show prints what Supervisor 4.2.5 would understand of a supervisord.conf
 // and its includes: a summary for people, or with --json the document of
@@ -34,8 +41,8 @@
 // the generator write) or on sockets it opens.
 //
 // Invoked as supervisord (a symlink), supersede is `supersede run`; as
-// supervisorctl, `supersede ctl`; as supersede-generator, `supersede
-// generator`.
+// supervisorctl, `supersede ctl`; as echo_supervisord_conf, `supersede
+// sample-config`; as supersede-generator, `supersede generator`.
 //
 // Exit status: 0 on success, 1 on a runtime error, 2 on a configuration
 // or usage error (configuration errors are printed to stderr as

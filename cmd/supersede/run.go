@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 
 	"github.com/spf13/pflag"
+	"github.com/supersede/supersede/internal/clidoc"
 )
 
 // version is set with -ldflags "-X main.version=..."; it falls back to
@@ -58,30 +60,43 @@ type env struct {
 	stdout  io.Writer
 	stderr  io.Writer
 	exe     string // argv[0]
+
+	// describe, if not nil, receives the command's flag set: parseFlags
+	// stores it there and ends the command with errDescribed (help.go).
+	describe **pflag.FlagSet
 }
 
 type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, e *env) error
+	pflags  bool   // run defines its flags with flagSet and calls parseFlags before anything else
+	args    string // the positional arguments in its usage line
+	about   string // what help NAME and the man page say about it
+	hidden  bool   // left out of the list of commands, man pages and completion
 }
 
 var commands []command
 
 func init() {
 	commands = []command{
-		{"show", "print what Supervisor would understand of a supervisord.conf", runShow},
-		{"convert", "write systemd units equivalent to a supervisord.conf", runConvert},
-		{"ctl", "control the programs as supervisorctl does, through systemd (or supersede run)", runCtl},
-		{"run", "supervise the programs of a supervisord.conf, as supervisord", runDaemon},
-		{"serve", "serve supervisord's XML-RPC API for the units of a supervisord.conf", runServe},
-		{"generator", "the systemd generator: write units for the config at boot", runGenerator},
-		{"version", "print the version", func(_ context.Context, e *env) error {
+		{name: "show", summary: "print what Supervisor would understand of a supervisord.conf", run: runShow, pflags: true, about: aboutShow},
+		{name: "convert", summary: "write systemd units equivalent to a supervisord.conf", run: runConvert, pflags: true, about: aboutConvert},
+		{name: "ctl", summary: "control the programs as supervisorctl does, through systemd (or supersede run)", run: runCtl, args: "[action [arguments]]", about: aboutCtl},
+		{name: "run", summary: "supervise the programs of a supervisord.conf, as supervisord", run: runDaemon, pflags: true, about: aboutRun},
+		{name: "serve", summary: "serve supervisord's XML-RPC API for the units of a supervisord.conf", run: runServe, pflags: true, about: aboutServe},
+		{name: "generator", summary: "the systemd generator: write units for the config at boot", run: runGenerator, args: "NORMAL-DIR [EARLY-DIR LATE-DIR]", about: aboutGenerator},
+		{name: "sample-config", summary: "print Supervisor's sample supervisord.conf (echo_supervisord_conf)", run: runSampleConfig, pflags: true, about: aboutSampleConfig},
+		{name: "completion", summary: "print the shell completion script for bash, zsh or fish", run: runCompletion, pflags: true, args: "SHELL", about: aboutCompletion},
+		{name: "version", summary: "print the version (also -v, --version)", run: func(_ context.Context, e *env) error {
 			fmt.Fprintln(e.stdout, "supersede", buildVersion())
 			return nil
 		}},
-		{"help", "show help for a command", runHelp},
+		{name: "help", summary: "show help for a command", run: runHelp, args: "[COMMAND]"},
+		{name: clidoc.CompleteCommand, summary: "the completion scripts' callback", run: runComplete(clidoc.CompleteCommand), hidden: true},
+		{name: clidoc.CompleteNoDescCommand, summary: "the completion scripts' callback, without descriptions", run: runComplete(clidoc.CompleteNoDescCommand), hidden: true},
 	}
+	commands = append(commands, manCommands...)
 }
 
 // run dispatches argv, prints an error once and maps it to an exit code.
@@ -104,7 +119,7 @@ func run(ctx context.Context, argv, environ []string, stdout, stderr io.Writer) 
 		usage(stdout)
 		return exitOK
 	}
-	if name == "--version" {
+	if name == "--version" || name == "-v" {
 		name = "version"
 	}
 	for _, c := range commands {
@@ -119,12 +134,15 @@ func run(ctx context.Context, argv, environ []string, stdout, stderr io.Writer) 
 // invocationNames maps the names supersede may be installed under to
 // the command it then runs.
 var invocationNames = map[string]string{
-	"supersede-generator": "generator",
-	"supervisord":         "run",
-	"supervisorctl":       "ctl",
+	"supersede-generator":   "generator",
+	"supervisord":           "run",
+	"supervisorctl":         "ctl",
+	"echo_supervisord_conf": "sample-config",
 }
 
 func isGeneratorName(exe string) bool { return invocationNames[filepath.Base(exe)] == "generator" }
+
+func isSampleName(exe string) bool { return invocationNames[filepath.Base(exe)] == "sample-config" }
 
 // exitCode is a command's own exit code, already explained on stderr.
 type exitCode struct{ code int }
@@ -168,8 +186,12 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+		}
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "run 'supersede help COMMAND' for its flags, or see man supersede-COMMAND")
 }
 
 func runHelp(ctx context.Context, e *env) error {
@@ -178,30 +200,51 @@ func runHelp(ctx context.Context, e *env) error {
 		return nil
 	}
 	for _, c := range commands {
-		if c.name == e.args[0] && c.name != "help" {
-			e2 := *e
-			e2.args = []string{"--help"}
-			e2.stderr = e.stdout
-			return c.run(ctx, &e2)
+		if c.name == e.args[0] && !c.hidden {
+			if c.name == "ctl" {
+				// supervisorctl's own usage text, as ctl -h prints it
+				e2 := *e
+				e2.args = []string{"--help"}
+				e2.stderr = e.stdout
+				return c.run(ctx, &e2)
+			}
+			commandUsage(e.stdout, c, describeFlags(c))
+			return nil
 		}
 	}
 	return &usageError{err: fmt.Errorf("unknown command %q", e.args[0])}
 }
 
-// flagSet makes a subcommand's flag set, printing to e.stderr.
-func flagSet(e *env, name, synopsis string) *pflag.FlagSet {
+// flagSet makes a subcommand's flag set, printing to e.stderr; its
+// --help prints what help NAME prints (help.go).
+func flagSet(e *env, name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.SortFlags = false
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: supersede %s %s\n\n", name, synopsis)
-		fs.PrintDefaults()
+		for _, c := range commands {
+			if c.name == name {
+				commandUsage(e.stderr, c, fs)
+			}
+		}
+	}
+	if e.describe != nil {
+		*e.describe = fs
+		describing.Store(fs, true)
 	}
 	return fs
 }
 
-// parseFlags parses args and turns a flag error into a usage error.
+// describing holds the flag sets of commands run only to be described.
+var describing sync.Map
+
+// parseFlags parses args and turns a flag error into a usage error. When
+// the command is only being described (env.describe), it ends it with
+// errDescribed instead.
 func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if _, ok := describing.LoadAndDelete(fs); ok {
+		return errDescribed
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err

@@ -15,19 +15,21 @@ import (
 	"github.com/supersede/supersede/translate"
 )
 
-const serveSynopsis = "[-c FILE] [--user|--system] [--prefix P] [--log-files] [--env NAME=VALUE]... [--env-file FILE]"
+const aboutServe = `Serves supervisord's XML-RPC API (every supervisor.* and system.* method, multicall, /logtail and /mainlogtail) for the units of the configuration, on its [unix_http_server] and [inet_http_server] with their chmod, chown, username and password, so that supervisorctl, Python's xmlrpc.client and every other client of supervisord keep working under systemd. convert and the generator write it as PREFIXsupersede-serve.socket and .service: systemd listens where supervisord did and starts serve at the first connection. It follows each daemon-reload (the configuration is read again), and runs as a client of the system manager (root) or, with --user, of the user's manager, like ctl.
+
+Exit status: 0 after SIGTERM or SIGINT; 1 a runtime error (no manager, a socket that cannot be opened); 2 a usage or configuration error.`
 
 // runServe is `supersede serve`: Supervisor's XML-RPC API for the units
 // of a configuration (internal/serve), on the sockets systemd passes
 // (socket activation) or on those it opens as supervisord does.
 func runServe(ctx context.Context, e *env) error {
-	fs := flagSet(e, "serve", serveSynopsis)
+	fs := flagSet(e, "serve")
 	var lf loadFlags
 	lf.register(fs)
 	fs.MarkHidden("lenient")
 	user := fs.Bool("user", false, "serve the units of the calling user's manager (systemctl --user)")
 	system := fs.Bool("system", false, "serve the units of the system manager (the default)")
-	prefix := fs.String("prefix", "", "the --prefix the units were converted with")
+	prefix := fs.String("prefix", "", "the prefix `P` the units were converted with (convert --prefix)")
 	logFiles := fs.Bool("log-files", false, "the units were converted with --log-files")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err

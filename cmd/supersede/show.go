@@ -25,10 +25,10 @@ type loadFlags struct {
 }
 
 func (f *loadFlags) register(fs *pflag.FlagSet) {
-	fs.StringVarP(&f.config, "configuration", "c", "", "the supervisord.conf to read (default: where supervisord looks)")
+	fs.StringVarP(&f.config, "configuration", "c", "", "the supervisord.conf `FILE` to read (default: where supervisord looks)")
 	fs.BoolVar(&f.lenient, "lenient", false, "read a config written for another host: no user/directory checks, placeholders for unset %(ENV_X)s, conf.d snippets as included")
-	fs.StringArrayVar(&f.envs, "env", nil, "NAME=VALUE for %(ENV_NAME)s expansion (repeatable)")
-	fs.StringVar(&f.envFile, "env-file", "", "a file of NAME=VALUE lines for %(ENV_NAME)s expansion")
+	fs.StringArrayVar(&f.envs, "env", nil, "`NAME=VALUE` for %(ENV_NAME)s expansion (repeatable)")
+	fs.StringVar(&f.envFile, "env-file", "", "a `FILE` of NAME=VALUE lines for %(ENV_NAME)s expansion")
 }
 
 // options builds translate.Options from the flags and the environment.
@@ -131,10 +131,10 @@ func runShow(_ context.Context, e *env) error {
 	// what is live before collecting, which saves a quarter of the CPU
 	// time on large configs (docs/PERFORMANCE.md) for a few MB more.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	fs := flagSet(e, "show", "[-c FILE] [--json] [--no-exec] [--portable] [--lenient] [--env NAME=VALUE]... [--env-file FILE]")
+	fs := flagSet(e, "show")
 	var lf loadFlags
 	lf.register(fs)
-	asJSON := fs.Bool("json", false, "print the oracle's JSON document (shared/oracle/supervisor-parse.py)")
+	asJSON := fs.Bool("json", false, "print everything Supervisor would read as one JSON document (the format the tests compare with the real Supervisor's)")
 	noExec := fs.Bool("no-exec", false, "with --json: leave out each process's exec (PATH search)")
 	portable := fs.Bool("portable", false, "with --json: write the config directory as ${HERE} and the current one as ${CWD}")
 	if err := parseFlags(fs, e.args); err != nil {

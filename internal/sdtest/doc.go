@@ -30,6 +30,9 @@
 // throwaway mount namespace with an empty /run, so that it neither sees
 // nor touches the host's /run/systemd.
 //
+// Launch is Start for a program that is not a test (internal/demo, make
+// demo): it returns an error instead of skipping, and its caller calls Stop.
+//
 // Start registers the teardown with t.Cleanup; Stop runs it early. It stops
 // the manager by PID (SIGTERM: the manager stops its units and exits), then
 // journald by PID, kills by PID whatever is left in the cgroups, removes

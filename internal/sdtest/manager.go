@@ -159,14 +159,49 @@ exec "$@"
 func Start(t testing.TB, opts Options) *Manager {
 	t.Helper()
 	Require(t)
-	m, err := start(t, opts)
+	m, err := start(opts, func(m *Manager) {
+		m.t = t
+		t.Cleanup(func() {
+			m.s.stopOnce.Do(func() { m.s.stopErr = m.stop() })
+			if err := m.s.stopErr; err != nil && !m.s.stopCalled {
+				t.Errorf("sdtest: teardown: %v", err)
+			}
+			if t.Failed() && m.s.logs != "" {
+				t.Logf("sdtest: output of the manager and journald:\n%s", m.s.logs)
+			}
+		})
+	})
 	if err != nil {
 		t.Fatalf("sdtest: start a systemd user manager: %v", err)
 	}
 	return m
 }
 
-func start(t testing.TB, opts Options) (*Manager, error) {
+// Launch is Start for a program that is not a test (the demo of
+// internal/demo): it returns an error where Start would skip or fail, and
+// the caller must call Stop. On an error it has torn down what it started.
+// Only the methods that return errors (TrySystemctl, Command, Stop, ...)
+// may be used on its manager: the others report to a test.
+func Launch(opts Options) (*Manager, error) {
+	if h := probe(); h.missing != "" {
+		return nil, errors.New(h.missing)
+	}
+	var started *Manager
+	m, err := start(opts, func(m *Manager) { started = m })
+	if err != nil {
+		if started != nil {
+			if serr := started.Stop(); serr != nil {
+				err = fmt.Errorf("%w; tearing down: %v", err, serr)
+			}
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+// start starts the manager; onCreate is called as soon as there is
+// something to tear down.
+func start(opts Options, onCreate func(*Manager)) (*Manager, error) {
 	h := probe()
 	gen := opts.Generator
 	if gen != "" {
@@ -200,18 +235,9 @@ func start(t testing.TB, opts Options) (*Manager, error) {
 		GeneratorDir:  filepath.Join(base, "rt", "systemd", "generator"),
 		Home:          filepath.Join(base, "home"),
 		PrivateSocket: filepath.Join(base, "rt", "systemd", "private"),
-		t:             t,
 		s:             &state{},
 	}
-	t.Cleanup(func() {
-		m.s.stopOnce.Do(func() { m.s.stopErr = m.stop() })
-		if err := m.s.stopErr; err != nil && !m.s.stopCalled {
-			t.Errorf("sdtest: teardown: %v", err)
-		}
-		if t.Failed() && m.s.logs != "" {
-			t.Logf("sdtest: output of the manager and journald:\n%s", m.s.logs)
-		}
-	})
+	onCreate(m)
 	if err := os.Mkdir(m.RuntimeDir, 0o700); err != nil {
 		return nil, err
 	}

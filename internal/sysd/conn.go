@@ -144,6 +144,12 @@ type UnreachableError struct {
 
 func (e *UnreachableError) Error() string {
 	hint := "is systemd running here? (on a host or container without systemd, run `supersede run` and use `supersede ctl -s URL`)"
+	if e.Scope == System && IsRunning() {
+		hint = "if the units were converted with --user, pass --user"
+		if os.Geteuid() != 0 {
+			hint = "the system manager needs root (sudo); if the units were converted with --user, pass --user"
+		}
+	}
 	if e.Scope == User {
 		hint = "is a systemd user manager running for this user, with XDG_RUNTIME_DIR or DBUS_SESSION_BUS_ADDRESS set? (without systemd, run `supersede run` and use `supersede ctl -s URL`)"
 	}

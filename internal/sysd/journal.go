@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -81,9 +82,45 @@ func (m *Manager) JournalFor(group, name, channel string) (unit string, journal 
 }
 
 // ReadJournal returns the last n bytes of a unit's output in the journal
-// (n <= 0: all of it).
+// (n <= 0: all of it). Nothing at all is an error when journalctl can
+// read no journal here (none, or none this user may read), rather than
+// an empty output.
 func (m *Manager) ReadJournal(ctx context.Context, unit string, n int) ([]byte, error) {
-	return readJournal(ctx, m.journalMatch(unit), n)
+	out, err := readJournal(ctx, m.journalMatch(unit), n)
+	if err == nil && len(out) == 0 {
+		if why := unreadableJournal(ctx, m.opts.Scope); why != "" {
+			return nil, errors.New(why)
+		}
+	}
+	return out, err
+}
+
+// unreadableJournal says why journalctl can read no journal that holds
+// the scope's units, or "" when it can (then an empty output means the
+// unit wrote nothing). extra are more journalctl arguments (a test's
+// --directory).
+func unreadableJournal(ctx context.Context, scope Scope, extra ...string) string {
+	path, err := exec.LookPath("journalctl")
+	if err != nil {
+		return "reading the journal needs journalctl (apt-get install systemd)"
+	}
+	// without -q, journalctl says on stderr what it could not open
+	cmd := exec.CommandContext(ctx, path, append([]string{"--no-pager", "-n", "0"}, extra...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Sprintf("journalctl: %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	msg := strings.TrimSpace(stderr.String())
+	first, _, _ := strings.Cut(msg, "\n")
+	switch {
+	case strings.Contains(msg, "No journal files were found"):
+		return "no journal here (" + first + "): is systemd-journald running? To keep Supervisor's log files instead, convert with --log-files and pass --log-files to ctl"
+	case strings.Contains(msg, "insufficient permissions"),
+		scope == System && strings.Contains(msg, "not seeing messages from other users and the system"):
+		return "the journal is not readable by this user (" + first + "): run ctl as root, or as a member of the systemd-journal or adm group"
+	}
+	return ""
 }
 
 // ReadManagerJournal is ReadJournal for the manager's own messages.

@@ -363,9 +363,30 @@ const (
 	maxNodes = 1 << 20
 )
 
+// Entity expansion. Expat, which reads Supervisor's requests, expands the
+// internal entities of a DOCTYPE under its protection against "billion
+// laughs": once the document has grown to expatThreshold bytes counting
+// what references added, what they added may be at most
+// expatAmplification times what was read (XML_ERROR_AMPLIFICATION_LIMIT_BREACH;
+// supervisord then answers 400). parseTree applies the same rule,
+// counted before the decoder expands anything, and bounds the expanded
+// document to maxBody as well, which expat does not (a 1 MB request
+// adding 70 MB is read by supervisord, refused here).
+const (
+	expatThreshold     = 8 << 20
+	expatAmplification = 100
+)
+
+// errExpansion is a body whose entity references would expand past the
+// limits above.
+var errExpansion = fmt.Errorf("%w: entity references expand too much", ErrMalformed)
+
 // parseTree reads body into a tree of nodes. Namespaced tags keep their
 // namespace in the tag ("{uri}local"), so they match no XML-RPC name.
-func parseTree(body []byte) (*node, error) {
+// When the body declares entities, charge (if not nil) is first told how
+// many bytes their references will add, and an error from it ends the
+// parse with that error.
+func parseTree(body []byte, charge func(extra int) error) (*node, error) {
 	if !utf8.Valid(body) {
 		return nil, fmt.Errorf("%w: not UTF-8", ErrMalformed)
 	}
@@ -377,6 +398,7 @@ func parseTree(body []byte) (*node, error) {
 	var stack []*node
 	var root *node
 	count := 0
+	directives := 0
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -413,17 +435,37 @@ func parseTree(body []byte) (*node, error) {
 				n.val = *n.text
 			}
 		case xml.Directive:
-			// Expat expands the internal entities of a DOCTYPE; so do
-			// we, for the simple form <!ENTITY name "text">.
+			// Expat takes one DOCTYPE, before the document element, and
+			// expands its internal entities; so do we, for the simple
+			// form <!ENTITY name "text">, once expandedSize has counted
+			// what their references add.
+			directives++
+			if root != nil || directives > 1 {
+				return nil, fmt.Errorf("%w: markup declaration out of place", ErrMalformed)
+			}
 			for _, m := range entityDecl.FindAllSubmatch(t, -1) {
 				if d.Entity == nil {
 					d.Entity = map[string]string{}
+				}
+				if _, dup := d.Entity[string(m[1])]; dup {
+					continue // the first declaration binds, as in expat
 				}
 				v := m[2]
 				if v == nil {
 					v = m[3]
 				}
 				d.Entity[string(m[1])] = string(v)
+			}
+			if d.Entity != nil {
+				extra, err := expandedSize(body, int(d.InputOffset()), d.Entity)
+				if err != nil {
+					return nil, err
+				}
+				if charge != nil && extra > 0 {
+					if err := charge(extra); err != nil {
+						return nil, err
+					}
+				}
 			}
 		case xml.CharData:
 			if len(stack) == 0 {
@@ -448,13 +490,67 @@ func parseTree(body []byte) (*node, error) {
 	return root, nil
 }
 
+// expandedSize returns how many bytes the references to ents in
+// body[from:] add when they are expanded, or errExpansion when that
+// passes expat's limit, checked at each reference as expat checks it, or
+// makes the document larger than maxBody. References inside comments,
+// CDATA sections and processing instructions, which are not expanded,
+// are not counted. Entity values hold no references (entityDecl), so
+// nothing expands twice.
+func expandedSize(body []byte, from int, ents map[string]string) (int, error) {
+	extra := 0
+	for i := from; i < len(body); {
+		j := bytes.IndexAny(body[i:], "&<")
+		if j < 0 {
+			break
+		}
+		i += j
+		if body[i] == '<' {
+			end := ""
+			switch {
+			case bytes.HasPrefix(body[i:], []byte("<!--")):
+				end = "-->"
+			case bytes.HasPrefix(body[i:], []byte("<![CDATA[")):
+				end = "]]>"
+			case bytes.HasPrefix(body[i:], []byte("<?")):
+				end = "?>"
+			default:
+				i++
+				continue
+			}
+			k := bytes.Index(body[i:], []byte(end))
+			if k < 0 {
+				break
+			}
+			i += k + len(end)
+			continue
+		}
+		k := bytes.IndexByte(body[i:], ';')
+		if k < 0 {
+			break
+		}
+		v, ok := ents[string(body[i+1:i+k])]
+		i += k + 1
+		if !ok {
+			continue
+		}
+		extra += len(v)
+		total := i + extra // what expat has seen: read (direct) and added (indirect)
+		if total >= expatThreshold && total > expatAmplification*i || len(body)+extra > maxBody {
+			return 0, errExpansion
+		}
+	}
+	return extra, nil
+}
+
 // parseCall reads a methodCall the way Supervisor's
 // supervisor_xmlrpc_handler.loads does: every element is converted when
 // it ends, innermost first; the last <methodName> names the method and
 // the last <params> gives the parameters (nil when there is none). An
-// error means Supervisor would answer HTTP 400.
-func parseCall(body []byte) (method string, params []any, hasMethod bool, err error) {
-	root, err := parseTree(body)
+// error wrapping ErrMalformed means Supervisor would answer HTTP 400;
+// charge is parseTree's, and its errors come back as they are.
+func parseCall(body []byte, charge func(extra int) error) (method string, params []any, hasMethod bool, err error) {
+	root, err := parseTree(body, charge)
 	if err != nil {
 		return "", nil, false, err
 	}
@@ -666,7 +762,7 @@ func parseResponse(body []byte) (any, error) {
 	if v, err := fastResponse(body); !errors.Is(err, errSlowPath) {
 		return v, err
 	}
-	root, err := parseTree(body)
+	root, err := parseTree(body, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,32 @@ bG8=
 	`<a><b></a></b>`,
 	`<methodCall><methodName>a&bogus;</methodName></methodCall>`,
 	`<!DOCTYPE x [<!ENTITY e "boom">]><methodCall><methodName>a.&e;</methodName></methodCall>`,
+	`<!DOCTYPE x [<!ENTITY e "one"><!ENTITY e "two">]><methodCall><methodName>a.&e;</methodName></methodCall>`,
+	`<!DOCTYPE x [<!ENTITY e "boom">]><!DOCTYPE y><methodCall><methodName>a.b</methodName></methodCall>`,
+	`<methodCall><!DOCTYPE x [<!ENTITY e "boom">]><methodName>a.b</methodName></methodCall>`,
+	`<methodCall><methodName>a.b</methodName></methodCall><!DOCTYPE x>`,
+	`<!DOCTYPE x [<!ENTITY e "boom">]><methodCall><methodName>a.b</methodName><params><param><value><![CDATA[&e;]]></value></param></params></methodCall>`,
+}
+
+// entityBodies are requests whose entity references expand to megabytes:
+// expat's limit (amplification 100 once past 8 MiB, checked at each
+// reference) decides which Supervisor reads.
+var entityBodies = []string{
+	entityBody(1000, 100_000, "", ""),                                    // 100 MB from 101 KB: refused
+	entityBody(97, 100_000, "", ""),                                      // 9.7 MB from 100 KB, 97 times: read
+	entityBody(103, 100_000, "", ""),                                     // 103 times: refused
+	entityBody(900, 10_000, "", strings.Repeat("y", 200_000)),            // 43 times in the end, 690 times when it passes 8 MiB: refused
+	entityBody(0, 100_000, strings.Repeat("&e;", 1000), ""),              // in an attribute: refused
+	entityBody(0, 100_000, "", "<!--"+strings.Repeat("&e;", 1000)+"-->"), // in a comment, not expanded: read
+}
+
+// entityBody is a call whose first parameter is n references to an
+// entity of size bytes, with attr as the root's attribute and tail after
+// the params.
+func entityBody(n, size int, attr, tail string) string {
+	return `<?xml version="1.0"?><!DOCTYPE m [<!ENTITY e "` + strings.Repeat("x", size) + `">]>` +
+		`<methodCall a="` + attr + `"><methodName>a.b</methodName><params><param><value><string>` +
+		strings.Repeat("&e;", n) + `</string></value></param>` + tail + `</params></methodCall>`
 }
 
 // TestParseCallLikeSupervisor compares parseCall with Supervisor's own
@@ -135,10 +162,11 @@ for body in json.load(sys.stdin):
 print(json.dumps(out))
 `
 	testreal.RequireSupervisor(t)
+	bodies := append(callBodies[:len(callBodies):len(callBodies)], entityBodies...)
 	var want []map[string]any
-	testreal.RunPython(t, script, callBodies, &want)
-	for i, body := range callBodies {
-		method, params, _, err := parseCall([]byte(body))
+	testreal.RunPython(t, script, bodies, &want)
+	for i, body := range bodies {
+		method, params, _, err := parseCall([]byte(body), nil)
 		got := map[string]any{}
 		if err != nil {
 			got["error"] = true
@@ -149,8 +177,8 @@ print(json.dumps(out))
 				got["params"] = typed(params)
 			}
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want[i]) {
-			t.Errorf("body %q:\n got  %v\n want %v (Supervisor)", body, got, want[i])
+		if g, w := fmt.Sprint(got), fmt.Sprint(want[i]); g != w {
+			t.Errorf("body %q:\n got  %.300s\n want %.300s (Supervisor)", truncate([]byte(body)), g, w)
 		}
 	}
 }
@@ -334,7 +362,7 @@ func FuzzParseCall(f *testing.F) {
 	s := w.server()
 	h := s.Handler(Auth{})
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, _, _, perr := parseCall(body)
+		_, _, _, perr := parseCall(body, nil)
 		code, resp := post(h, string(body))
 		if perr != nil && code != 400 {
 			t.Fatalf("unparsable body answered %d", code)
@@ -368,4 +396,39 @@ func FuzzParseResponse(f *testing.F) {
 			_ = encodeResponse(&buf, v)
 		}
 	})
+}
+
+// An entity of 100 KB referenced 1000 times (101 KB that would expand to
+// 100 MB) is refused before anything is expanded: little memory, and
+// HTTP 400 as supervisord answers (expat's amplification limit). A body
+// that expands within the limit has its expansion charged first.
+func TestEntityExpansionBounded(t *testing.T) {
+	body := []byte(entityBodies[0])
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, _, _, err := parseCall(body, nil)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrMalformed) {
+		t.Errorf("parseCall = %v, want ErrMalformed", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("refusing a %d-byte body allocated %d MB", len(body), alloc>>20)
+	}
+	if code, _ := post(newWorld(t).server().Handler(Auth{}), string(body)); code != 400 {
+		t.Errorf("answered %d, want 400", code)
+	}
+
+	ok := []byte(entityBodies[1]) // 97 × 100 KB
+	charged := 0
+	if _, _, _, err := parseCall(ok, func(extra int) error { charged = extra; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if charged != 97*100_000 {
+		t.Errorf("charged %d bytes, want %d", charged, 97*100_000)
+	}
+	busy := errors.New("busy")
+	if _, _, _, err := parseCall(ok, func(int) error { return busy }); err != busy {
+		t.Errorf("parseCall with a failing charge = %v", err)
+	}
 }

@@ -139,6 +139,15 @@ func (s *Server) streamFrom(w http.ResponseWriter, r *http.Request, modTime time
 		closeSrc()
 		return
 	}
+	// A stream lasts as long as its client wants: no read deadline (the
+	// request's has served), and a write deadline for each write only,
+	// against a client that stops reading.
+	conn.SetDeadline(time.Time{})
+	out := rw.Writer
+	flush := func() error {
+		conn.SetWriteDeadline(time.Now().Add(s.lim.WriteTimeout))
+		return out.Flush()
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -186,11 +195,10 @@ func (s *Server) streamFrom(w http.ResponseWriter, r *http.Request, modTime time
 		io.Copy(io.Discard, rw.Reader)
 		cancel()
 	}()
-	out := rw.Writer
 	if _, err := out.WriteString(h.String()); err != nil {
 		return
 	}
-	if err := out.Flush(); err != nil {
+	if err := flush(); err != nil {
 		return
 	}
 	follow(ctx, func(data []byte) error {
@@ -201,7 +209,7 @@ func (s *Server) streamFrom(w http.ResponseWriter, r *http.Request, modTime time
 		if chunked {
 			out.WriteString("\r\n")
 		}
-		return out.Flush()
+		return flush()
 	})
 }
 

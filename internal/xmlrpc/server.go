@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Options are the server's optional settings; the zero value is usable.
@@ -23,6 +25,7 @@ type Options struct {
 	Logger   *slog.Logger     // where request errors go; nil discards
 	Now      func() time.Time // the clock of "now" and uptimes; nil is time.Now
 	Location *time.Location   // where stop times are written; nil is time.Local
+	Limits   Limits           // what keeps the API alive for its owner; zero fields take the defaults
 }
 
 // Auth is one listener's HTTP Basic credentials, the username and
@@ -42,6 +45,9 @@ type Server struct {
 	log      *slog.Logger
 	nowFn    func() time.Time
 	location *time.Location
+	lim      Limits
+	conns    *conns  // of every listener
+	budget   *budget // of every listener
 
 	mu      sync.Mutex
 	closed  bool
@@ -52,11 +58,15 @@ type Server struct {
 
 // NewServer returns a server for b. It starts nothing; Serve does.
 func NewServer(b Backend, opt Options) *Server {
+	lim := opt.Limits.withDefaults()
 	s := &Server{
 		b:        b,
 		log:      opt.Logger,
 		nowFn:    opt.Now,
 		location: opt.Location,
+		lim:      lim,
+		conns:    newConns(lim.MaxConns, time.Now),
+		budget:   &budget{sem: semaphore.NewWeighted(lim.InFlight), size: lim.InFlight},
 		servers:  map[*http.Server]struct{}{},
 		streams:  map[net.Conn]*http.Server{},
 	}
@@ -82,14 +92,22 @@ func (s *Server) loc() *time.Location {
 // Serve answers requests on ln, with auth, until ctx is done or Close is
 // called. It then closes ln (removing a unix socket that ListenUnix
 // made), ends every connection and log tail, and returns nil; any other
-// end is an error.
+// end is an error. The connections of every listener share the
+// server's Limits.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, auth Auth) error {
+	// No ReadTimeout: http.Server would keep its deadline on the
+	// connection while the handler runs, and cancel the request's
+	// context when it passes (a stopProcess waiting out stopwaitsecs).
+	// The handler bounds the body's reading itself.
 	hs := &http.Server{
 		Handler:           s.Handler(auth),
-		ReadHeaderTimeout: time.Minute,
+		ReadHeaderTimeout: s.lim.HeaderTimeout,
+		IdleTimeout:       s.lim.IdleTimeout,
+		ConnState:         s.conns.connState,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	ln = &limitListener{Listener: ln, cs: s.conns}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -155,6 +173,10 @@ func (s *Server) endStreams(hs *http.Server) {
 // served: every other path is 404.
 func (s *Server) Handler(auth Auth) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The body, if any, must come within ReadTimeout: serveRPC
+		// lifts the deadline once it has read it, and a log stream
+		// once it has taken the connection over.
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.lim.ReadTimeout))
 		if auth.Username != "" && !auth.allows(r) {
 			s.unauthorized(w, r)
 			return
@@ -221,7 +243,8 @@ func errorPage(code int) string {
 		fmt.Sprintf("<p>Error code %d.\r\n<p>Message: %s.\r\n</body>\r\n", code, http.StatusText(code))
 }
 
-// maxBody bounds a request body; Supervisor has no bound, but nothing
+// maxBody bounds a request body, and the same body once its entity
+// references are expanded; Supervisor has no bound, but nothing
 // supervisorctl sends comes near it.
 const maxBody = 64 << 20
 
@@ -230,12 +253,30 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		httpError(w, http.StatusBadRequest)
+	rc := http.NewResponseController(w)
+	ctx, cancel := context.WithTimeout(r.Context(), s.lim.ReadTimeout)
+	defer cancel()
+	cl := &claim{b: s.budget, ctx: ctx}
+	defer cl.release()
+	body, err := readBody(r, cl)
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			httpError(w, http.StatusServiceUnavailable)
+		} else {
+			httpError(w, http.StatusBadRequest)
+		}
 		return
 	}
-	name, params, hasMethod, err := parseCall(body)
+	// Read: the call may now take as long as it needs (a stopProcess
+	// waits out stopwaitsecs) without the read deadline cancelling it.
+	rc.SetReadDeadline(time.Time{})
+	name, params, hasMethod, err := parseCall(body, func(extra int) error {
+		return cl.grow(int64(len(body) + extra))
+	})
+	if errors.Is(err, errBusy) {
+		httpError(w, http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		s.log.Error(fmt.Sprintf("XML-RPC request data %q is invalid: unmarshallable", truncate(body)))
 		httpError(w, http.StatusBadRequest)
@@ -256,9 +297,59 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError)
 		return
 	}
+	rc.SetWriteDeadline(time.Now().Add(s.lim.WriteTimeout))
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("Content-Length", fmt.Sprint(buf.Len()))
 	w.Write(buf.Bytes())
+}
+
+// errTooLarge is a body beyond maxBody.
+var errTooLarge = errors.New("request body too large")
+
+// readBody reads r's body, at most maxBody bytes, into a buffer of its
+// size (io.ReadAll's doubling would hold up to twice as much), once cl
+// covers it: all at once when the length is known, as it comes when the
+// body is chunked.
+func readBody(r *http.Request, cl *claim) ([]byte, error) {
+	n := r.ContentLength
+	if n > maxBody {
+		return nil, errTooLarge
+	}
+	if n >= 0 {
+		if err := cl.grow(n); err != nil {
+			return nil, err
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	var body []byte
+	chunk := make([]byte, 32<<10)
+	for {
+		k, err := r.Body.Read(chunk)
+		if k > 0 {
+			if len(body)+k > maxBody {
+				return nil, errTooLarge
+			}
+			if len(body)+k > cap(body) {
+				// Claim, then grow, by doubling: few waits for the budget.
+				size := min(max(2*cap(body), len(body)+k, smallBody), maxBody)
+				if err := cl.grow(int64(size)); err != nil {
+					return nil, err
+				}
+				body = append(make([]byte, 0, size), body...)
+			}
+			body = append(body, chunk[:k]...)
+		}
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 // bufPool keeps response buffers: a getAllProcessInfo answer for 1000
