@@ -112,9 +112,12 @@ func closeAll(lns []Listener) {
 // in a busy loop.
 func follow(ctx context.Context, b *backend, opts Options, log *slog.Logger) {
 	for ctx.Err() == nil {
-		m, release := b.acquire()
+		// The watch has a connection of its own: the manager it was
+		// started from may be swapped and closed meanwhile.
+		b.mu.Lock()
+		m := b.cur
+		b.mu.Unlock()
 		err := m.WatchReloads(ctx, func() { reload(ctx, b, opts, log) })
-		release()
 		if ctx.Err() != nil {
 			return
 		}
