@@ -67,22 +67,12 @@ func serveWorld(t *testing.T, conf string, convertArgs ...string) (*world, *sdte
 	return w, sm
 }
 
-func TestServeTutorialOnSystemd(t *testing.T) {
-	t.Parallel()
-	sdtest.Require(t)
-	testreal.RequireSupervisor(t)
-	sideBySide(t, func(t *testing.T) string {
-		dir, conf := tutorialCopy(t)
-		w := supervisordWorld(t, dir, conf)
-		defer w.ctl("shutdown")
-		return tutorialSession(t, w)
-	}, func(t *testing.T) string {
-		_, conf := tutorialCopy(t)
-		w, _ := serveWorld(t, conf)
-		return tutorialSession(t, w)
-	})
-}
-
+// TestServeDifferentialOnSystemd runs ctl_systemd_test.go's differential
+// session (status, start, stop, signal, pid, tail, avail, reread, update,
+// add, remove on a changed configuration) with the real supervisorctl
+// through serve. (The tutorial session is left to the ctl tests: through
+// serve it exercises nothing this one does not, and the suite's time is
+// counted.)
 func TestServeDifferentialOnSystemd(t *testing.T) {
 	t.Parallel()
 	sdtest.Require(t)
