@@ -3,7 +3,8 @@
 # xmlrpc.client (as deploy scripts and dashboards use it), against the URL
 # given. Prints a JSON list of [method, args, answer]; an answer is
 # {"ok": value}, {"fault": code, "string": text} or {"http": status}.
-# Waits for states are not part of the transcript.
+# Waits for states are not part of the transcript. A connection that fails
+# is {"error": name}: the waits try again.
 import functools, json, sys, time, xmlrpc.client
 
 url = sys.argv[1]
@@ -22,6 +23,8 @@ def answer(name, *args):
         return {'fault': f.faultCode, 'string': f.faultString}
     except xmlrpc.client.ProtocolError as e:
         return {'http': e.errcode}
+    except OSError as e:  # supervisord closes its sockets while it restarts
+        return {'error': type(e).__name__}
 
 
 def call(name, *args):
