@@ -48,8 +48,9 @@ fuzz:    ## run each Fuzz target of translate and unitgen for FUZZTIME (default 
 		done; \
 	done
 
-update:  ## accept new testscript and unit golden output, remake the regression goldens with the real Supervisor; review the diff
+update:  ## accept new testscript and unit golden output, retake the web UI screenshots (docs/webui), remake the regression goldens with the real Supervisor; review the diff
 	go test ./cmd/supersede ./unitgen -run 'TestScript|TestGolden' -update
+	go test ./internal/webui -run TestBrowser -update
 	internal/oracle/testdata/regress/regen.sh
 
 GENERATORDIR ?= /usr/lib/systemd/system-generators
@@ -80,8 +81,9 @@ demo: build ## the tutorial under systemd on this machine (root; PID 1 need not 
 
 # The Debian packages the tests use: supervisor (the oracle they compare
 # with), systemd (a private user manager, internal/sdtest), bash-completion,
-# zsh and fish (completion), man-db (man pages).
-DEBS := supervisor systemd bash-completion zsh fish man-db
+# zsh and fish (completion), man-db (man pages), chromium (the web page's
+# browser test, internal/webui).
+DEBS := supervisor systemd bash-completion zsh fish man-db chromium
 
 deps:    ## install the Debian packages the tests need (DEBS) if missing; on a host booted with systemd, leave supervisor.service disabled and stopped (it is a test oracle here, not a service)
 	@sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \

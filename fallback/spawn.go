@@ -119,7 +119,8 @@ func credential(uid *int) (*syscall.Credential, string) {
 	return cred, ""
 }
 
-// envBase is supervisord's environment as every child's begins: "K=V"
+// envBase is supervisord's environment as every child's begins (with
+// Python's locale coercion): "K=V"
 // entries, each name once (its last value, at its first place, as in a
 // Python dict), and where each name is. It is made once; a spawn copies
 // it and sets its own variables (childEnv).
@@ -141,6 +142,18 @@ func newEnvBase(environ []string) *envBase {
 		}
 		b.index[k] = len(b.kv)
 		b.kv = append(b.kv, kv)
+	}
+	// supervisord runs on Python 3.11, which sets LC_CTYPE=C.UTF-8 in
+	// its own environment when started in the C locale, as in most
+	// containers (translate.CoercedLocale); its children inherit it.
+	if l := translate.CoercedLocale(environ); l != "" {
+		kv := "LC_CTYPE=" + l
+		if i, ok := b.index["LC_CTYPE"]; ok {
+			b.kv[i] = kv
+		} else {
+			b.index["LC_CTYPE"] = len(b.kv)
+			b.kv = append(b.kv, kv)
+		}
 	}
 	return b
 }

@@ -2,6 +2,7 @@ package unitgen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -188,4 +189,63 @@ func text(s string) string {
 	}, s)
 	s = strings.TrimSpace(strings.TrimRight(s, `\`))
 	return strings.ReplaceAll(s, "%", "%%")
+}
+
+// unquoteWord reads back the first word quoteWord wrote at the start of
+// s, and returns it with the rest of s.
+func unquoteWord(s string) (word, rest string, ok bool) {
+	if !strings.HasPrefix(s, `"`) {
+		return "", s, false
+	}
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			return b.String(), s[i+1:], true
+		case c == '\\' && i+1 < len(s):
+			i++
+			switch s[i] {
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			case 'x':
+				if i+2 >= len(s) {
+					return "", s, false
+				}
+				v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+				if err != nil {
+					return "", s, false
+				}
+				b.WriteByte(byte(v))
+				i += 2
+			default:
+				b.WriteByte(s[i])
+			}
+		case (c == '%' || c == '$') && i+1 < len(s) && s[i+1] == c:
+			b.WriteByte(c)
+			i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", s, false
+}
+
+// ShimOf is the compatibility step's binary that a unit unitgen wrote
+// runs (Options.Shim), read from its ExecStartPre=; ok is false when the
+// unit runs none.
+func ShimOf(data []byte) (shim string, ok bool) {
+	for line := range strings.Lines(string(data)) {
+		v, found := strings.CutPrefix(line, "ExecStartPre=")
+		if !found {
+			continue
+		}
+		w, rest, ok := unquoteWord(v)
+		if ok && strings.HasPrefix(rest, ` "shim" "backoff" `) {
+			return w, true
+		}
+	}
+	return "", false
 }

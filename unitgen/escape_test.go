@@ -248,3 +248,16 @@ func init() {
 		knownKeys[k] = true
 	}
 }
+
+func TestShimOf(t *testing.T) {
+	for _, shim := range []string{"/usr/local/bin/supersede", `/opt/my "odd" dir/100%/$x/supersede`, "/tmp/tab\there/ü/supersede"} {
+		line := "ExecStartPre=" + execLine(shim, []string{shim, "shim", "backoff"}) + " %t/supersede/%N 3\n"
+		got, ok := ShimOf([]byte("[Service]\n" + line + "ExecStart=/bin/true\n"))
+		if !ok || got != shim {
+			t.Errorf("ShimOf(%q) = %q, %v; want %q", line, got, ok, shim)
+		}
+	}
+	if got, ok := ShimOf([]byte("[Service]\nExecStartPre=\"/bin/true\"\nExecStart=/bin/true\n")); ok {
+		t.Errorf("a unit without the step: %q", got)
+	}
+}

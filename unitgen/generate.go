@@ -40,8 +40,27 @@ type Options struct {
 	LogFiles       bool     // keep Supervisor's log files (StandardOutput=append:) instead of the journal
 	Environ        []string // environment for finding executables (PATH); nil means os.Environ()
 	Dir            string   // directory relative paths resolve against; "" means os.Getwd()
-	Serve          string   // the supersede executable: write the units of supersede serve (serve.go); "" writes none
+	// Shim is the absolute path of the supersede binary that units run as
+	// their compatibility step (internal/shim, docs/MAPPING.md) for
+	// Supervisor's backoff, startsecs and spawn checks; "" writes units
+	// with systemd directives alone, which retry faster than Supervisor.
+	Shim  string
+	Serve string // the supersede executable: write the units of supersede serve (serve.go); "" writes none
 }
+
+// ShimVersion is the oldest systemd the compatibility step works with:
+// it needs Type=exec (240) and RuntimeDirectoryPreserve= (235).
+const ShimVersion = 240
+
+// StateDir is the compatibility step's state directory of a unit, in
+// specifiers: its RuntimeDirectory= under the manager's runtime directory
+// (/run, or $XDG_RUNTIME_DIR for a user manager).
+const StateDir = "%t/supersede/%N"
+
+// LocaleFile is the file in StateDir where the compatibility step writes
+// the LC_CTYPE supervisord's Python would have given the program
+// (internal/shim.LocaleFile, which unitgen must not import).
+const LocaleFile = "locale"
 
 // Unit is one generated unit file.
 type Unit struct {
@@ -196,6 +215,10 @@ func (g *generator) run() {
 			}
 		}
 		for _, p := range grp.Processes {
+			if (p.ArgvErr != nil || len(p.Argv) == 0) && (g.opts.Shim == "" || g.opts.SystemdVersion < ShimVersion) {
+				g.warnf(keyPos(p, "command"), "", "%s: %s: supervisord fails it at every spawn and ends it FATAL; without the compatibility step (--shim, systemd %d or later) it gets no unit", p.Namespec(), translate.ResolveExec(p, g.opts.Environ, g.opts.Dir).Err, ShimVersion)
+				continue
+			}
 			name, err := ServiceName(g.opts.Prefix, p)
 			if err != nil {
 				g.errorf(p.Pos, "use a shorter process_name or prefix", "%s: %v", p.Namespec(), err)
@@ -228,6 +251,7 @@ func (g *generator) run() {
 	for _, pl := range all {
 		g.service(pl, byLevel[pl.level-1], sockets[pl.g])
 	}
+	g.orderWarnings(all, len(byLevel))
 	for _, grp := range g.cfg.Groups {
 		if hasTarget(grp) {
 			g.groupTarget(grp, all)
@@ -317,6 +341,10 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	if pl.target != "" {
 		add("Unit", "PartOf", pl.target)
 	}
+	// Stopping the anchor is supervisord's shutdown: it stops every
+	// program, in one transaction, which After= orders as supervisord
+	// does, the highest priority first, each waiting for the ones after.
+	add("Unit", "PartOf", AnchorTarget(g.opts.Prefix))
 	if len(after) > 0 {
 		add("Unit", "After", strings.Join(after, " "))
 	}
@@ -324,8 +352,23 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 		add("Unit", "Requires", socket)
 		add("Unit", "After", socket)
 	}
+	shim := g.shim(pl)
+	// A command supervisord cannot spawn (an unclosed quote, an empty
+	// command =) fails only that program, at every spawn: BACKOFF, then
+	// FATAL. Its unit does the same through the step, whatever its
+	// autorestart, and the others are written and start as usual.
+	spawnErr := ""
+	if p.ArgvErr != nil || len(p.Argv) == 0 {
+		spawnErr = translate.ResolveExec(p, g.opts.Environ, g.opts.Dir).Err
+		shim = g.opts.Shim // run checked that there is one
+		g.warnf(keyPos(p, "command"), pl.name, "%s: %s: supervisord fails it at every spawn and ends it FATAL; so does its unit, and the other programs start", p.Namespec(), spawnErr)
+	}
 	burst, interval := startLimit(p)
-	if g.opts.SystemdVersion >= 229 {
+	if shim != "" {
+		// The step decides FATAL itself; systemd's own rate limit
+		// would also stop a program that Supervisor restarts for ever.
+		add("Unit", "StartLimitIntervalSec", "0")
+	} else if g.opts.SystemdVersion >= 229 {
 		add("Unit", "StartLimitIntervalSec", interval)
 		add("Unit", "StartLimitBurst", strconv.Itoa(burst))
 	}
@@ -335,9 +378,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	} else {
 		add("Service", "Type", "simple")
 	}
-	if line, ok := g.execStart(p); ok {
-		add("Service", "ExecStart", line)
-	}
+	workDir := ""
 	if p.Dir != nil {
 		dir := *p.Dir
 		if !filepath.IsAbs(dir) {
@@ -345,7 +386,26 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 			g.warnf(keyPos(p, "directory"), pl.name, "directory=%s is relative; systemd needs an absolute path, so WorkingDirectory=%s", dir, abs)
 			dir = abs
 		}
-		if v, ok := plainOr("directory", dir, true); ok {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			g.warnf(keyPos(p, "directory"), pl.name, "directory=%s does not exist on this host: every start will fail (\"supervisor: couldn't chdir to %s\"), as under Supervisor, until it is created", dir, dir)
+		}
+		workDir = dir
+	}
+	if shim != "" {
+		g.shimSteps(p, add, shim, workDir, spawnErr == "" && p.AutoRestart != translate.RestartNever)
+	}
+	if spawnErr != "" {
+		add("Service", "ExecStart", execLine(shim, []string{shim, "shim", "spawn-error", spawnErr}))
+	} else if line, ok := g.execStart(pl, shim); ok {
+		add("Service", "ExecStart", line)
+	}
+	if p.Dir != nil {
+		if v, ok := plainOr("directory", workDir, true); ok {
+			if shim != "" {
+				// "-": the step checks the directory first and says what
+				// Supervisor says; systemd's own failure would say nothing.
+				v = "-" + v
+			}
 			add("Service", "WorkingDirectory", v)
 		}
 	} else if d := g.cfg.Supervisord.Directory; d != nil && filepath.IsAbs(*d) {
@@ -362,7 +422,10 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	g.environment(pl, add)
 	g.limits(add)
 
-	g.restart(p, add)
+	// autorestart=false keeps systemd's Restart=no, which is exact but
+	// for a death within startsecs (docs/MAPPING.md); a spawn error is
+	// retried whatever autorestart says.
+	g.restart(p, add, shim != "" && (p.AutoRestart != translate.RestartNever || spawnErr != ""))
 	if g.opts.SystemdVersion < 229 {
 		add("Service", "StartLimitInterval", interval)
 		add("Service", "StartLimitBurst", strconv.Itoa(burst))
@@ -388,15 +451,33 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	if p.AutoStart {
 		add("Install", "WantedBy", g.bootTarget())
 	}
+	if shim != "" && spawnErr == "" {
+		if p.AutoRestart == translate.RestartNever && p.MinUptime > 0 && p.StartRetries > 0 {
+			g.warnf(keyPos(p, "autorestart"), pl.name, "%s: autorestart=false: a death within startsecs (%d s) is not retried as supervisord retries it (startretries=%d); it ends FATAL all the same (autorestart=unexpected keeps the retries)", p.Namespec(), int(p.MinUptime/time.Second), p.StartRetries)
+		}
+		if _, ok := p.Env.Get("LC_CTYPE"); !ok {
+			for _, name := range []string{"LANG", "LC_ALL"} {
+				if _, set := p.Env.Get(name); set {
+					g.warnf(keyPos(p, "environment"), pl.name, "%s: environment sets %s, which hides the manager's own locale from the unit: it gets no LC_CTYPE=C.UTF-8, which supervisord's Python gives its children when it starts in the C locale (set LC_CTYPE in environment= to decide)", p.Namespec(), name)
+					break
+				}
+			}
+		}
+	}
 	if pl.g.Type == translate.GroupEventListener {
-		g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, so it runs as a plain service and waits for events that never come", pl.g.Section)
+		if shim != "" {
+			g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events; it runs with a standard input that stays open and never delivers one, so it waits, RUNNING, as for events that never come (use supersede run to serve it events)", pl.g.Section)
+		} else {
+			g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, and its standard input is /dev/null: it reads end-of-file, which most listeners take as an error, so it will likely crash until FATAL (use supersede run to serve it events)", pl.g.Section)
+		}
 	}
 	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: g.render(g.header(p.Pos, p.Section), o), Pos: p.Pos})
 }
 
 // execStart is ExecStart= for p: the executable as Supervisor would find
 // it (absolute), and argv as Supervisor would pass it.
-func (g *generator) execStart(p *translate.Process) (string, bool) {
+func (g *generator) execStart(pl *planned, shim string) (string, bool) {
+	p := pl.p
 	pos := keyPos(p, "command")
 	if p.ArgvErr != nil || len(p.Argv) == 0 {
 		ex := translate.ResolveExec(p, g.opts.Environ, g.opts.Dir)
@@ -432,6 +513,9 @@ func (g *generator) execStart(p *translate.Process) (string, bool) {
 		}
 	} else if !filepath.IsAbs(filename) {
 		filename = filepath.Join(dir, filename)
+	}
+	if shim != "" && pl.g.Type == translate.GroupEventListener {
+		return execLine(shim, append([]string{shim, "shim", "hold-stdin", filename}, p.Argv...)), true
 	}
 	return execLine(filename, p.Argv), true
 }
@@ -581,7 +665,11 @@ func signalName(sig syscall.Signal) string {
 // counts exit 0 and SIGHUP, SIGINT, SIGTERM, SIGPIPE as clean, Supervisor
 // counts every exit code outside exitcodes and every death by signal as
 // unexpected.
-func (g *generator) restart(p *translate.Process, add func(string, string, string)) {
+func (g *generator) restart(p *translate.Process, add func(string, string, string), shim bool) {
+	if shim {
+		g.restartShim(p, add)
+		return
+	}
 	var success []string
 	zero := false
 	for _, c := range p.ExitCodes {
@@ -895,4 +983,113 @@ func (g *generator) anchor(name string, all []*planned) {
 	lines("Before", every)
 	add("Install", "WantedBy", g.bootTarget())
 	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(translate.Pos{}, ""), o), WantedBy: []string{g.bootTarget()}})
+}
+
+// shim is the compatibility step's binary for pl's unit, or "" when the
+// unit does without: without Options.Shim, and before systemd 240.
+func (g *generator) shim(pl *planned) string {
+	if g.opts.SystemdVersion < ShimVersion {
+		return ""
+	}
+	return g.opts.Shim
+}
+
+// shimSteps adds the compatibility step around the program (internal/shim):
+// Supervisor's backoff and FATAL before each start, its startsecs after,
+// in a state directory that lives as long as a series of automatic
+// restarts. dir is the program's directory= ("" for none), checked as
+// Supervisor's child checks it; without startsecs (a spawn error: no
+// program ever runs) no start counts as RUNNING.
+func (g *generator) shimSteps(p *translate.Process, add func(string, string, string), shim, dir string, startsecs bool) {
+	add("Service", "RuntimeDirectory", "supersede/%N")
+	add("Service", "RuntimeDirectoryPreserve", "restart")
+	// The program must not see the variable, which Supervisor does not set.
+	add("Service", "UnsetEnvironment", "RUNTIME_DIRECTORY="+StateDir)
+	pre := execLine(shim, []string{shim, "shim", "backoff"}) + " " + StateDir + " " + strconv.Itoa(p.StartRetries)
+	if dir != "" {
+		pre += " --chdir " + quoteWord(dir)
+	}
+	// supervisord's Python sets LC_CTYPE=C.UTF-8 for itself, and so for
+	// every child, when it starts in the C locale: the step decides as
+	// Python would from the manager's environment, in a file systemd
+	// reads before starting the program. Where the program's environment
+	// sets a locale variable, the manager's own value is hidden from the
+	// step (LANG, LC_ALL: docs/MAPPING.md) or the program's wins (LC_CTYPE).
+	setsLocale := false
+	for _, name := range []string{"LC_CTYPE", "LC_ALL", "LANG"} {
+		_, ok := p.Env.Get(name)
+		setsLocale = setsLocale || ok
+	}
+	if !setsLocale {
+		pre += " --locale"
+		add("Service", "EnvironmentFile", "-"+StateDir+"/"+LocaleFile)
+	}
+	add("Service", "ExecStartPre", pre)
+	secs := int((p.MinUptime + time.Second - 1) / time.Second)
+	if startsecs {
+		add("Service", "ExecStartPost", execLine(shim, []string{shim, "shim", "startsecs"})+" "+StateDir+" "+strconv.Itoa(secs))
+		add("Service", "ExecStopPost", execLine(shim, []string{shim, "shim", "exited"})+" "+StateDir)
+	}
+	// Room for the longest backoff wait and startsecs; systemd's 90 s
+	// default would cut a long series of retries short.
+	add("Service", "TimeoutStartSec", strconv.Itoa(p.StartRetries+secs+90))
+}
+
+// restartShim is the restart policy of a unit with the compatibility
+// step. Restart=on-abnormal restarts after a signal (the program's, or the
+// startsecs step's when the program died within startsecs, whatever its
+// exit status) and never after a failed ExecStartPre (the step's FATAL);
+// RestartForceExitStatus= lists every exit status Supervisor restarts
+// after: all but exitcodes for autorestart=unexpected, all for true, and
+// the signals systemd counts as clean.
+func (g *generator) restartShim(p *translate.Process, add func(string, string, string)) {
+	expected := map[int]bool{}
+	var success []string
+	for _, c := range p.ExitCodes {
+		expected[c] = true
+		if c != 0 {
+			success = append(success, strconv.Itoa(c))
+		}
+	}
+	add("Service", "Restart", "on-abnormal")
+	if len(success) > 0 {
+		add("Service", "SuccessExitStatus", strings.Join(success, " "))
+	}
+	var force []string
+	for c := 0; c <= 255; c++ {
+		if p.AutoRestart == translate.RestartAlways || !expected[c] {
+			force = append(force, strconv.Itoa(c))
+		}
+	}
+	const perLine = 32
+	for i := 0; i < len(force); i += perLine {
+		add("Service", "RestartForceExitStatus", strings.Join(force[i:min(i+perLine, len(force))], " "))
+	}
+	add("Service", "RestartForceExitStatus", "SIGHUP SIGINT SIGTERM SIGPIPE")
+	add("Service", "RestartSec", formatDuration(RestartDelay))
+}
+
+// orderWarnings says, once each, where priority order under systemd takes
+// longer than under supervisord (docs/MAPPING.md): a later priority waits
+// for the earlier ones to be RUNNING (their startsecs step), and at
+// shutdown the processes of one group with different priorities stop one
+// priority after the other.
+func (g *generator) orderWarnings(all []*planned, levels int) {
+	if g.opts.Shim == "" || g.opts.SystemdVersion < ShimVersion || levels < 2 {
+		return
+	}
+	for _, pl := range all {
+		if pl.level < levels-1 && pl.p.MinUptime > 0 && pl.p.AutoRestart != translate.RestartNever {
+			g.warnf(keyPos(pl.p, "startsecs"), pl.name, "%s: programs of a later priority start once it is RUNNING (startsecs=%d), where supervisord spawns every priority in one pass; the order is the same (startsecs=0 starts them at once)", pl.p.Namespec(), int(pl.p.MinUptime/time.Second))
+			break
+		}
+	}
+	for _, grp := range g.cfg.Groups {
+		for _, p := range grp.Processes[min(1, len(grp.Processes)):] {
+			if p.Priority != grp.Processes[0].Priority {
+				g.warnf(grp.Pos, "", "[%s]: its processes have different priorities; at shutdown systemd stops them one priority after the other, where supervisord signals the whole group at once (same order, slower)", grp.Section)
+				break
+			}
+		}
+	}
 }

@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite testdata/golden with the curren
 // TestGolden runs each testdata/golden/*.txtar: supervisord.conf (and any
 // other files it includes) in, then one file per unit, plus "warnings" or
 // "error". An "options" file sets Options, one per line: prefix=P, user,
-// log-files, systemd-version=N. The temporary directory shows as $DIR.
+// log-files, systemd-version=N, shim=PATH. The temporary directory shows as $DIR.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/golden/*.txtar")
 	if err != nil || len(files) == 0 {
@@ -84,6 +84,8 @@ func generateGolden(t *testing.T, in []txtar.File) []txtar.File {
 					opts.LogFiles = true
 				case "systemd-version":
 					opts.SystemdVersion, _ = strconv.Atoi(v)
+				case "shim":
+					opts.Shim = v
 				default:
 					t.Fatalf("unknown option %q", line)
 				}

@@ -80,7 +80,7 @@ func deployEnv(t *testing.T, m *sdtest.Manager, conf string, files map[string]st
 		t.Fatalf("Supervisor would not load the config: %v", err)
 	}
 	d.cfg = cfg
-	res, err := unitgen.Generate(cfg, unitgen.Options{User: true, Environ: d.env, Dir: dir})
+	res, err := unitgen.Generate(cfg, unitgen.Options{User: true, Environ: d.env, Dir: dir, Shim: testBinary(t)})
 	if err != nil {
 		t.Fatalf("unitgen.Generate: %v", err)
 	}
@@ -239,7 +239,7 @@ var systemdAdds = []string{"INVOCATION_ID", "JOURNAL_STREAM", "MANAGERPID", "SYS
 
 // supervisorEnviron is the environment Supervisor 4.2.5 gives p's process
 // (supervisor/process.py, Subprocess._spawn_as_child): supervisord's own
-// environment (with [supervisord] environment applied at start-up), then
+// environment (with LC_CTYPE=C.UTF-8 when Python coerced its C locale) (with [supervisord] environment applied at start-up), then
 // SUPERVISOR_ENABLED, SUPERVISOR_SERVER_URL when there is a server URL,
 // SUPERVISOR_PROCESS_NAME and SUPERVISOR_GROUP_NAME, then the program's
 // environment (p.Env, which holds [supervisord]'s under the program's).
@@ -248,6 +248,10 @@ func supervisorEnviron(cfg *translate.Config, p *translate.Process, supervisord 
 	for _, kv := range supervisord {
 		k, v, _ := strings.Cut(kv, "=")
 		env[k] = v
+	}
+	// Python 3.11's locale coercion, in supervisord's own environment
+	if l := translate.CoercedLocale(supervisord); l != "" {
+		env["LC_CTYPE"] = l
 	}
 	for _, kv := range cfg.Supervisord.Environment {
 		env[kv.Name] = kv.Value

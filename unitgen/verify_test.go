@@ -138,7 +138,13 @@ func verifyBatch(t *testing.T, configs []*verifyConfig, user bool, search []stri
 			t.Logf("%s: no units: %s", c.name, c.reason)
 			continue
 		}
-		res, err := unitgen.Generate(c.cfg, unitgen.Options{Prefix: c.prefix(), User: user, Environ: verifyEnv, Dir: c.dir})
+		// Every other config runs the compatibility step (any existing
+		// executable stands for supersede: verify checks that it is one).
+		shim := ""
+		if c.index%2 == 0 {
+			shim = testBinary(t)
+		}
+		res, err := unitgen.Generate(c.cfg, unitgen.Options{Prefix: c.prefix(), User: user, Environ: verifyEnv, Dir: c.dir, Shim: shim})
 		if err != nil {
 			t.Logf("%s: no units: unitgen refuses it: %v", c.name, firstLine(err.Error()))
 			continue
@@ -312,4 +318,14 @@ func searchPath(t *testing.T) []string {
 		t.Fatalf("systemd-path search-binaries-default: %v %q", searchErr, searchDirs)
 	}
 	return searchDirs
+}
+
+// testBinary is the running test binary's absolute path.
+func testBinary(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
 }

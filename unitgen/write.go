@@ -296,3 +296,31 @@ func createExcl(path string, data []byte) error {
 	}
 	return nil
 }
+
+// ShimIn is the compatibility step's binary (Options.Shim) that the
+// service units generated from config in dir run: so that units made
+// again compare equal with them. found is false when dir holds no service
+// unit of config; shim is "" when they run none.
+func ShimIn(dir, config string) (shim string, found bool, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", false, nil
+		}
+		return "", false, err
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), Service) || !e.Type().IsRegular() {
+			continue
+		}
+		data, err := readUnit(filepath.Join(dir, e.Name()))
+		if err != nil || generatedFrom(data) != commentSafe(config) {
+			continue
+		}
+		found = true
+		if s, ok := ShimOf(data); ok {
+			return s, true, nil
+		}
+	}
+	return "", found, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/diff"
@@ -23,6 +24,7 @@ func runConvert(_ context.Context, e *env) error {
 	prefix := fs.String("prefix", "", "put `P` before every unit name")
 	version := fs.Int("systemd-version", unitgen.DefaultVersion, fmt.Sprintf("the oldest systemd version `N` that will run the units (%d or later)", unitgen.MinVersion))
 	logFiles := fs.Bool("log-files", false, "keep Supervisor's log files (StandardOutput=append:) instead of the journal")
+	shimPath := fs.String("shim", selfPath(e.exe), "the supersede binary `PATH` the units run as their compatibility step (docs/MAPPING.md); empty: systemd directives alone")
 	strict := fs.Bool("strict", false, "treat every warning as an error")
 	dryRun := fs.Bool("dry-run", false, "with -o: say what would change, write nothing")
 	showDiff := fs.Bool("diff", false, "with -o: print a diff of what changes")
@@ -48,12 +50,24 @@ func runConvert(_ context.Context, e *env) error {
 	if err != nil {
 		return configFailure(e.stderr, err)
 	}
+	if *shimPath != "" && !filepath.IsAbs(*shimPath) {
+		return &usageError{err: fmt.Errorf("--shim %s: the path must be absolute", *shimPath)}
+	}
 	res, err := unitgen.Generate(cfg, unitgen.Options{
 		Prefix: *prefix, User: *user, SystemdVersion: *version, LogFiles: *logFiles,
-		Environ: opts.Environ, Dir: opts.Dir, Serve: serveExecutable(e.exe),
+		Environ: opts.Environ, Dir: opts.Dir, Shim: *shimPath, Serve: selfPath(e.exe),
 	})
 	if err != nil {
 		return configFailure(e.stderr, err)
+	}
+	// What show notes (a misspelt key, a section Supervisor ignores) is
+	// worth seeing at a migration above all: Supervisor ignores it, and so
+	// do the units.
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+	for _, n := range cfg.Notices {
+		fmt.Fprintf(e.stderr, "note: %s\n", n)
 	}
 	for _, w := range res.Warnings {
 		if *strict {

@@ -139,7 +139,7 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env) (*systemdCon
 	c := &systemdConn{url: "systemd://" + scope.String(), stderr: e.stderr}
 	c.connect = func() error {
 		m, err := sysd.New(ctx, cfg, sysd.Options{Scope: scope, ConfigPath: opts.ConfigFile, Load: lopts,
-			Prefix: opts.Prefix, LogFiles: opts.LogFiles, Getenv: getenv})
+			Prefix: opts.Prefix, LogFiles: opts.LogFiles, Getenv: getenv, Shim: selfPath(e.exe)})
 		if err != nil {
 			return err
 		}

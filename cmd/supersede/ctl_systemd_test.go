@@ -576,8 +576,10 @@ func TestCtlGeneratorOnSystemd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen := filepath.Join(t.TempDir(), "supersede-generator")
-	if err := os.Symlink(exe, gen); err != nil {
+	// Beside supersede, as make install puts it: the units it writes run
+	// that supersede as their compatibility step, as ctl's do.
+	gen := filepath.Join(filepath.Dir(exe), "supersede-generator")
+	if _, err := os.Stat(gen); err != nil {
 		t.Fatal(err)
 	}
 	sm := sdtest.Start(t, sdtest.Options{Generator: gen, Env: []string{"SUPERSEDE_CONFIG=" + conf}})
@@ -607,5 +609,108 @@ func TestCtlGeneratorOnSystemd(t *testing.T) {
 	}
 	if unit := sm.Show("b.service", "LoadState"); unit["LoadState"] != "not-found" {
 		t.Errorf("b.service after update: %v (the generator should no longer write it)", unit)
+	}
+}
+
+// TestCtlBackoffOnSystemd is Supervisor's backoff as supersede ctl reads
+// it from the units: a program whose dependency appears 2.5 s after its
+// first start is BACKOFF while it waits, then RUNNING, as under
+// supervisord; a crash loop ends FATAL, and an exit 0 within startsecs
+// is a failed start too; a command supervisord cannot parse is FATAL with
+// its spawn error, and the others run.
+func TestCtlBackoffOnSystemd(t *testing.T) {
+	t.Parallel()
+	dir := shortTempDir(t)
+	dep := filepath.Join(dir, "dep")
+	conf := writeConf(t, dir, `[program:waiter]
+command=/bin/sh -c 'test -e `+dep+` || exit 1; exec sleep 3600'
+startsecs=1
+startretries=3
+autostart=false
+
+[program:crasher]
+command=/bin/sh -c 'exit 0'
+startsecs=1
+startretries=1
+
+[program:broken]
+command=/bin/echo 'unclosed
+startretries=1
+
+[program:nocmd]
+command=/nonexistent/x
+startretries=1
+`)
+	w, sm := systemdWorld(t, conf)
+	sm.Systemctl("start", "--no-block", "waiter.service")
+	time.AfterFunc(2500*time.Millisecond, func() { os.WriteFile(dep, nil, 0o644) })
+	seen := map[string]bool{}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := w.ctl("status")
+		st, _ := stateOf(r.stdout, "waiter")
+		seen[st] = true
+		cst, _ := stateOf(r.stdout, "crasher")
+		if st == "RUNNING" && cst == "FATAL" {
+			break
+		}
+		if st == "FATAL" || time.Now().After(deadline) {
+			t.Fatalf("waiter %s, crasher %s; want RUNNING and FATAL:\n%s", st, cst, r)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !seen["BACKOFF"] {
+		t.Errorf("waiter was never BACKOFF on its way to RUNNING (seen %v)", seen)
+	}
+	if r := w.ctl("status", "crasher"); !strings.Contains(r.stdout, "Exited too quickly (process log may have details)") {
+		t.Errorf("status crasher: %s", r)
+	}
+	// supervisord runs the others and fails this one at every spawn
+	w.waitState(t, "broken", "FATAL", 0)
+	if r := w.ctl("status", "broken"); !strings.Contains(r.stdout, `FATAL     can't parse command "/bin/echo 'unclosed": No closing quotation`) {
+		t.Errorf("status broken: %s", r)
+	}
+	w.waitState(t, "nocmd", "FATAL", 0)
+	if r := w.ctl("status", "nocmd"); !strings.Contains(r.stdout, `FATAL     can't find command '/nonexistent/x'`) {
+		t.Errorf("status nocmd: %s", r)
+	}
+}
+
+// TestCtlShutdownOrderOnSystemd: supersede ctl shutdown stops the
+// programs as supervisord does, the highest priority first, each only
+// after the ones before it are down.
+func TestCtlShutdownOrderOnSystemd(t *testing.T) {
+	t.Parallel()
+	dir := shortTempDir(t)
+	order := filepath.Join(dir, "order")
+	script := filepath.Join(dir, "stopper.sh")
+	if err := os.WriteFile(script, []byte(`#!/bin/sh
+trap 'echo "stop $2" >> "$1"; sleep 0.3; echo "end $2" >> "$1"; exit 0' TERM
+while :; do sleep 0.05; done
+`), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var conf strings.Builder
+	for i, name := range []string{"first", "second", "third"} {
+		fmt.Fprintf(&conf, "[program:%s]\ncommand=/bin/sh %s %s %s\npriority=%d\nstartsecs=0\n\n", name, script, order, name, i+1)
+	}
+	w, _ := systemdWorld(t, writeConf(t, dir, conf.String()))
+	for _, name := range []string{"first", "second", "third"} {
+		w.waitState(t, name, "RUNNING", 0)
+	}
+	if r := w.ctl("shutdown"); r.code != 0 {
+		t.Fatalf("shutdown: %s", r)
+	}
+	want := "stop third\nend third\nstop second\nend second\nstop first\nend first\n"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, _ := os.ReadFile(order)
+		if string(got) == want {
+			break
+		}
+		if len(got) >= len(want) || time.Now().After(deadline) {
+			t.Fatalf("stop order:\n%s\nwant, as supervisord stops them:\n%s", got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"os/user"
@@ -19,6 +20,7 @@ import (
 	"github.com/supersede/supersede/fallback"
 	"github.com/supersede/supersede/fallback/events"
 	"github.com/supersede/supersede/fallback/logfile"
+	"github.com/supersede/supersede/internal/webui"
 	"github.com/supersede/supersede/internal/xmlrpc"
 	"github.com/supersede/supersede/translate"
 )
@@ -312,7 +314,13 @@ func (d *daemon) serve(ctx context.Context, s *fallback.Supervisor, cfg *transla
 	}
 	// Descriptors for the processes of the configuration are kept from
 	// the API's connections (xmlrpc.ConnLimit).
-	srv := xmlrpc.NewServer(s, xmlrpc.Options{Logger: d.logger, Limits: xmlrpc.Limits{MaxConns: xmlrpc.ConnLimit(procs)}})
+	srv := xmlrpc.NewServer(s, xmlrpc.Options{
+		Logger: d.logger,
+		Limits: xmlrpc.Limits{MaxConns: xmlrpc.ConnLimit(procs)},
+		UI: func(api *xmlrpc.Local) http.Handler {
+			return webui.New(api, webui.Options{}) // the status page
+		},
+	})
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	for i, ln := range lns {

@@ -23,7 +23,7 @@ func runGenerator(_ context.Context, e *env) error {
 		log, closeLog = generator.Log(e.stderr, e.environ)
 	}
 	defer closeLog()
-	if code := generator.Main(e.args, generator.Options{Exe: e.exe, Environ: e.environ, Log: log}); code != 0 {
+	if code := generator.Main(e.args, generator.Options{Exe: e.exe, Environ: e.environ, Log: log, Shim: selfPath(e.exe)}); code != 0 {
 		return &exitCode{code}
 	}
 	return nil

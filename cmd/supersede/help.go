@@ -37,7 +37,7 @@ Exit status: 0 the configuration is valid; 1 a runtime error; 2 a configuration 
 
 const aboutConvert = `Turns the configuration into systemd units that behave as Supervisor did: a NAME.service for each process (G@NAME.service in a group), a G.target for each group, NAME.socket for an fcgi-program, and supersede.target, which stands for supervisord: it wants every autostart program. Without -o the units are printed; with -o DIR they are written there (for example /etc/systemd/system, or ~/.config/systemd/user with --user), each atomically, and a unit supersede did not write is never replaced without --force.
 
-What cannot be mapped exactly is a warning on stderr naming file:line and what differs; --strict makes warnings errors. After writing, enable the units with systemctl daemon-reload and systemctl enable --now supersede.target.
+Where no systemd directive does what Supervisor does (its 1 s, 2 s, 3 s backoff between failed starts, startsecs, the chdir error, the C.UTF-8 locale), the units run supersede's compatibility step before and after the program (--shim PATH, this supersede by default; docs/MAPPING.md). What cannot be mapped exactly is a warning on stderr naming file:line and what differs; --strict makes warnings errors. A command supervisord cannot spawn fails only its own unit. After writing, enable the units with systemctl daemon-reload and systemctl enable --now supersede.target.
 
 Exit status: 0 written (or printed); 1 a runtime error, such as a unit of the same name that supersede did not write (then nothing is written); 2 a configuration or usage error, or a warning under --strict (nothing is written).`
 

@@ -86,6 +86,7 @@ func init() {
 		{name: "run", summary: "supervise the programs of a supervisord.conf, as supervisord", run: runDaemon, pflags: true, about: aboutRun},
 		{name: "serve", summary: "serve supervisord's XML-RPC API for the units of a supervisord.conf", run: runServe, pflags: true, about: aboutServe},
 		{name: "generator", summary: "the systemd generator: write units for the config at boot", run: runGenerator, args: "NORMAL-DIR [EARLY-DIR LATE-DIR]", about: aboutGenerator},
+		{name: "shim", summary: "the compatibility step that converted units run (docs/MAPPING.md)", run: runShim, args: "STEP ARGS", hidden: true},
 		{name: "sample-config", summary: "print Supervisor's sample supervisord.conf (echo_supervisord_conf)", run: runSampleConfig, pflags: true, about: aboutSampleConfig},
 		{name: "completion", summary: "print the shell completion script for bash, zsh or fish", run: runCompletion, pflags: true, args: "SHELL", about: aboutCompletion},
 		{name: "version", summary: "print the version (also -v, --version)", run: func(_ context.Context, e *env) error {

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"net/http"
 	"strings"
 
 	"github.com/supersede/supersede/internal/serve"
 	"github.com/supersede/supersede/internal/sysd"
+	"github.com/supersede/supersede/internal/webui"
+	"github.com/supersede/supersede/internal/xmlrpc"
 	"github.com/supersede/supersede/translate"
 )
 
@@ -86,7 +86,8 @@ func runServe(ctx context.Context, e *env) error {
 		return ""
 	}
 	return serve.Run(ctx, cfg, lns, serve.Options{Scope: scope, ConfigPath: path, Load: opts,
-		Prefix: *prefix, LogFiles: *logFiles, Getenv: getenv, Logger: log})
+		Prefix: *prefix, LogFiles: *logFiles, Getenv: getenv, Logger: log,
+		UI: func(api *xmlrpc.Local) http.Handler { return webui.New(api, webui.Options{}) }})
 }
 
 // serveLogger writes serve's messages to stderr: the journal under
@@ -107,35 +108,4 @@ func serveLogger(e *env) *slog.Logger {
 			return a
 		},
 	}))
-}
-
-// serveExecutable is the absolute path of this program as it was
-// invoked (not resolved through symlinks: the path an admin installed),
-// for the ExecStart= of the serve units; "" when it cannot be found,
-// and then convert writes no serve units.
-func serveExecutable(argv0 string) string {
-	p := argv0
-	if !strings.Contains(p, "/") {
-		lp, err := exec.LookPath(p)
-		if err != nil {
-			return ""
-		}
-		p = lp
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return ""
-	}
-	if filepath.Base(abs) != "supersede" {
-		// invoked as supervisorctl or supervisord: the same program
-		if dir := filepath.Dir(abs); isFile(filepath.Join(dir, "supersede")) {
-			return filepath.Join(dir, "supersede")
-		}
-	}
-	return abs
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }

@@ -53,6 +53,9 @@ type Config struct {
 	// close-on-exec (fd 3, /dev/null), as a careless parent would:
 	// supervisord closes every fd above 2 in its children.
 	InheritFile bool
+	// Env is the daemon's whole environment (NAME=VALUE); nil passes on
+	// the test process's own. {DIR} is expanded in it.
+	Env []string
 }
 
 // Daemon is one running supervisor daemon in its own directory.
@@ -123,14 +126,8 @@ func Start(t testing.TB, impl Impl, cfg Config) (*Daemon, error) {
 	if err := os.Mkdir(filepath.Join(dir, "log"), 0o755); err != nil {
 		return nil, err
 	}
-	for name, content := range cfg.Files {
-		mode := os.FileMode(0o644)
-		if strings.HasPrefix(content, "#!") {
-			mode = 0o755
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(d.Expand(content)), mode); err != nil {
-			return nil, err
-		}
+	if err := WriteFiles(dir, cfg.Files); err != nil {
+		return nil, err
 	}
 	if err := d.WriteConfig(cfg); err != nil {
 		return nil, err
@@ -144,6 +141,12 @@ func Start(t testing.TB, impl Impl, cfg Config) (*Daemon, error) {
 	d.cmd.Dir = dir
 	d.cmd.Stdout = out
 	d.cmd.Stderr = out
+	for _, kv := range cfg.Env {
+		d.cmd.Env = append(d.cmd.Env, d.Expand(kv))
+	}
+	if cfg.Env != nil && d.cmd.Env == nil {
+		d.cmd.Env = []string{}
+	}
 	// Its own session: every process the daemon starts keeps the session
 	// id (Supervisor's children only call setpgrp), even once orphaned,
 	// so teardown finds them all. Pdeathsig: if the test process dies,
@@ -191,8 +194,13 @@ func (d *Daemon) Expand(s string) string { return strings.ReplaceAll(s, "{DIR}",
 
 // WriteConfig (re)writes the configuration file from cfg (its Files are
 // not written), atomically, as a test does before reread or update.
-func (d *Daemon) WriteConfig(cfg Config) error {
-	text := d.Expand(fmt.Sprintf(`[supervisord]
+func (d *Daemon) WriteConfig(cfg Config) error { return WriteConfig(d.Dir, cfg) }
+
+// WriteConfig writes dir/supervisord.conf from cfg, atomically, as Start
+// does for a daemon whose directory is dir ({DIR} stands for dir): for a
+// test that runs the same configuration elsewhere (as systemd units).
+func WriteConfig(dir string, cfg Config) error {
+	text := strings.ReplaceAll(fmt.Sprintf(`[supervisord]
 logfile={DIR}/supervisord.log
 pidfile={DIR}/supervisord.pid
 childlogdir={DIR}/log
@@ -206,12 +214,29 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [supervisorctl]
 serverurl=unix://{DIR}/supervisor.sock
 
-%s`, cfg.Supervisord, cfg.Sections))
-	tmp := d.Conf + ".tmp"
+%s`, cfg.Supervisord, cfg.Sections), "{DIR}", dir)
+	conf := filepath.Join(dir, "supervisord.conf")
+	tmp := conf + ".tmp"
 	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, d.Conf)
+	return os.Rename(tmp, conf)
+}
+
+// WriteFiles writes files (name → content, {DIR} standing for dir) into
+// dir, as Start does with Config.Files: a content starting with "#!" is
+// made executable.
+func WriteFiles(dir string, files map[string]string) error {
+	for name, content := range files {
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(content, "#!") {
+			mode = 0o755
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.ReplaceAll(content, "{DIR}", dir)), mode); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PID is the daemon's process id.

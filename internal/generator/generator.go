@@ -47,6 +47,27 @@ type Options struct {
 	Environ []string // the manager's environment
 	Log     io.Writer
 	Config  string // a config named at install time (ldflags); "" means search
+	// Shim is the supersede binary the units run as their compatibility
+	// step; "" means the supersede beside the generator's own executable
+	// (make install puts them side by side), if there is one.
+	Shim string
+}
+
+// FindShim is the supersede binary beside exe (after symlinks), or "" if
+// there is none.
+func FindShim(exe string) string {
+	p, err := os.Executable()
+	if err != nil {
+		p = exe
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	shim := filepath.Join(filepath.Dir(p), "supersede")
+	if fi, err := os.Stat(shim); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return ""
+	}
+	return shim
 }
 
 // Main runs the generator with args (NORMAL [EARLY LATE]) and returns the
@@ -71,8 +92,16 @@ func Main(args []string, opts Options) int {
 	cfg, err := translate.Load(path, translate.Options{Environ: opts.Environ, Dir: "/"})
 	if err == nil {
 		var res *unitgen.Result
-		res, err = unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Serve: serveExecutable(opts.Exe)})
+		shim := opts.Shim
+		if shim == "" {
+			shim = FindShim(opts.Exe)
+		}
+		res, err = unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Shim: shim,
+			Serve: serveExecutable(opts.Exe)})
 		if err == nil {
+			if shim == "" {
+				lg.printf(4, "warning: no supersede binary beside the generator: the units restart without Supervisor's backoff and startsecs (make install puts both into PREFIX/bin)")
+			}
 			for i, w := range res.Warnings {
 				if i == maxWarnings {
 					lg.printf(4, "%d more warnings: run 'supersede convert -c %s' to see them all", len(res.Warnings)-maxWarnings, path)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -33,6 +34,10 @@ type Options struct {
 	Getenv func(string) string
 
 	Logger *slog.Logger // nil discards
+
+	// UI, when set, serves every path that is not the API (the web
+	// status page, internal/webui), as supersede run does.
+	UI func(*xmlrpc.Local) http.Handler
 }
 
 // Listener is one socket to serve, with the credentials of the section
@@ -63,7 +68,9 @@ func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Option
 	}
 	b := &backend{cur: m}
 	defer b.close()
-	srv := xmlrpc.NewServer(b, xmlrpc.Options{Logger: log})
+	// serve spawns nothing: its descriptors are for connections and
+	// the log reads they make (xmlrpc.ConnLimit)
+	srv := xmlrpc.NewServer(b, xmlrpc.Options{Logger: log, Limits: xmlrpc.Limits{MaxConns: xmlrpc.ConnLimit(0)}, UI: opts.UI})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

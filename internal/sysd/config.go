@@ -63,12 +63,23 @@ func (m *Manager) unitDir(ctx context.Context) (dir string, generated bool, err 
 	return filepath.Join(base, "systemd/user"), false, nil
 }
 
-// generate makes the units of cfg as convert or the generator did.
-func (m *Manager) generate(cfg *translate.Config, generated bool) (*unitgen.Result, error) {
+// generate makes the units of cfg, in dir, as convert or the generator
+// did: with the compatibility step the units of cfg in dir already run
+// (unitgen.ShimIn), or, when none is there yet, the one of
+// Options.Shim (none for a generator's directory, as the generator
+// decides for itself).
+func (m *Manager) generate(cfg *translate.Config, dir string, generated bool) (*unitgen.Result, error) {
+	shim, found, err := unitgen.ShimIn(dir, cfg.File)
+	if err != nil {
+		return nil, err
+	}
+	if !found && !generated {
+		shim = m.opts.Shim
+	}
 	opts := unitgen.Options{Prefix: m.opts.Prefix, User: m.opts.Scope == User, LogFiles: m.opts.LogFiles,
-		Environ: m.opts.Load.Environ, Dir: m.opts.Load.Dir}
+		Environ: m.opts.Load.Environ, Dir: m.opts.Load.Dir, Shim: shim}
 	if generated {
-		opts = unitgen.Options{User: m.opts.Scope == User, Environ: m.opts.Load.Environ, Dir: "/"}
+		opts = unitgen.Options{User: m.opts.Scope == User, Environ: m.opts.Load.Environ, Dir: "/", Shim: shim}
 	}
 	return unitgen.Generate(cfg, opts)
 }
@@ -111,7 +122,7 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	res, err := m.generate(cfg, generated)
+	res, err := m.generate(cfg, dir, generated)
 	if err != nil {
 		return nil, nil, nil, cantReread(err)
 	}
@@ -289,7 +300,7 @@ func (m *Manager) AddGroup(ctx context.Context, group string) error {
 		return err
 	}
 	if !generated {
-		res, err := m.generate(cfg, false)
+		res, err := m.generate(cfg, dir, false)
 		if err != nil {
 			return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
 		}

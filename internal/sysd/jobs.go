@@ -332,8 +332,13 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range a.procs {
-		if err := m.enqueue(ctx, "stop", p.unit); err != nil {
+	// Highest priority first (a.procs is in Supervisor's start order):
+	// each stop job then waits for those of the units ordered After= its
+	// unit, already queued, so systemd stops the programs as supervisord
+	// does, one priority after the other. Queued the other way round,
+	// the first job would run at once, with nothing to wait for.
+	for i := len(a.procs) - 1; i >= 0; i-- {
+		if err := m.enqueue(ctx, "stop", a.procs[i].unit); err != nil {
 			return err
 		}
 	}

@@ -30,6 +30,11 @@ type Options struct {
 	Prefix   string
 	LogFiles bool
 
+	// Shim is the supersede binary the units run as their compatibility
+	// step (convert --shim, the generator's choice): reread compares the
+	// units in place with units made with it. "" means none.
+	Shim string
+
 	// Getenv reads the environment (DBUS_*_BUS_ADDRESS, XDG_RUNTIME_DIR,
 	// XDG_CONFIG_HOME); nil is os.Getenv.
 	Getenv func(string) string

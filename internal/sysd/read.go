@@ -3,7 +3,13 @@ package sysd
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/supersede/supersede/internal/shim"
 )
 
 // unitState is what status needs to know of one service unit.
@@ -16,6 +22,7 @@ type unitState struct {
 	Result            string
 	Code              int32 // ExecMainCode of the last run: 1 exited, 2 killed, 3 dumped (CLD_*); 0 while running
 	Status            int32 // ExecMainStatus: the exit status, or the signal
+	Backoff           bool  // waiting in the compatibility step's backoff (internal/shim)
 }
 
 const (
@@ -140,7 +147,31 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 	if err := m.exchange(w, gets, units, out); err != nil {
 		return nil, err
 	}
+	for i := range out {
+		if out[i].Active == "activating" && out[i].Sub == "start-pre" {
+			out[i].Backoff = m.backingOff(units[i])
+		}
+	}
 	return out, nil
+}
+
+// backingOff reports whether the compatibility step of unit is waiting
+// out Supervisor's backoff: its count of failed starts (internal/shim,
+// in the unit's RuntimeDirectory=, unitgen.StateDir) is not zero while it
+// runs before the program.
+func (m *Manager) backingOff(unit string) bool {
+	rt := "/run"
+	if m.opts.Scope == User {
+		if rt = m.getenv("XDG_RUNTIME_DIR"); rt == "" {
+			return false
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(rt, "supersede", strings.TrimSuffix(unit, ".service"), shim.CountFile))
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return err == nil && n > 0
 }
 
 // get is one property asked of the unit units[i].

@@ -28,11 +28,13 @@ func micro(us uint64) time.Time {
 //	active                                       RUNNING
 //	activating (auto-restart), died in startsecs BACKOFF   (Supervisor's retry wait)
 //	activating (auto-restart), died later        STARTING  (Supervisor restarts at once)
+//	activating (start-pre), backoff count > 0    BACKOFF   (the compatibility step's wait)
 //	activating (start, start-pre, ...)           STARTING
 //	deactivating                                 STOPPING
 //	inactive, never started                      STOPPED   "Not started"
 //	inactive or failed, stopped on request       STOPPED
 //	failed (start-limit-hit)                     FATAL     (startretries used up)
+//	failed before the program ran (exit-code)    FATAL     (the compatibility step gave up)
 //	inactive or failed, died within startsecs    FATAL     (its restart was refused)
 //	inactive or failed, the process ended        EXITED
 //	not loaded properly (bad-setting, masked)    UNKNOWN
@@ -63,6 +65,11 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 	case "activating":
 		out.PID = int(st.MainPID)
 		out.State = status.Starting
+		if st.Backoff {
+			out.PID = 0
+			out.State = status.Backoff
+			out.SpawnErr = spawnErrTooQuick
+		}
 		if st.Sub == "auto-restart" {
 			out.PID = 0
 			out.Stop = micro(st.Exit)
@@ -80,6 +87,12 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 		out.Stop = micro(st.Exit)
 		out.ExitStatus = exitStatus(st)
 		switch {
+		case st.Active == "failed" && st.Start == 0:
+			// failed before the program ran: the compatibility step's
+			// verdict (startretries used up), or its chdir check under
+			// autorestart=false (internal/shim)
+			out.State = status.Fatal
+			out.SpawnErr = spawnErrTooQuick
 		case st.Start == 0:
 			out.State = status.Stopped
 		case st.Result == "start-limit-hit":
@@ -185,6 +198,17 @@ func (m *Manager) snapshot(ctx context.Context) (*active, error) {
 // process is the status of p from its unit's state.
 func (m *Manager) process(p *proc, st unitState, now time.Time) status.Process {
 	s := supervisorState(p.p, st, now)
+	if s.State == status.Backoff || s.State == status.Fatal {
+		// supervisord shows why it could not spawn the program (its
+		// spawnerr) where it can tell: a command it cannot parse or find.
+		dir := m.opts.Load.Dir
+		if p.p.Dir != nil {
+			dir = *p.p.Dir
+		}
+		if ex := translate.ResolveExec(p.p, m.opts.Load.Environ, dir); ex.Err != "" {
+			s.SpawnErr = ex.Err
+		}
+	}
 	s.StdoutLog = m.logPath(p.p.Stdout)
 	if !p.p.RedirectStderr {
 		s.StderrLog = m.logPath(p.p.Stderr)

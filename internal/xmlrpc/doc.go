@@ -1,7 +1,8 @@
 // Package xmlrpc speaks Supervisor 4.2.5's XML-RPC protocol, so the real
 // supervisorctl (and anything else written against supervisord) works
 // with supersede run unchanged: the codec, the HTTP server (POST /RPC2,
-// GET /logtail/NAME/CHANNEL and /mainlogtail, Basic auth), every
+// GET /logtail/NAME/CHANNEL and /mainlogtail, Basic auth; every other
+// path goes to Options.UI, the web status page of internal/webui), every
 // supervisor.* and system.* method, the unix and inet listeners, and a
 // client for supersede ctl.
 //

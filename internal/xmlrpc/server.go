@@ -26,6 +26,11 @@ type Options struct {
 	Now      func() time.Time // the clock of "now" and uptimes; nil is time.Now
 	Location *time.Location   // where stop times are written; nil is time.Local
 	Limits   Limits           // what keeps the API alive for its owner; zero fields take the defaults
+
+	// UI, when set, makes the handler for every path that is not the
+	// API's (the web status page, internal/webui), given the server's
+	// API in process; nil answers those paths 404.
+	UI func(*Local) http.Handler
 }
 
 // Auth is one listener's HTTP Basic credentials, the username and
@@ -48,6 +53,7 @@ type Server struct {
 	lim      Limits
 	conns    *conns  // of every listener
 	budget   *budget // of every listener
+	ui       http.Handler
 
 	mu      sync.Mutex
 	closed  bool
@@ -71,6 +77,9 @@ func NewServer(b Backend, opt Options) *Server {
 		streams:  map[net.Conn]*http.Server{},
 	}
 	s.done = sync.NewCond(&s.mu)
+	if opt.UI != nil {
+		s.ui = opt.UI(&Local{s: s})
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -169,8 +178,8 @@ func (s *Server) endStreams(hs *http.Server) {
 
 // Handler is the server's http.Handler for a listener with auth: POST
 // /RPC2, GET /logtail/NAMESPEC[/CHANNEL] and GET /mainlogtail, matched by
-// prefix as supervisord's medusa handlers are. Supervisor's web UI is not
-// served: every other path is 404.
+// prefix as supervisord's medusa handlers are. Every other path goes to
+// Options.UI's handler, or is 404 without one.
 func (s *Server) Handler(auth Auth) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The body, if any, must come within ReadTimeout: serveRPC
@@ -188,6 +197,8 @@ func (s *Server) Handler(auth Auth) http.Handler {
 			s.serveLogtail(w, r)
 		case strings.HasPrefix(r.RequestURI, "/mainlogtail"):
 			s.serveMainLogtail(w, r)
+		case s.ui != nil:
+			s.ui.ServeHTTP(w, r)
 		default:
 			httpError(w, http.StatusNotFound)
 		}

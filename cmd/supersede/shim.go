@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/supersede/supersede/internal/shim"
+)
+
+// runShim is `supersede shim STEP ARGS`, the compatibility step that
+// converted units run around a program (internal/shim). systemd stops a
+// unit waiting in a step with SIGTERM, which must end it as it would any
+// program: main's handler is taken off first.
+func runShim(_ context.Context, e *env) error {
+	signal.Reset(syscall.SIGTERM, syscall.SIGINT)
+	if code := shim.Main(e.args, e.environ, e.stderr); code != 0 {
+		return &exitCode{code}
+	}
+	return nil
+}
+
+// selfPath is the absolute path of the running supersede as it was
+// invoked (argv[0]: the installed /usr/local/bin/supersede rather than
+// the file a symlink leads to, so units keep working across upgrades),
+// which units run as their compatibility step; invoked as supervisorctl
+// or supervisord (or supersede-generator), the supersede beside that
+// name. "" if there is none: the units then do without the step.
+func selfPath(argv0 string) string {
+	var candidates []string
+	if strings.Contains(argv0, "/") {
+		candidates = append(candidates, argv0)
+	} else if lp, err := exec.LookPath(argv0); err == nil {
+		candidates = append(candidates, lp)
+	}
+	if exe, err := os.Executable(); err == nil {
+		candidates = append(candidates, exe)
+	}
+	for _, p := range candidates {
+		p, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		if filepath.Base(p) != "supersede" {
+			p = filepath.Join(filepath.Dir(p), "supersede")
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+	}
+	return ""
+}

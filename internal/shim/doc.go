@@ -1,0 +1,45 @@
+// Package shim is supersede's compatibility step: the small part of
+// Supervisor's process rules that no systemd 252 directive can express,
+// run by systemd around a converted program (docs/MAPPING.md).
+//
+// A unit that unitgen writes for a program which Supervisor would retry
+// runs
+//
+//	ExecStartPre=/usr/local/bin/supersede shim backoff STATE STARTRETRIES [--chdir DIR] [--locale]
+//	ExecStart=the program, exactly as before (it stays the main process)
+//	ExecStartPost=/usr/local/bin/supersede shim startsecs STATE STARTSECS
+//	ExecStopPost=/usr/local/bin/supersede shim exited STATE
+//
+// STATE is the unit's RuntimeDirectory= (%t/supersede/%N, kept across
+// automatic restarts only), where one file, "failures", counts the starts
+// in a row that did not reach RUNNING. "backoff" is Supervisor's BACKOFF:
+// after N such starts it waits N seconds (1 s, 2 s, 3 s ...) before the
+// next, and after STARTRETRIES+1 of them it fails, which ends the unit
+// failed with no restart: Supervisor's FATAL. With --chdir it makes
+// Supervisor's chdir check, and writes Supervisor's own lines to the
+// unit's stderr (the journal) when the directory is missing. With
+// --locale it writes the LC_CTYPE supervisord's Python would have set for
+// itself and its children (translate.CoercedLocale) into a file the unit
+// reads (EnvironmentFile=).
+// "startsecs" is Supervisor's STARTING: the unit stays activating until
+// the program has run STARTSECS seconds; then the count is cleared. If
+// the program dies first, whatever its exit status, the step ends by
+// SIGTERM, so systemd counts the start as failed and restarts the unit
+// (Restart=on-abnormal), as Supervisor retries any death within
+// startsecs. "exited" catches the one death "startsecs" cannot see: a
+// program that ends before systemd starts the step (systemd then takes an
+// exit 0 as a clean end), which it also turns into a failed start.
+//
+// "spawn-error MESSAGE" is the ExecStart of a program supervisord
+// cannot spawn (an unclosed quote in command=, an empty command =): every
+// start fails, so the unit goes through BACKOFF to FATAL as supervisord
+// takes that program, and only that one.
+//
+// "hold-stdin" runs an event listener with a standard input that never
+// reaches end-of-file: systemd delivers no Supervisor events, and a
+// listener given /dev/null reads EOF at once and crashes.
+//
+// The steps print nothing else: what they would say, supervisord says in
+// its own log, not in the program's. They read and write only STATE, and
+// link nothing but the standard library, x/sys and translate.
+package shim

@@ -1,0 +1,335 @@
+package shim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/supersede/supersede/translate"
+)
+
+// CountFile is the file in the state directory that counts the starts in
+// a row that did not reach RUNNING (sysd reads it to tell BACKOFF).
+const CountFile = "failures"
+
+// Second is one step of Supervisor's backoff; a variable for tests.
+var Second = time.Second
+
+// Main runs `supersede shim STEP ARGS...` and returns its exit code.
+func Main(args, environ []string, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|exited|hold-stdin|spawn-error ARGS (run by systemd units that supersede wrote)")
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "backoff":
+		err = backoff(args[1:], environ, stderr)
+	case "startsecs":
+		err = startsecs(args[1:], environ)
+	case "hold-stdin":
+		err = holdStdin(args[1:], environ)
+	case "exited":
+		err = exited(args[1:])
+	case "spawn-error":
+		// ExecStart of a program supervisord cannot spawn (MESSAGE is
+		// its spawnerr, for the reader of the unit): a failed start,
+		// silent as supervisord is in the program's log.
+		err = dieBySIGTERM()
+	default:
+		err = fmt.Errorf("unknown step %q", args[0])
+	}
+	var f *failed
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &f):
+		return f.code
+	}
+	fmt.Fprintf(stderr, "supersede shim: %v\n", err)
+	return 2
+}
+
+// failed is a step's verdict, not a problem: exit with code.
+type failed struct{ code int }
+
+func (f *failed) Error() string { return "exit " + strconv.Itoa(f.code) }
+
+// backoff is ExecStartPre: STATE STARTRETRIES [--chdir DIR] [--locale].
+func backoff(args, environ []string, stderr io.Writer) error {
+	const usage = "usage: backoff STATE STARTRETRIES [--chdir DIR] [--locale]"
+	if len(args) < 2 {
+		return errors.New(usage)
+	}
+	state := args[0]
+	retries, err := strconv.Atoi(args[1])
+	if err != nil || retries < 0 {
+		return fmt.Errorf("STARTRETRIES %q is not a number", args[1])
+	}
+	var chdir string
+	var locale bool
+	for rest := args[2:]; len(rest) > 0; rest = rest[1:] {
+		switch {
+		case rest[0] == "--chdir" && len(rest) > 1:
+			chdir, rest = rest[1], rest[1:]
+		case rest[0] == "--locale":
+			locale = true
+		default:
+			return errors.New(usage)
+		}
+	}
+	n := readCount(state)
+	if n > retries {
+		// Supervisor's FATAL: "gave up: NAME entered FATAL state, too
+		// many start retries too quickly" is supervisord's own log, not
+		// the program's, so nothing is printed. Exit 1: the unit fails
+		// and Restart=on-abnormal does not restart it.
+		return &failed{1}
+	}
+	if n > 0 {
+		time.Sleep(time.Duration(n) * Second) // BACKOFF
+	}
+	if err := writeCount(state, n+1); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(state, watchFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if locale {
+		if err := writeLocale(state, environ); err != nil {
+			return err
+		}
+	}
+	if chdir != "" {
+		// Supervisor's child chdirs after fork and, failing, writes these
+		// two lines to its stderr and exits 127: a failed start.
+		if err := os.Chdir(chdir); err != nil {
+			fmt.Fprintf(stderr, "supervisor: couldn't chdir to %s: %s\nsupervisor: child process was not spawned\n", chdir, errnoName(err))
+			return dieBySIGTERM()
+		}
+	}
+	// Supervisor counts startsecs from the spawn; systemd starts the
+	// program as this step ends.
+	return os.WriteFile(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644)
+}
+
+// startedFile holds when the last start began (Unix nanoseconds).
+const startedFile = "started"
+
+// LocaleFile is the environment file (systemd's EnvironmentFile=) in the
+// state directory with the LC_CTYPE supervisord's Python would give the
+// program.
+const LocaleFile = "locale"
+
+// writeLocale decides, once for a series of starts (later starts see the
+// file's own LC_CTYPE in their environment), whether supervisord's Python
+// would have set LC_CTYPE, and writes the file systemd reads before it
+// starts the program.
+func writeLocale(state string, environ []string) error {
+	path := filepath.Join(state, LocaleFile)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	var data []byte
+	if l := translate.CoercedLocale(environ); l != "" {
+		data = []byte("LC_CTYPE=" + l + "\n")
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// startsecs is ExecStartPost: STATE STARTSECS, with $MAINPID.
+func startsecs(args, environ []string) error {
+	if len(args) != 2 {
+		return errors.New("usage: startsecs STATE STARTSECS")
+	}
+	secs, err := strconv.Atoi(args[1])
+	if err != nil || secs < 0 {
+		return fmt.Errorf("STARTSECS %q is not a number", args[1])
+	}
+	if err := os.WriteFile(filepath.Join(args[0], watchFile), nil, 0o644); err != nil {
+		return err
+	}
+	wait := time.Duration(secs) * Second
+	if b, err := os.ReadFile(filepath.Join(args[0], startedFile)); err == nil {
+		if ns, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			// from the spawn, not from this step's own (later) start
+			wait = max(0, time.Until(time.Unix(0, ns).Add(wait)))
+		}
+	}
+	pid, _ := strconv.Atoi(getenv(environ, "MAINPID"))
+	if pid <= 0 || !survives(pid, wait) {
+		// Died within startsecs, whatever its exit status: a failed
+		// start, which Supervisor retries. The count stays.
+		return dieBySIGTERM()
+	}
+	if err := os.Remove(filepath.Join(args[0], CountFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// watchFile marks a start whose startsecs step ran.
+const watchFile = "watched"
+
+// exited is ExecStopPost: STATE. A program that ends before systemd could
+// run its startsecs step (an instant exit 0 races the step's start, and
+// systemd then takes the exit as a clean end) is a failed start too: the
+// step ends by SIGTERM, so the unit restarts. Otherwise it does nothing:
+// the startsecs step has judged.
+func exited(args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: exited STATE")
+	}
+	if _, err := os.Stat(filepath.Join(args[0], CountFile)); err != nil {
+		return nil // reached RUNNING, or never counted
+	}
+	if _, err := os.Stat(filepath.Join(args[0], watchFile)); err == nil {
+		return nil
+	}
+	return dieBySIGTERM()
+}
+
+// survives reports whether process pid is still alive after d. It waits
+// on a pidfd (Linux 5.3), so a death ends the wait at once; without one
+// it polls /proc.
+func survives(pid int, d time.Duration) bool {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err == nil {
+		defer unix.Close(fd)
+		deadline := time.Now().Add(d)
+		for {
+			// at least one look, even when the time is up already
+			left := max(0, time.Until(deadline))
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			ms := int(left.Milliseconds())
+			if left > 0 {
+				ms++
+			}
+			n, err := unix.Poll(fds, ms)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				break // fall back to /proc
+			}
+			if n > 0 {
+				return false
+			}
+			if left == 0 {
+				return true
+			}
+		}
+	} else if err == unix.ESRCH {
+		return false
+	}
+	deadline := time.Now().Add(d)
+	for {
+		if !alive(pid) {
+			return false
+		}
+		if time.Now().After(deadline) {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+// holdStdin is the ExecStart of an event listener: PATH ARGV0 ARGS...
+// It execs the program with a pipe on fd 0 whose write end the program
+// itself holds (inherited, unused), so reading stdin blocks instead of
+// returning end-of-file.
+func holdStdin(args, environ []string) error {
+	if len(args) < 2 {
+		return errors.New("usage: hold-stdin PATH ARGV0 [ARGS...]")
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return err
+	}
+	if err := unix.Dup3(p[0], 0, 0); err != nil {
+		return err
+	}
+	unix.Close(p[0])
+	if _, err := unix.FcntlInt(uintptr(p[1]), unix.F_SETFD, 0); err != nil {
+		return err
+	}
+	err := unix.Exec(args[0], args[1:], environ)
+	runtime.KeepAlive(p)
+	return fmt.Errorf("couldn't exec %s: %s", args[0], errnoName(err))
+}
+
+func readCount(state string) int {
+	b, err := os.ReadFile(filepath.Join(state, CountFile))
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// writeCount replaces the count atomically.
+func writeCount(state string, n int) error {
+	tmp := filepath.Join(state, CountFile+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(state, CountFile))
+}
+
+// dieBySIGTERM ends the step by SIGTERM: systemd counts a control process
+// killed by a signal as a failure with Result=signal, which
+// Restart=on-abnormal restarts (an exit code would not be).
+func dieBySIGTERM() error {
+	signal.Reset(syscall.SIGTERM)
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	time.Sleep(time.Minute)
+	return &failed{1}
+}
+
+// errnoName is Python's errno.errorcode name of err, as Supervisor prints.
+func errnoName(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if n := unix.ErrnoName(errno); n != "" {
+			return n
+		}
+	}
+	return err.Error()
+}
+
+func getenv(environ []string, name string) string {
+	for i := len(environ) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(environ[i], name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,224 @@
+package shim
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary run the steps as a unit would run
+// `supersede shim`: with SHIM_TEST_STEP=1 it is the step, with its args.
+func TestMain(m *testing.M) {
+	if os.Getenv("SHIM_TEST_STEP") == "1" {
+		if s := os.Getenv("SHIM_TEST_SECOND"); s != "" {
+			d, _ := time.ParseDuration(s)
+			Second = d
+		}
+		os.Exit(Main(os.Args[1:], os.Environ(), os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// step runs the test binary as the step with args and env; it returns
+// its stderr and how it ended.
+func step(t *testing.T, env []string, args ...string) (string, *os.ProcessState, time.Duration) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append([]string{"SHIM_TEST_STEP=1", "SHIM_TEST_SECOND=100ms"}, env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	begin := time.Now()
+	cmd.Run()
+	return stderr.String(), cmd.ProcessState, time.Since(begin)
+}
+
+func killedBySIGTERM(ps *os.ProcessState) bool {
+	ws, ok := ps.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == syscall.SIGTERM
+}
+
+func count(t *testing.T, dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, CountFile))
+	if err != nil {
+		return "none"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// Supervisor's backoff: no wait on a fresh start, then 1, 2 ... steps;
+// after startretries+1 failed starts, exit 1 (FATAL).
+func TestBackoff(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i, wait := range []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond} {
+		_, ps, took := step(t, nil, "backoff", dir, "2")
+		if ps.ExitCode() != 0 {
+			t.Fatalf("start %d: %v", i+1, ps)
+		}
+		if took < wait || took > wait+2*time.Second {
+			t.Errorf("start %d took %v, want a wait of %v", i+1, took, wait)
+		}
+		if got := count(t, dir); got != strconv.Itoa(i+1) {
+			t.Errorf("after start %d the count is %s", i+1, got)
+		}
+	}
+	if _, ps, _ := step(t, nil, "backoff", dir, "2"); ps.ExitCode() != 1 {
+		t.Errorf("after startretries+1 failed starts: %v, want exit 1 (FATAL)", ps)
+	}
+}
+
+// A missing directory: Supervisor's two lines, and a failed start.
+func TestBackoffChdir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	stderr, ps, _ := step(t, nil, "backoff", dir, "3", "--chdir", missing)
+	if !killedBySIGTERM(ps) {
+		t.Errorf("ended %v, want by SIGTERM (a failed start)", ps)
+	}
+	if want := "supervisor: couldn't chdir to " + missing + ": ENOENT\nsupervisor: child process was not spawned\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	if got := count(t, dir); got != "1" {
+		t.Errorf("count %s, want 1", got)
+	}
+	if stderr, ps, _ := step(t, nil, "backoff", t.TempDir(), "3", "--chdir", dir); ps.ExitCode() != 0 || stderr != "" {
+		t.Errorf("an existing directory: %v %q", ps, stderr)
+	}
+}
+
+// startsecs: a program that lives clears the count; one that dies first
+// ends the step by SIGTERM at once and keeps the count.
+func TestStartsecs(t *testing.T) {
+	t.Parallel()
+	t.Run("survives", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, CountFile), []byte("2\n"), 0o644)
+		sleeper := exec.Command("sleep", "30")
+		if err := sleeper.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+		_, ps, took := step(t, []string{"MAINPID=" + strconv.Itoa(sleeper.Process.Pid)}, "startsecs", dir, "3")
+		if ps.ExitCode() != 0 || took < 300*time.Millisecond {
+			t.Errorf("%v after %v, want exit 0 after 3 steps", ps, took)
+		}
+		if got := count(t, dir); got != "none" {
+			t.Errorf("count %s after RUNNING, want none", got)
+		}
+	})
+	t.Run("dies first", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, CountFile), []byte("1\n"), 0o644)
+		quitter := exec.Command("sh", "-c", "sleep 0.1; exit 0")
+		if err := quitter.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { quitter.Wait(); close(done) }()
+		defer func() { <-done }()
+		cmdEnv := []string{"MAINPID=" + strconv.Itoa(quitter.Process.Pid), "SHIM_TEST_SECOND=10s"}
+		_, ps, took := step(t, cmdEnv, "startsecs", dir, "5")
+		if !killedBySIGTERM(ps) || took > 10*time.Second {
+			t.Errorf("%v after %v, want SIGTERM as soon as the program died", ps, took)
+		}
+		if got := count(t, dir); got != "1" {
+			t.Errorf("count %s, want 1 kept", got)
+		}
+	})
+	t.Run("no main process", func(t *testing.T) {
+		t.Parallel()
+		if _, ps, _ := step(t, nil, "startsecs", t.TempDir(), "1"); !killedBySIGTERM(ps) {
+			t.Errorf("%v, want SIGTERM", ps)
+		}
+	})
+}
+
+// hold-stdin: the program's stdin blocks instead of reading EOF.
+func TestHoldStdin(t *testing.T) {
+	t.Parallel()
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// read returns at EOF with status 1; held open, it times out (124).
+	stderr, ps, _ := step(t, nil, "hold-stdin", sh, "sh", "-c", "exec timeout 0.3 sh -c 'read x'")
+	if ws, ok := ps.Sys().(syscall.WaitStatus); !ok || ws.ExitStatus() != 124 {
+		t.Errorf("ended %v (%q), want timeout's 124: read must block", ps, stderr)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var b bytes.Buffer
+	for _, args := range [][]string{nil, {"nope"}, {"backoff", "x"}, {"backoff", "x", "y"}, {"startsecs", "x"}, {"hold-stdin"}} {
+		b.Reset()
+		if code := Main(args, nil, &b); code != 2 || b.Len() == 0 {
+			t.Errorf("Main(%q) = %d, %q; want 2 and a message", args, code, b.String())
+		}
+	}
+}
+
+// exited: a program that ended before its startsecs step ran is a failed
+// start; otherwise the step has judged and exited does nothing.
+func TestExited(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name         string
+		count, watch bool
+		sigterm      bool
+	}{
+		{"ended before startsecs ran", true, false, true},
+		{"startsecs ran", true, true, false},
+		{"reached RUNNING", false, true, false},
+		{"never counted", false, false, false},
+	} {
+		dir := t.TempDir()
+		if c.count {
+			os.WriteFile(filepath.Join(dir, CountFile), []byte("1\n"), 0o644)
+		}
+		if c.watch {
+			os.WriteFile(filepath.Join(dir, watchFile), nil, 0o644)
+		}
+		_, ps, _ := step(t, nil, "exited", dir)
+		if got := killedBySIGTERM(ps); got != c.sigterm || !got && ps.ExitCode() != 0 {
+			t.Errorf("%s: ended %v, want SIGTERM %v", c.name, ps, c.sigterm)
+		}
+	}
+}
+
+// startsecs counts from the spawn (backoff's "started"), not from its own
+// start: a program already up for longer is RUNNING at once, and a dead
+// one is still a failed start.
+func TestStartsecsFromSpawn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	past := strconv.FormatInt(time.Now().Add(-time.Hour).UnixNano(), 10)
+	os.WriteFile(filepath.Join(dir, startedFile), []byte(past), 0o644)
+	sleeper := exec.Command("sleep", "30")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	env := []string{"MAINPID=" + strconv.Itoa(sleeper.Process.Pid), "SHIM_TEST_SECOND=10s"}
+	if _, ps, took := step(t, env, "startsecs", dir, "5"); ps.ExitCode() != 0 || took > 5*time.Second {
+		t.Errorf("%v after %v, want exit 0 at once", ps, took)
+	}
+	dead := exec.Command("true")
+	dead.Run()
+	env = []string{"MAINPID=" + strconv.Itoa(dead.Process.Pid), "SHIM_TEST_SECOND=10s"}
+	if _, ps, _ := step(t, env, "startsecs", dir, "5"); !killedBySIGTERM(ps) {
+		t.Errorf("a dead program: %v, want SIGTERM", ps)
+	}
+}

@@ -1,0 +1,315 @@
+package difftest
+
+import (
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/supersede/supersede/internal/fallbacktest"
+)
+
+// scenarios is every scenario of the test, in the README's order.
+var scenarios = slices.Concat(processScenarios, childScenarios, commandScenarios, gapScenarios)
+
+// recorder records "start NAME PID" when started and "stop NAME" on
+// SIGTERM.
+const recorder = `#!/bin/sh
+echo "start $1 $$" >> {DIR}/order
+trap 'echo "stop $1" >> {DIR}/order; exit 0' TERM
+sleep 1000 &
+wait
+`
+
+var processScenarios = []*scenario{{
+	// A program that exits at once goes to BACKOFF, is retried
+	// startretries times, then is FATAL; a manual start begins a fresh
+	// cycle. A command that cannot be found is FATAL the same way.
+	// startsecs=3: with 1, a loaded machine can delay supervisord's loop
+	// past startsecs, and it then counts an instant exit as one after
+	// RUNNING (and starts a new cycle).
+	name: "crash-loop",
+	cfg: fallbacktest.Config{Sections: `
+[program:crash]
+command=/bin/sh -c 'echo run >> {DIR}/crash.runs; exit 1'
+startsecs=3
+startretries=3
+autostart=false
+
+[program:notfound]
+command=/nonexistent/cmd
+startretries=0
+`},
+	steps: func(s *side) {
+		// Started by hand: start answers "spawn error" as the program
+		// enters its first BACKOFF, which a poll of status could miss on
+		// a loaded machine (supervisorctl itself then takes seconds).
+		s.ctl("start", "crash")
+		s.wait("FATAL", "crash", "notfound")
+		s.notef("crash spawned %d times", s.count("crash.runs"))
+		s.ctl("status")
+		s.ctl("start", "crash")
+		s.wait("FATAL", "crash")
+		s.notef("crash spawned %d times", s.count("crash.runs"))
+		s.ctl("status", "crash")
+		s.ctl("start", "notfound")
+		s.ctl("status", "notfound")
+	},
+}, {
+	// exitcodes under each autorestart: a member of exitcodes is EXITED
+	// and, under autorestart=unexpected, not restarted; autorestart=false
+	// never restarts; autorestart=true restarts after an expected exit;
+	// an unexpected code restarts under autorestart=unexpected.
+	name: "exitcodes-autorestart",
+	cfg: fallbacktest.Config{Sections: `
+[program:ok3]
+command=/bin/sh -c 'echo run >> {DIR}/ok3.runs; sleep 0.3; exit 3'
+exitcodes=0,3
+startsecs=0
+
+[program:once]
+command=/bin/sh -c 'echo run >> {DIR}/once.runs; sleep 0.3; exit 1'
+autorestart=false
+startsecs=0
+
+[program:flaky]
+command=/bin/sh -c 'echo run >> {DIR}/flaky.runs; sleep 0.3; exit 2'
+startsecs=0
+
+[program:again]
+command=/bin/sh -c 'echo run >> {DIR}/again.runs; sleep 0.3; exit 0'
+autorestart=true
+startsecs=0
+
+[program:zero]
+command=/bin/sh -c 'echo run >> {DIR}/zero.runs; sleep 0.3; exit 0'
+exitcodes=3
+startsecs=0
+`},
+	steps: func(s *side) {
+		s.wait("EXITED", "ok3", "once")
+		s.waitFor("again restarted twice", func() bool { return s.count("again.runs") >= 3 })
+		s.waitFor("flaky restarted twice", func() bool { return s.count("flaky.runs") >= 3 })
+		s.waitFor("zero restarted twice", func() bool { return s.count("zero.runs") >= 3 })
+		// again, flaky and zero restart again and again: their state at
+		// any moment is a race, their restarts are what counts.
+		s.notef("again, flaky and zero restarted: true")
+		s.notef("ok3 ran %d times, once ran %d times", s.count("ok3.runs"), s.count("once.runs"))
+		s.ctl("status", "ok3", "once")
+		s.ctl("start", "ok3")
+		s.wait("EXITED", "ok3")
+		s.notef("ok3 ran %d times", s.count("ok3.runs"))
+	},
+}, {
+	// startsecs edges: with startsecs=0 a program that exits at once was
+	// RUNNING and is EXITED; one that dies before startsecs is a failed
+	// start; one that outlives startsecs is RUNNING, and its exit is an
+	// ordinary exit.
+	name: "startsecs-edges",
+	cfg: fallbacktest.Config{Sections: `
+[program:instant]
+command=/bin/sh -c 'echo run >> {DIR}/instant.runs; exit 0'
+startsecs=0
+autorestart=false
+
+[program:short]
+command=/bin/sh -c 'echo run >> {DIR}/short.runs; sleep 0.3; exit 1'
+startsecs=2
+startretries=1
+autorestart=false
+
+[program:long]
+command=/bin/sh -c 'echo run >> {DIR}/long.runs; sleep 3; exit 0'
+startsecs=1
+autorestart=false
+autostart=false
+`},
+	steps: func(s *side) {
+		s.wait("EXITED", "instant")
+		s.ctl("start", "long") // returns once it is RUNNING
+		s.wait("EXITED", "long")
+		s.wait("FATAL", "short")
+		s.ctl("status")
+		s.notef("runs: instant %d, short %d, long %d", s.count("instant.runs"), s.count("short.runs"), s.count("long.runs"))
+	},
+}, {
+	// Each stopsignal reaches the program, which exits on it; a program
+	// that ignores it gets SIGKILL after stopwaitsecs.
+	name: "stop-signals",
+	cfg: fallbacktest.Config{
+		Files: map[string]string{"trap.sh": `#!/bin/sh
+for sig in TERM INT HUP QUIT USR1 USR2; do
+	trap "echo $1 got $sig >> {DIR}/signals; kill \$child; exit 0" $sig
+done
+sleep 1000 &
+child=$!
+wait
+`},
+		Sections: `
+[program:term]
+command={DIR}/trap.sh %(program_name)s
+startsecs=0
+stopasgroup=true
+
+[program:int]
+command={DIR}/trap.sh %(program_name)s
+stopsignal=INT
+startsecs=0
+stopasgroup=true
+
+[program:hup]
+command={DIR}/trap.sh %(program_name)s
+stopsignal=HUP
+startsecs=0
+stopasgroup=true
+
+[program:usr2]
+command={DIR}/trap.sh %(program_name)s
+stopsignal=USR2
+startsecs=0
+stopasgroup=true
+
+[program:stubborn]
+command=/bin/sh -c "trap '' TERM; exec sleep 1000"
+startsecs=0
+stopwaitsecs=1
+`},
+	steps: func(s *side) {
+		names := []string{"term", "int", "hup", "usr2"}
+		s.wait("RUNNING", append(names, "stubborn")...)
+		for _, name := range names {
+			s.ctl("stop", name)
+		}
+		s.notef("signals received: %v", s.lines("signals"))
+		pid := s.pidOf("stubborn")
+		p := s.proc(pid)
+		start := time.Now()
+		s.ctl("stop", "stubborn")
+		s.gone("stubborn", pid, p.StartTime)
+		s.notef("stubborn took stopwaitsecs to die: %v", time.Since(start) >= 900*time.Millisecond)
+		s.ctl("status")
+	},
+}, {
+	// stopasgroup signals the whole process group, so a grandchild dies
+	// with the program, also when killasgroup's SIGKILL is needed;
+	// without it the grandchild survives the program under supervisord.
+	name: "stopasgroup-grandchildren",
+	cfg: fallbacktest.Config{Sections: `
+[program:tree]
+command=/bin/sh -c 'sleep 1000 & echo $! > {DIR}/tree.gc; wait'
+stopasgroup=true
+startsecs=0
+
+[program:hard]
+command=/bin/sh -c "trap '' TERM; sleep 1000 & echo $! > {DIR}/hard.gc; wait"
+stopasgroup=true
+stopwaitsecs=1
+startsecs=0
+
+[program:plain]
+command=/bin/sh -c 'sleep 1000 & echo $! > {DIR}/plain.gc; wait'
+startsecs=0
+`},
+	steps: func(s *side) {
+		s.wait("RUNNING", "tree", "hard", "plain")
+		for _, name := range []string{"tree", "hard"} {
+			pid, start := s.readPID(name + ".gc")
+			s.ctl("stop", name)
+			s.gone(name+"'s grandchild", pid, start)
+		}
+		pid, start := s.readPID("plain.gc")
+		s.ctl("stop", "plain")
+		s.notef("plain's grandchild alive after stop: %v", fallbacktest.Alive(pid, start))
+		s.killOwn(pid, start, syscall.SIGKILL)
+		s.gone("plain's grandchild", pid, start)
+	},
+}, {
+	// Priorities order the start (ascending), and stop all.
+	name: "priority-order",
+	cfg: fallbacktest.Config{
+		Files: map[string]string{"rec.sh": recorder},
+		Sections: `
+[program:zeta]
+command={DIR}/rec.sh %(program_name)s
+priority=1
+startsecs=0
+stopasgroup=true
+
+[program:alpha]
+command={DIR}/rec.sh %(program_name)s
+priority=3
+startsecs=0
+stopasgroup=true
+
+[program:mid]
+command={DIR}/rec.sh %(program_name)s
+priority=2
+startsecs=0
+stopasgroup=true
+`},
+	steps: func(s *side) {
+		starts := func(n int) func() bool {
+			return func() bool { return strings.Count(s.readFile("order"), "start ") >= n }
+		}
+		s.waitFor("three starts", starts(3))
+		s.notef("spawned in order %v", spawnOrder(s.lines("order")))
+		s.wait("RUNNING", "zeta", "mid", "alpha")
+		s.ctl("avail")
+		s.truncate("order")
+		s.ctlSorted("stop", "all")
+		s.notef("%d stops recorded", strings.Count(s.readFile("order"), "stop "))
+		s.truncate("order")
+		s.ctlSorted("start", "all")
+		s.waitFor("three starts", starts(3))
+		s.notef("spawned in order %v", spawnOrder(s.lines("order")))
+	},
+}, {
+	// autostart=false: STOPPED until started, then as any program.
+	name: "autostart-false",
+	cfg: fallbacktest.Config{Sections: `
+[program:manual]
+command=/bin/sh -c 'echo run >> {DIR}/manual.runs; exec sleep 1000'
+autostart=false
+startsecs=0
+
+[program:auto]
+command=sleep 1000
+startsecs=0
+`},
+	steps: func(s *side) {
+		s.wait("RUNNING", "auto")
+		s.ctl("status")
+		s.notef("manual ran %d times", s.count("manual.runs"))
+		s.ctl("start", "manual")
+		s.ctl("status", "manual")
+		s.ctl("stop", "manual")
+		s.ctl("status", "manual")
+		s.notef("manual ran %d times", s.count("manual.runs"))
+	},
+}, {
+	// A long-running program killed with SIGKILL again and again comes
+	// back every time: it was up longer than startsecs, so each death is
+	// an exit, not a failed start, however many there are.
+	name: "repeated-sigkill",
+	cfg: fallbacktest.Config{Sections: `
+[program:victim]
+command=/bin/sh -c 'echo run >> {DIR}/victim.runs; exec sleep 1000'
+startsecs=1
+startretries=1
+
+[program:dead]
+command=sleep 1000
+startsecs=0
+autorestart=false
+`},
+	steps: func(s *side) {
+		s.wait("RUNNING", "victim", "dead")
+		for i := 0; i < 4; i++ {
+			s.waitRestarted("victim", s.killProgram("victim"))
+		}
+		s.killProgram("dead")
+		s.wait("EXITED", "dead")
+		s.notef("victim ran %d times", s.count("victim.runs"))
+		s.ctl("status")
+	},
+}}
