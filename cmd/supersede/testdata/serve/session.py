@@ -190,7 +190,7 @@ while True:
     t = answer('supervisor.getProcessInfo', 'talker')
     c = answer('supervisor.getProcessInfo', 'crash')
     if 'ok' in t and 'ok' in c and t['ok']['pid'] not in (0, before['pid']) and \
-            c['ok']['statename'] == 'FATAL' and c['ok']['stop'] >= before['now']:
+            c['ok']['statename'] == 'FATAL' and (c['ok']['stop'] >= before['now'] or c['ok']['stop'] == 0):
         break
     if time.time() > deadline:
         sys.exit('%s: not back after restart: %r %r' % (url, t, c))
