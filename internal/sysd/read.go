@@ -178,7 +178,7 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 		default: // inactive, failed
 			ask(i, ifaceUnit, "ActiveExitTimestamp")
 			ask(i, ifaceService, "Result")
-			if st.Start == 0 {
+			if st.Start == 0 && st.Active == "inactive" || st.Active == "failed" {
 				// never started, or stopped while the compatibility
 				// step waited (systemd clears ExecStart's status as a
 				// start begins): when it stopped tells them apart

@@ -91,6 +91,13 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 		out.Stop = micro(st.Exit)
 		out.ExitStatus = exitStatus(st)
 		switch {
+		case st.Active == "failed" && st.Start == 0 && st.Result == "signal" && p.AutoRestart != translate.RestartNever:
+			// a compatibility step killed by the stop job's SIGTERM
+			// before the program ran: a stop in BACKOFF. (The step
+			// gives up with exit 1, and its chdir failure is retried
+			// unless autorestart=false.)
+			out.State = status.Stopped
+			out.Stop = micro(st.InactiveEnter)
 		case st.Active == "failed" && st.Start == 0:
 			// failed before the program ran: the compatibility step's
 			// verdict (startretries used up), or its chdir check under

@@ -163,7 +163,13 @@ autorestart=false
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(ps) == 6 && ps[0].State == status.Running && ps[5].State == status.Exited || time.Now().After(deadline) {
+			// every process settled (RUNNING, EXITED, STOPPED), so that a read
+			// a moment later sees the same states
+			settled := len(ps) == 6
+			for _, p := range ps {
+				settled = settled && (p.State == status.Running || p.State == status.Exited || p.State == status.Stopped)
+			}
+			if settled || time.Now().After(deadline) {
 				return ps
 			}
 			time.Sleep(50 * time.Millisecond)
