@@ -37,6 +37,8 @@ func micro(us uint64) time.Time {
 //	inactive, success, died within startsecs,    STOPPED   (stopped in the compatibility step's wait)
 //	  or never ran since its last start, under
 //	  the compatibility step
+//	failed by a signal before the program ran,   STOPPED   (the step killed by a stop job)
+//	  autorestart not false
 //	failed (start-limit-hit)                     FATAL     (startretries used up)
 //	failed before the program ran (exit-code)    FATAL     (the compatibility step gave up)
 //	inactive or failed, died within startsecs    FATAL     (its restart was refused)
