@@ -125,11 +125,13 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			// result of its last run; on its own, a unit whose run
 			// failed ends "failed" (reference/systemd.md §5.3)
 			out.State = status.Stopped
-		case exitedEarly && st.Shim && st.Active == "inactive" && (st.Result == "" || st.Result == "success"):
+		case exitedEarly && p.AutoRestart != translate.RestartNever && st.Active == "inactive" && (st.Result == "" || st.Result == "success"):
 			// under the compatibility step a death within startsecs
 			// restarts until the step gives up, which ends the unit
 			// failed; inactive with success is a stop during its
-			// backoff wait (internal/shim): Supervisor's BACKOFF stopped
+			// backoff wait (internal/shim): Supervisor's BACKOFF stopped.
+			// (Units converted with --shim= and exitcodes that make such
+			// a death a success read STOPPED here too, not FATAL.)
 			out.State = status.Stopped
 		case exitedEarly:
 			// it died within startsecs and is not coming back: the

@@ -236,3 +236,37 @@ func TestSameUnit(t *testing.T) {
 		}
 	}
 }
+
+// A stop while the compatibility step waits out a backoff (gap 4 of
+// issue 10): the step ends cleanly (inactive, success) or is killed by
+// the stop job's SIGTERM before the program ran (failed, signal); both
+// are Supervisor's STOPPED, unless autorestart=false, where a step killed
+// by a signal is its failed chdir (FATAL).
+func TestSupervisorStateStopInStepBackoff(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	us := func(ago time.Duration) uint64 { return uint64(now.Add(-ago).UnixMicro()) }
+	retried := &translate.Process{Name: "web", Group: "web", MinUptime: time.Second, AutoRestart: translate.RestartUnexpected}
+	never := &translate.Process{Name: "web", Group: "web", MinUptime: time.Second, AutoRestart: translate.RestartNever}
+	cases := []struct {
+		name string
+		p    *translate.Process
+		st   unitState
+		want status.State
+		stop uint64
+	}{
+		{"inactive, success, the last run died within startsecs", retried, unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(3 * time.Second), Exit: us(2900 * time.Millisecond), Result: "success"}, status.Stopped, us(2900 * time.Millisecond)},
+		{"inactive, success, no run since the start began", retried, unitState{Load: "loaded", Active: "inactive", Sub: "dead", Result: "success", InactiveEnter: us(time.Second)}, status.Stopped, us(time.Second)},
+		{"failed by a signal before the program ran", retried, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "signal", InactiveEnter: us(time.Second)}, status.Stopped, us(time.Second)},
+		{"failed by a signal before the program ran, autorestart=false", never, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "signal", InactiveEnter: us(time.Second)}, status.Fatal, 0},
+		{"the step gave up", retried, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "exit-code", InactiveEnter: us(time.Second)}, status.Fatal, 0},
+	}
+	for _, c := range cases {
+		got := supervisorState(c.p, c.st, now)
+		if got.State != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got.State, c.want)
+		}
+		if c.stop != 0 && !got.Stop.Equal(micro(c.stop)) {
+			t.Errorf("%s: stop %v, want %v", c.name, got.Stop, micro(c.stop))
+		}
+	}
+}
