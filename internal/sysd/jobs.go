@@ -285,21 +285,22 @@ func (m *Manager) ClearLogs(ctx context.Context, group, name string) error {
 	if err != nil {
 		return err
 	}
-	logs := []translate.Log{p.p.Stdout}
+	paths := []string{m.logPath(p.p.Stdout)}
 	if !p.p.RedirectStderr {
-		logs = append(logs, p.p.Stderr)
+		paths = append(paths, m.logPath(p.p.Stderr))
 	}
-	for _, l := range logs {
-		if l.Kind == translate.LogNone && !l.Syslog {
-			continue // no log: nothing to clear, as under Supervisor
-		}
-		path := m.logPath(l)
+	cleared := false
+	for _, path := range paths {
 		if path == "" {
-			return status.ErrFailed // the journal keeps it
+			continue
 		}
 		if err := os.Truncate(path, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return status.ErrFailed
 		}
+		cleared = true
+	}
+	if !cleared {
+		return status.ErrFailed // the journal keeps it
 	}
 	return nil
 }

@@ -21,10 +21,8 @@ type unitState struct {
 	ActiveExit        uint64 // ActiveExitTimestamp: when the unit left "active"
 	InactiveEnter     uint64 // InactiveEnterTimestamp, asked only of an inactive unit with no Start
 	Result            string
-	Code              int32 // ExecMainCode of the last run: 1 exited, 2 killed, 3 dumped (CLD_*); 0 while running
-	Status            int32 // ExecMainStatus: the exit status, or the signal
-	Backoff           bool  // waiting in the compatibility step's backoff (internal/shim)
-	Shim              bool  // the units run the compatibility step (Options.Shim)
+	Backoff           bool // waiting in the compatibility step's backoff (internal/shim)
+	Shim              bool // the units run the compatibility step (Options.Shim)
 }
 
 const (
@@ -204,8 +202,6 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 			ask(i, ifaceService, "MainPID")
 		default:
 			ask(i, ifaceService, "ExecMainExitTimestamp")
-			ask(i, ifaceService, "ExecMainCode")
-			ask(i, ifaceService, "ExecMainStatus")
 		}
 	}
 	if err := exchange(w, gets, units, out); err != nil {
@@ -305,10 +301,6 @@ func store(g get, r *reply, units []string, out []unitState) error {
 		st.MainPID = d.u32()
 	case g.prop == "Result" && sig == "s":
 		st.Result = d.str()
-	case g.prop == "ExecMainCode" && sig == "i":
-		st.Code = int32(d.u32())
-	case g.prop == "ExecMainStatus" && sig == "i":
-		st.Status = int32(d.u32())
 	default:
 		return fmt.Errorf("%s %s: unexpected type %q", units[g.i], g.prop, sig)
 	}
@@ -335,7 +327,7 @@ func (st *unitState) execStart(d *decoder) {
 	d.u64()
 	pid := d.u32()
 	code := d.u32()
-	st.Code, st.Status = int32(code), int32(d.u32())
+	d.u32() // status
 	if code == 0 && st.Exit == 0 {
 		st.MainPID = pid // still running
 	}
