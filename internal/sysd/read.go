@@ -20,6 +20,7 @@ type unitState struct {
 	Exit              uint64 // ExecMainExitTimestamp
 	ActiveExit        uint64 // ActiveExitTimestamp: when the unit left "active"
 	InactiveEnter     uint64 // InactiveEnterTimestamp, asked only of an inactive unit with no Start
+	InactiveExit      uint64 // InactiveExitTimestamp: when the unit last left inactive (a start); asked with InactiveEnter
 	Result            string
 	Backoff           bool // waiting in the compatibility step's backoff (internal/shim)
 	Shim              bool // the units run the compatibility step (Options.Shim)
@@ -181,6 +182,7 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 				// step waited (systemd clears ExecStart's status as a
 				// start begins): when it stopped tells them apart
 				ask(i, ifaceUnit, "InactiveEnterTimestamp")
+				ask(i, ifaceUnit, "InactiveExitTimestamp")
 			}
 		}
 	}
@@ -293,6 +295,8 @@ func store(g get, r *reply, units []string, out []unitState) error {
 		st.ActiveExit = d.u64()
 	case g.prop == "InactiveEnterTimestamp" && sig == "t":
 		st.InactiveEnter = d.u64()
+	case g.prop == "InactiveExitTimestamp" && sig == "t":
+		st.InactiveExit = d.u64()
 	case g.prop == "ExecMainStartTimestamp" && sig == "t":
 		st.Start = d.u64()
 	case g.prop == "ExecMainExitTimestamp" && sig == "t":

@@ -96,19 +96,20 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			// gives up with exit 1, and its chdir failure is retried
 			// unless autorestart=false.)
 			out.State = status.Stopped
-			out.Stop = micro(st.InactiveEnter)
+			out.Start, out.Stop = micro(st.InactiveExit), micro(st.InactiveEnter)
 		case st.Active == "failed" && st.Start == 0:
 			// failed before the program ran: the compatibility step's
 			// verdict (startretries used up), or its chdir check under
 			// autorestart=false (internal/shim)
 			out.State = status.Fatal
 			out.SpawnErr = spawnErrTooQuick
-		case st.Start == 0 && st.Active == "inactive" && st.InactiveEnter != 0:
+		case st.Start == 0 && st.Active == "inactive" && st.InactiveEnter != 0 && st.InactiveExit != 0:
 			// stopped while the compatibility step waited out a
 			// backoff (Supervisor's BACKOFF, then stop): STOPPED at
-			// the time it stopped
+			// the time it stopped, started when the unit was (its
+			// program's own times were cleared as the start began)
 			out.State = status.Stopped
-			out.Stop = micro(st.InactiveEnter)
+			out.Start, out.Stop = micro(st.InactiveExit), micro(st.InactiveEnter)
 		case st.Start == 0:
 			out.State = status.Stopped
 		case st.Result == "start-limit-hit":

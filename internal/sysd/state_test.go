@@ -255,8 +255,9 @@ func TestSupervisorStateStopInStepBackoff(t *testing.T) {
 		stop uint64
 	}{
 		{"inactive, success, the last run died within startsecs", retried, unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(3 * time.Second), Exit: us(2900 * time.Millisecond), Result: "success"}, status.Stopped, us(2900 * time.Millisecond)},
-		{"inactive, success, no run since the start began", retried, unitState{Load: "loaded", Active: "inactive", Sub: "dead", Result: "success", InactiveEnter: us(time.Second)}, status.Stopped, us(time.Second)},
-		{"failed by a signal before the program ran", retried, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "signal", InactiveEnter: us(time.Second)}, status.Stopped, us(time.Second)},
+		{"inactive, success, no run since the start began", retried, unitState{Load: "loaded", Active: "inactive", Sub: "dead", Result: "success", InactiveEnter: us(time.Second), InactiveExit: us(time.Minute)}, status.Stopped, us(time.Second)},
+		{"inactive, never started", retried, unitState{Load: "loaded", Active: "inactive", Sub: "dead", Result: "success"}, status.Stopped, 0},
+		{"failed by a signal before the program ran", retried, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "signal", InactiveEnter: us(time.Second), InactiveExit: us(time.Minute)}, status.Stopped, us(time.Second)},
 		{"failed by a signal before the program ran, autorestart=false", never, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "signal", InactiveEnter: us(time.Second)}, status.Fatal, 0},
 		{"the step gave up", retried, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "exit-code", InactiveEnter: us(time.Second)}, status.Fatal, 0},
 	}
