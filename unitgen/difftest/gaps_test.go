@@ -62,7 +62,12 @@ func (s *side) migrationNotes() {
 var gapScenarios = []*scenario{{
 	// A program whose dependency appears 2.5 s after its first start:
 	// Supervisor's backoff (1 s, 2 s, 3 s) waits long enough for it.
+	// The reference is the specified outcome, `supersede run` (RUNNING
+	// after 3 runs, at 0 s, 1 s and 3 s): the real supervisord reaches
+	// RUNNING too, but notices each exit only at its 1 s poll, so it
+	// runs the program 3 or 4 times from one run to the next.
 	name: "gap1-late-dependency",
+	ref:  fallbacktest.Supersede,
 	cfg: fallbacktest.Config{Sections: `
 [program:needy]
 command=/bin/sh -c 'echo run >> {DIR}/needy.runs; test -e {DIR}/dependency || exit 1; exec sleep 1000'
