@@ -19,11 +19,10 @@ type unitState struct {
 	Start             uint64 // ExecMainStartTimestamp, µs since the epoch; 0 = never started
 	Exit              uint64 // ExecMainExitTimestamp
 	ActiveExit        uint64 // ActiveExitTimestamp: when the unit left "active"
-	InactiveEnter     uint64 // InactiveEnterTimestamp, asked only of an inactive unit with no Start
+	InactiveEnter     uint64 // InactiveEnterTimestamp, asked of a failed unit and an inactive one with no Start
 	InactiveExit      uint64 // InactiveExitTimestamp: when the unit last left inactive (a start); asked with InactiveEnter
 	Result            string
 	Backoff           bool // waiting in the compatibility step's backoff (internal/shim)
-	Shim              bool // the units run the compatibility step (Options.Shim)
 }
 
 const (

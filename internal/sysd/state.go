@@ -248,7 +248,6 @@ func (m *Manager) readProcs(ctx context.Context, procs []*proc, withDir bool) ([
 
 // process is the status of p from its unit's state.
 func (m *Manager) process(p *proc, st unitState, now time.Time) status.Process {
-	st.Shim = m.opts.Shim != ""
 	s := supervisorState(p.p, st, now)
 	if s.State == status.Backoff || s.State == status.Fatal {
 		// supervisord shows why it could not spawn the program (its
@@ -341,6 +340,5 @@ func (m *Manager) state(ctx context.Context, p *proc) (status.Process, unitState
 	if err != nil {
 		return status.Process{}, unitState{}, err
 	}
-	sts[0].Shim = m.opts.Shim != ""
 	return supervisorState(p.p, sts[0], m.now()), sts[0], nil
 }
