@@ -6,7 +6,7 @@ FUZZTIME ?= 30s
 LDFLAGS  := -X main.version=$(VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help build test check bench bench-fallback bench-storm bench-ctl fuzz update install example demo deps
+.PHONY: help build test check bench bench-fallback bench-storm bench-ctl bench-serve fuzz update install example demo deps
 
 help:    ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,9 @@ bench-storm: build ## a crash storm (300 programs of /bin/false, 20 s) under sup
 
 bench-ctl: build ## supersede ctl next to systemctl --user and the real supervisorctl, side by side (bench/ctl/run.sh; root)
 	SUPERSEDE=bin/supersede bench/ctl/run.sh
+
+bench-serve: build ## supersede serve next to the real supervisord: getAllProcessInfo, idle wake-ups, RSS (bench/serve/run.sh; root)
+	SUPERSEDE=bin/supersede bench/serve/run.sh
 
 fuzz:    ## run each Fuzz target of translate and unitgen for FUZZTIME (default 30s)
 	@for pkg in ./translate ./unitgen; do \

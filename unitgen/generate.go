@@ -44,7 +44,8 @@ type Options struct {
 	// their compatibility step (internal/shim, docs/MAPPING.md) for
 	// Supervisor's backoff, startsecs and spawn checks; "" writes units
 	// with systemd directives alone, which retry faster than Supervisor.
-	Shim string
+	Shim  string
+	Serve string // the supersede executable: write the units of supersede serve (serve.go); "" writes none
 }
 
 // ShimVersion is the oldest systemd the compatibility step works with:
@@ -257,6 +258,7 @@ func (g *generator) run() {
 		}
 	}
 	g.anchor(anchor, all)
+	g.serve()
 }
 
 // header is the comment that starts every generated unit. Its first line

@@ -55,7 +55,7 @@ func runConvert(_ context.Context, e *env) error {
 	}
 	res, err := unitgen.Generate(cfg, unitgen.Options{
 		Prefix: *prefix, User: *user, SystemdVersion: *version, LogFiles: *logFiles,
-		Environ: opts.Environ, Dir: opts.Dir, Shim: *shimPath,
+		Environ: opts.Environ, Dir: opts.Dir, Shim: *shimPath, Serve: selfPath(e.exe),
 	})
 	if err != nil {
 		return configFailure(e.stderr, err)

@@ -10,6 +10,7 @@
 //	supersede ctl [--user|--system] [--prefix P] [--log-files] [-c FILE] [-s URL]
 //	              [-u USER] [-p PASSWORD] [-i] [-r HISTFILE] [COMMAND [ARGS]]
 //	supersede run [-c FILE] [supervisord's options] [--exit-on-fatal[=NAME,...]]
+//	supersede serve [-c FILE] [--user|--system] [--prefix P] [--log-files]
 //	supersede sample-config
 //	supersede completion bash|zsh|fish
 //	supersede version (or -v, --version)
@@ -34,6 +35,10 @@
 // ctl is supervisorctl 4.2.5 (package internal/ctl): over D-Bus to the
 // config's units when --user or --system is given or the host runs
 // systemd without -s (internal/sysd), else over XML-RPC to the serverurl.
+// serve answers supervisord's XML-RPC API for the config's units on its
+// [unix_http_server] and [inet_http_server] (internal/serve), on the
+// sockets systemd passes (the supersede-serve.socket that convert and
+// the generator write) or on sockets it opens.
 //
 // Invoked as supervisord (a symlink), supersede is `supersede run`; as
 // supervisorctl, `supersede ctl`; as echo_supervisord_conf, `supersede

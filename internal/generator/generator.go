@@ -96,7 +96,8 @@ func Main(args []string, opts Options) int {
 		if shim == "" {
 			shim = FindShim(opts.Exe)
 		}
-		res, err = unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Shim: shim})
+		res, err = unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Shim: shim,
+			Serve: serveExecutable(opts.Exe)})
 		if err == nil {
 			if shim == "" {
 				lg.printf(4, "warning: no supersede binary beside the generator: the units restart without Supervisor's backoff and startsecs (make install puts both into PREFIX/bin)")

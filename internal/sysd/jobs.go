@@ -285,22 +285,21 @@ func (m *Manager) ClearLogs(ctx context.Context, group, name string) error {
 	if err != nil {
 		return err
 	}
-	paths := []string{m.logPath(p.p.Stdout)}
+	logs := []translate.Log{p.p.Stdout}
 	if !p.p.RedirectStderr {
-		paths = append(paths, m.logPath(p.p.Stderr))
+		logs = append(logs, p.p.Stderr)
 	}
-	cleared := false
-	for _, path := range paths {
+	for _, l := range logs {
+		if l.Kind == translate.LogNone && !l.Syslog {
+			continue // no log: nothing to clear, as under Supervisor
+		}
+		path := m.logPath(l)
 		if path == "" {
-			continue
+			return status.ErrFailed // the journal keeps it
 		}
 		if err := os.Truncate(path, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return status.ErrFailed
 		}
-		cleared = true
-	}
-	if !cleared {
-		return status.ErrFailed // the journal keeps it
 	}
 	return nil
 }

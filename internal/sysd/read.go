@@ -22,7 +22,9 @@ type unitState struct {
 	InactiveEnter     uint64 // InactiveEnterTimestamp, asked of a failed unit and an inactive one with no Start
 	InactiveExit      uint64 // InactiveExitTimestamp: when the unit last left inactive (a start); asked with InactiveEnter
 	Result            string
-	Backoff           bool // waiting in the compatibility step's backoff (internal/shim)
+	Code              int32 // ExecMainCode of the last run: 1 exited, 2 killed, 3 dumped (CLD_*); 0 while running
+	Status            int32 // ExecMainStatus: the exit status, or the signal
+	Backoff           bool  // waiting in the compatibility step's backoff (internal/shim)
 }
 
 const (
@@ -203,6 +205,8 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 			ask(i, ifaceService, "MainPID")
 		default:
 			ask(i, ifaceService, "ExecMainExitTimestamp")
+			ask(i, ifaceService, "ExecMainCode")
+			ask(i, ifaceService, "ExecMainStatus")
 		}
 	}
 	if err := exchange(w, gets, units, out); err != nil {
@@ -304,6 +308,10 @@ func store(g get, r *reply, units []string, out []unitState) error {
 		st.MainPID = d.u32()
 	case g.prop == "Result" && sig == "s":
 		st.Result = d.str()
+	case g.prop == "ExecMainCode" && sig == "i":
+		st.Code = int32(d.u32())
+	case g.prop == "ExecMainStatus" && sig == "i":
+		st.Status = int32(d.u32())
 	default:
 		return fmt.Errorf("%s %s: unexpected type %q", units[g.i], g.prop, sig)
 	}
@@ -330,7 +338,7 @@ func (st *unitState) execStart(d *decoder) {
 	d.u64()
 	pid := d.u32()
 	code := d.u32()
-	d.u32() // status
+	st.Code, st.Status = int32(code), int32(d.u32())
 	if code == 0 && st.Exit == 0 {
 		st.MainPID = pid // still running
 	}

@@ -82,6 +82,8 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			if exitedEarly {
 				out.State = status.Backoff
 				out.SpawnErr = spawnErrTooQuick
+			} else {
+				out.ExitStatus = exitStatus(st) // it ran, ended, and comes back
 			}
 		}
 	case "deactivating":
@@ -89,6 +91,7 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 		out.State = status.Stopping
 	default: // inactive, failed
 		out.Stop = micro(st.Exit)
+		out.ExitStatus = exitStatus(st)
 		switch {
 		case st.Active == "failed" && st.Start == 0 && st.Result == "signal" && p.AutoRestart != translate.RestartNever:
 			// a compatibility step killed by the stop job's SIGTERM
@@ -137,11 +140,27 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			// Result=exit-code then) or there is no restart
 			out.State = status.Fatal
 			out.SpawnErr = spawnErrTooQuick
+			out.ExitStatus = 0 // Supervisor keeps none for a process that exited too quickly
 		default:
 			out.State = status.Exited
 		}
+		if out.State == status.Fatal && st.Result == "start-limit-hit" {
+			out.ExitStatus = 0
+		}
 	}
 	return out
+}
+
+// exitStatus is Supervisor's exitstatus of the last run (decode_wait_status):
+// the exit code, or -1 for a death by a signal.
+func exitStatus(st unitState) int {
+	switch st.Code {
+	case 1: // CLD_EXITED
+		return int(st.Status)
+	case 2, 3: // CLD_KILLED, CLD_DUMPED
+		return -1
+	}
+	return 0
 }
 
 // logPath is where a process's channel is written when the units keep

@@ -77,6 +77,9 @@ func (s *Server) serveLogtail(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound)
 		return
 	}
+	if s.streamKept(w, r, p, ch) {
+		return
+	}
 	var file string
 	switch ch {
 	case "stdout":
@@ -92,6 +95,9 @@ func (s *Server) serveLogtail(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveMainLogtail(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		httpError(w, http.StatusBadRequest)
+		return
+	}
+	if s.streamKept(w, r, nil, "") {
 		return
 	}
 	s.stream(w, r, s.b.MainLogFile(), false)
@@ -116,15 +122,21 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, file string, acc
 		httpError(w, http.StatusNotFound)
 		return
 	}
+	s.streamFrom(w, r, fi.ModTime(), t.follow, t.close, accelHeader)
+}
+
+// streamFrom is stream's answer for any source: follow sends what comes
+// until ctx is done or send fails; closeSrc releases the source.
+func (s *Server) streamFrom(w http.ResponseWriter, r *http.Request, modTime time.Time, follow func(ctx context.Context, send func([]byte) error), closeSrc func(), accelHeader bool) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
-		t.close()
+		closeSrc()
 		httpError(w, http.StatusInternalServerError)
 		return
 	}
 	conn, rw, err := hj.Hijack()
 	if err != nil {
-		t.close()
+		closeSrc()
 		return
 	}
 	// A stream lasts as long as its client wants: no read deadline (the
@@ -140,7 +152,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, file string, acc
 	if s.closed {
 		s.mu.Unlock()
 		conn.Close()
-		t.close()
+		closeSrc()
 		return
 	}
 	from, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
@@ -148,7 +160,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, file string, acc
 	s.mu.Unlock()
 	defer func() {
 		conn.Close()
-		t.close()
+		closeSrc()
 		s.mu.Lock()
 		delete(s.streams, conn)
 		s.done.Broadcast()
@@ -163,7 +175,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, file string, acc
 		h.WriteString("HTTP/1.0 200 OK\r\n")
 	}
 	fmt.Fprintf(&h, "Date: %s\r\n", time.Now().UTC().Format(http.TimeFormat))
-	fmt.Fprintf(&h, "Last-Modified: %s\r\n", fi.ModTime().UTC().Format(http.TimeFormat))
+	fmt.Fprintf(&h, "Last-Modified: %s\r\n", modTime.UTC().Format(http.TimeFormat))
 	h.WriteString("Content-Type: text/plain;charset=utf-8\r\n")
 	if accelHeader {
 		h.WriteString("X-Accel-Buffering: no\r\n")
@@ -189,7 +201,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, file string, acc
 	if err := flush(); err != nil {
 		return
 	}
-	t.follow(ctx, func(data []byte) error {
+	follow(ctx, func(data []byte) error {
 		if chunked {
 			fmt.Fprintf(out, "%x\r\n", len(data))
 		}

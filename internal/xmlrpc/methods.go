@@ -844,7 +844,7 @@ func exists(path string) bool {
 	return err == nil
 }
 
-func readLog(_ context.Context, s *Server, args []any) (any, *Fault) {
+func readLog(ctx context.Context, s *Server, args []any) (any, *Fault) {
 	offset, f := argInt(args, 0)
 	if f != nil {
 		return nil, f
@@ -852,6 +852,9 @@ func readLog(_ context.Context, s *Server, args []any) (any, *Fault) {
 	length, f := argInt(args, 1)
 	if f != nil {
 		return nil, f
+	}
+	if v, handled, f := s.keptMainOutput(ctx, offset, length); handled {
+		return v, f
 	}
 	path := s.b.MainLogFile()
 	if !exists(path) {
@@ -873,33 +876,37 @@ func clearLog(ctx context.Context, s *Server, _ []any) (any, *Fault) {
 
 // logArgs reads the (name, offset, length) arguments of the
 // read/tailProcess*Log methods and returns the channel's log file.
-func (s *Server) logArgs(ctx context.Context, c channel, args []any) (path string, offset, length int64, f *Fault) {
+func (s *Server) logArgs(ctx context.Context, c channel, args []any) (p *status.Process, offset, length int64, f *Fault) {
 	spec, f := argString(args, 0)
 	if f != nil {
-		return "", 0, 0, f
+		return nil, 0, 0, f
 	}
 	if offset, f = argInt(args, 1); f != nil {
-		return "", 0, 0, f
+		return nil, 0, 0, f
 	}
 	if length, f = argInt(args, 2); f != nil {
-		return "", 0, 0, f
+		return nil, 0, 0, f
 	}
-	_, _, p, f := s.lookup(ctx, spec)
+	_, _, p, f = s.lookup(ctx, spec)
 	if f != nil {
-		return "", 0, 0, f
+		return nil, 0, 0, f
 	}
 	if p == nil {
-		return "", 0, 0, newFault(FaultBadName, spec)
+		return nil, 0, 0, newFault(FaultBadName, spec)
 	}
-	return c.file(p), offset, length, nil
+	return p, offset, length, nil
 }
 
 func readProcessLog(c channel) func(context.Context, *Server, []any) (any, *Fault) {
 	return func(ctx context.Context, s *Server, args []any) (any, *Fault) {
-		path, offset, length, f := s.logArgs(ctx, c, args)
+		p, offset, length, f := s.logArgs(ctx, c, args)
 		if f != nil {
 			return nil, f
 		}
+		if v, handled, f := s.keptOutput(ctx, p, c, offset, length, false); handled {
+			return v, f
+		}
+		path := c.file(p)
 		if !exists(path) {
 			return nil, noFile(path)
 		}
@@ -913,10 +920,14 @@ func readProcessLog(c channel) func(context.Context, *Server, []any) (any, *Faul
 
 func tailProcessLog(c channel) func(context.Context, *Server, []any) (any, *Fault) {
 	return func(ctx context.Context, s *Server, args []any) (any, *Fault) {
-		path, offset, length, f := s.logArgs(ctx, c, args)
+		p, offset, length, f := s.logArgs(ctx, c, args)
 		if f != nil {
 			return nil, f
 		}
+		if v, handled, f := s.keptOutput(ctx, p, c, offset, length, true); handled {
+			return v, f
+		}
+		path := c.file(p)
 		if !exists(path) {
 			return []any{"", 0, false}, nil
 		}

@@ -1,0 +1,154 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/supersede/supersede/internal/sysd"
+	"github.com/supersede/supersede/internal/xmlrpc"
+	"github.com/supersede/supersede/translate"
+)
+
+// Options say which manager to serve and how its units were made.
+type Options struct {
+	Scope sysd.Scope
+
+	// ConfigPath is the supervisord.conf the units come from, read again
+	// after every daemon-reload; Load holds translate's options for it.
+	ConfigPath string
+	Load       translate.Options
+
+	// Prefix and LogFiles are the convert options the units were made
+	// with (supersede convert --prefix, --log-files).
+	Prefix   string
+	LogFiles bool
+
+	// Getenv reads the environment (XDG_RUNTIME_DIR, DBUS_*); nil is
+	// os.Getenv.
+	Getenv func(string) string
+
+	Logger *slog.Logger // nil discards
+
+	// UI, when set, serves every path that is not the API (the web
+	// status page, internal/webui), as supersede run does.
+	UI func(*xmlrpc.Local) http.Handler
+}
+
+// Listener is one socket to serve, with the credentials of the section
+// it stands for.
+type Listener struct {
+	Section string // "unix_http_server" or "inet_http_server", for messages
+	Ln      net.Listener
+	Auth    xmlrpc.Auth
+}
+
+// Run serves the API for the units of cfg (read from opts.ConfigPath) on
+// every listener until ctx is done, then closes the listeners and every
+// connection and returns nil. A manager that cannot be reached is an
+// error at once; one that goes away later is reported by the calls that
+// need it, as supervisorctl reports a dead supervisord.
+func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Options) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if len(lns) == 0 {
+		return ErrNoServers
+	}
+	m, err := sysd.New(ctx, cfg, managerOptions(opts))
+	if err != nil {
+		closeAll(lns)
+		return err
+	}
+	b := &backend{cur: m}
+	defer b.close()
+	// serve spawns nothing: its descriptors are for connections and
+	// the log reads they make (xmlrpc.ConnLimit)
+	srv := xmlrpc.NewServer(b, xmlrpc.Options{Logger: log, Limits: xmlrpc.Limits{MaxConns: xmlrpc.ConnLimit(0)}, UI: opts.UI})
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(lns))
+	for _, l := range lns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ctx, l.Ln, l.Auth); err != nil {
+				errs <- fmt.Errorf("serving %s on %s: %w", l.Section, l.Ln.Addr(), err)
+				cancel()
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		follow(ctx, b, opts, log)
+	}()
+	<-ctx.Done()
+	srv.Close()
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+func managerOptions(opts Options) sysd.Options {
+	return sysd.Options{Scope: opts.Scope, ConfigPath: opts.ConfigPath, Load: opts.Load,
+		Prefix: opts.Prefix, LogFiles: opts.LogFiles, Getenv: opts.Getenv, Logger: opts.Logger}
+}
+
+func closeAll(lns []Listener) {
+	for _, l := range lns {
+		l.Ln.Close()
+	}
+}
+
+// follow reads the configuration again after each daemon-reload of the
+// manager and serves its units from then on, until ctx is done. A broken
+// watch is dialled again after a pause (the manager restarting), never
+// in a busy loop.
+func follow(ctx context.Context, b *backend, opts Options, log *slog.Logger) {
+	for ctx.Err() == nil {
+		// The watch has a connection of its own: the manager it was
+		// started from may be swapped and closed meanwhile.
+		b.mu.Lock()
+		m := b.cur
+		b.mu.Unlock()
+		err := m.WatchReloads(ctx, func() { reload(ctx, b, opts, log) })
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn(fmt.Sprintf("following the manager's reloads: %v; trying again in 5 s", err))
+		select {
+		case <-ctx.Done():
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// reload makes the configuration as it is now the one served. Errors
+// keep the last good configuration, and are logged with file:line.
+func reload(ctx context.Context, b *backend, opts Options, log *slog.Logger) {
+	cfg, err := translate.Load(opts.ConfigPath, opts.Load)
+	if err != nil {
+		log.Error(fmt.Sprintf("after daemon-reload: %s has errors, still serving the configuration read before: %v", opts.ConfigPath, err))
+		return
+	}
+	m, err := sysd.New(ctx, cfg, managerOptions(opts))
+	if err != nil {
+		log.Error(fmt.Sprintf("after daemon-reload: %v", err))
+		return
+	}
+	b.swap(m)
+	log.Info("daemon-reload: configuration read again from " + opts.ConfigPath)
+}
