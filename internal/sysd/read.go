@@ -22,9 +22,10 @@ type unitState struct {
 	InactiveEnter     uint64 // InactiveEnterTimestamp, asked of a failed unit and an inactive one with no Start
 	InactiveExit      uint64 // InactiveExitTimestamp: when the unit last left inactive (a start); asked with InactiveEnter
 	Result            string
-	Code              int32 // ExecMainCode of the last run: 1 exited, 2 killed, 3 dumped (CLD_*); 0 while running
-	Status            int32 // ExecMainStatus: the exit status, or the signal
-	Backoff           bool  // waiting in the compatibility step's backoff (internal/shim)
+	Code              int32  // ExecMainCode of the last run: 1 exited, 2 killed, 3 dumped (CLD_*); 0 while running
+	Status            int32  // ExecMainStatus: the exit status, or the signal
+	Job               string // the type of the unit's queued job ("stop", "start", "restart", ...), "" for none
+	Backoff           bool   // waiting in the compatibility step's backoff (internal/shim)
 }
 
 const (
@@ -151,13 +152,16 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 			load, active, sub := d.view(), d.view(), d.view()
 			d.view() // following
 			d.view() // path
-			d.u32()
-			d.view()
-			d.view()
+			d.u32()  // job id
+			job := d.view()
+			d.view() // job path
 			if i >= len(units) || string(name) != units[i] {
 				return fmt.Errorf("ListUnitsByNames: answer %d is %q, not %q", i, name, units[min(i, len(units)-1)])
 			}
 			out[i].Load, out[i].Active, out[i].Sub = intern(load), intern(active), intern(sub)
+			if len(job) > 0 {
+				out[i].Job = intern(job)
+			}
 		}
 		return d.err
 	}); err != nil {

@@ -30,6 +30,8 @@ func micro(us uint64) time.Time {
 //	activating (auto-restart), died later        STARTING  (Supervisor restarts at once)
 //	activating (start-pre), backoff count > 0    BACKOFF   (the compatibility step's wait)
 //	activating (start, start-pre, ...)           STARTING
+//	deactivating, no stop or restart job,        BACKOFF   (the unit runs its stop steps
+//	  died within startsecs                                 before the restart)
 //	deactivating                                 STOPPING
 //	inactive, never started                      STOPPED   "Not started"
 //	inactive or failed, stopped on request       STOPPED
@@ -89,6 +91,16 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 	case "deactivating":
 		out.PID = int(st.MainPID)
 		out.State = status.Stopping
+		if st.Job != "stop" && st.Job != "restart" && exitedEarly && st.MainPID == 0 {
+			// no stop was asked for: the program died within startsecs
+			// and its unit runs its stop steps (the startsecs step
+			// killed, ExecStopPost) before the restart. Supervisor is in
+			// BACKOFF from the death on, and a stop is accepted there.
+			out.PID = 0
+			out.Stop = micro(st.Exit)
+			out.State = status.Backoff
+			out.SpawnErr = spawnErrTooQuick
+		}
 	default: // inactive, failed
 		out.Stop = micro(st.Exit)
 		out.ExitStatus = exitStatus(st)
