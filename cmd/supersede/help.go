@@ -172,6 +172,8 @@ func program(exe string) *clidoc.Program {
 		switch c.name {
 		case "convert":
 			d.DirFlags = []string{"output"}
+		case "migrate":
+			d.DirFlags = []string{"output", "link-dir"}
 		case "run":
 			d.DirFlags = []string{"directory", "childlogdir"}
 		case "generator":
