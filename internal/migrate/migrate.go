@@ -23,11 +23,11 @@ import (
 
 // Options say what to migrate, where to, and how.
 type Options struct {
-	Config *translate.Config  // the configuration supervisord runs
-	Load   translate.Options  // how it was read (environment, directory)
-	Units  *unitgen.Result    // the units converted from it (as convert does)
-	Gen    unitgen.Options    // the options they were made with (Prefix, LogFiles, Shim)
-	Scope  sysd.Scope         // the manager that takes the programs over
+	Config *translate.Config // the configuration supervisord runs
+	Load   translate.Options // how it was read (environment, directory)
+	Units  *unitgen.Result   // the units converted from it (as convert does)
+	Gen    unitgen.Options   // the options they were made with (Prefix, LogFiles, Shim)
+	Scope  sysd.Scope        // the manager that takes the programs over
 	Getenv func(string) string
 
 	UnitDir   string // where the units go
