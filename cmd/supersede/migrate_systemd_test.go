@@ -36,25 +36,11 @@ type migHost struct {
 }
 
 // newMigHost starts a user manager and the real supervisord on a config
-// of sections (with env added to supervisord's environment), and waits
-// until supervisord answers.
+// of sections (with env added to supervisord's environment), by hand,
+// and waits until supervisord answers.
 func newMigHost(t *testing.T, sections string, env ...string) *migHost {
 	t.Helper()
-	sdtest.Require(t)
-	testreal.RequireSupervisor(t)
-	exe, err := exec.LookPath("supersede")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &migHost{t: t, exe: exe, supervisordEnvironment: env}
-	h.sm = sdtest.Start(t, sdtest.Options{})
-	h.dir = shortTempDir(t)
-	h.conf = writeConf(t, h.dir, sections)
-	h.state = filepath.Join(h.dir, "state", "migrate.json")
-	h.bin = filepath.Join(h.dir, "bin")
-	if err := os.Mkdir(h.bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	h := prepareMigHost(t, sections, env)
 	cmd := exec.Command("/usr/bin/supervisord", "-n", "-c", h.conf)
 	cmd.Dir = h.dir
 	cmd.Env = append(os.Environ(), env...)
@@ -70,6 +56,58 @@ func newMigHost(t *testing.T, sections string, env ...string) *migHost {
 	t.Cleanup(h.stopSupervisords)
 	if !h.waitUntil(60*time.Second, func() bool { return h.supervisorctl("pid").code == 0 }) {
 		t.Fatalf("supervisord did not answer:\n%s", h.supervisordOut)
+	}
+	return h
+}
+
+// newMigHostUnit is newMigHost with supervisord started by an enabled
+// supervisor.service of the user manager, as Debian's package starts it.
+func newMigHostUnit(t *testing.T, sections string) *migHost {
+	t.Helper()
+	h := prepareMigHost(t, sections, nil)
+	h.supervisordOut = &fallbacktest.SyncBuffer{}
+	h.sm.WriteUnit("supervisor.service", fmt.Sprintf(`[Unit]
+Description=Supervisor process control system for UNIX
+
+[Service]
+ExecStart=/usr/bin/supervisord -n -c %s
+WorkingDirectory=%s
+
+[Install]
+WantedBy=default.target
+`, h.conf, h.dir))
+	h.sm.DaemonReload()
+	h.sm.Systemctl("enable", "--now", "supervisor.service")
+	t.Cleanup(h.stopSupervisords)
+	var pid int
+	if !h.waitUntil(60*time.Second, func() bool {
+		r := h.supervisorctl("pid")
+		pid, _ = strconv.Atoi(strings.TrimSpace(r.stdout))
+		return r.code == 0
+	}) {
+		t.Fatalf("supervisord did not answer:\n%s", h.sm.Journal("--user-unit", "supervisor.service"))
+	}
+	h.firstSupervisord = pid
+	return h
+}
+
+// prepareMigHost starts the manager and writes the config.
+func prepareMigHost(t *testing.T, sections string, env []string) *migHost {
+	t.Helper()
+	sdtest.Require(t)
+	testreal.RequireSupervisor(t)
+	exe, err := exec.LookPath("supersede")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &migHost{t: t, exe: exe, supervisordEnvironment: env}
+	h.sm = sdtest.Start(t, sdtest.Options{})
+	h.dir = shortTempDir(t)
+	h.conf = writeConf(t, h.dir, sections)
+	h.state = filepath.Join(h.dir, "state", "migrate.json")
+	h.bin = filepath.Join(h.dir, "bin")
+	if err := os.Mkdir(h.bin, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	return h
 }
@@ -547,5 +585,44 @@ func TestMigrateInterrupted(t *testing.T) {
 				t.Errorf("after a kill after step %d and %s, the programs run under %s, want %s", n, how, where, want)
 			}
 		})
+	}
+}
+
+// TestMigrateSupervisorService migrates a host whose supervisord was
+// started by an enabled supervisor.service: migrate stops it through the
+// unit and disables it, so that it does not come back at boot; --rollback
+// enables it again and starts it, running the programs as before.
+func TestMigrateSupervisorService(t *testing.T) {
+	t.Parallel()
+	h := newMigHostUnit(t, migrateSmall)
+	running := []string{"one", "pool:pool_0", "pool:pool_1"}
+	units := map[string]string{"one": "one.service", "pool:pool_0": "pool@pool_0.service", "pool:pool_1": "pool@pool_1.service"}
+	h.waitSupervisord("RUNNING", running...)
+	r := h.migrate(nil)
+	if r.code != 0 {
+		t.Fatalf("migrate failed:\n%s", r)
+	}
+	for _, want := range []string{"started by supervisor.service (user manager)", "disabled supervisor.service (user manager)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("migrate does not say %q:\n%s", want, r)
+		}
+	}
+	props := h.sm.Show("supervisor.service", "ActiveState", "UnitFileState")
+	if props["ActiveState"] != "inactive" || props["UnitFileState"] != "disabled" {
+		t.Errorf("supervisor.service after migrate: %v, want inactive and disabled", props)
+	}
+	if where := h.exactlyOne(units, running, nil); where != "systemd" {
+		t.Errorf("after migrate the programs run under %s, want systemd", where)
+	}
+	back := h.migrate(nil, "--rollback")
+	if back.code != 0 {
+		t.Fatalf("--rollback failed:\n%s", back)
+	}
+	props = h.sm.Show("supervisor.service", "ActiveState", "UnitFileState")
+	if props["ActiveState"] != "active" || props["UnitFileState"] != "enabled" {
+		t.Errorf("supervisor.service after --rollback: %v, want active and enabled", props)
+	}
+	if where := h.exactlyOne(units, running, nil); where != "supervisord" {
+		t.Errorf("after --rollback the programs run under %s, want supervisord", where)
 	}
 }

@@ -881,17 +881,16 @@ func (m *migration) link() error {
 		return nil
 	}
 	path := filepath.Join(m.opts.LinkDir, "supervisorctl")
-	target, err := os.Readlink(path)
+	fi, err := os.Lstat(path)
 	switch {
-	case err == nil && sameFile(resolve(path, target), m.opts.Self):
+	case err == nil && fi.Mode()&os.ModeSymlink != 0 && sameFile(path, m.opts.Self):
 		m.printf("%s is supersede already: it drives the units", path)
 		return nil
-	case err == nil || !os.IsNotExist(err) && !errors.Is(err, syscall.EINVAL):
+	case err == nil:
 		m.printf("left %s as it is: it is not supersede (link supersede there yourself, or use supersede ctl)", path)
 		return nil
-	case errors.Is(err, syscall.EINVAL):
-		m.printf("left %s as it is: it is not supersede (link supersede there yourself, or use supersede ctl)", path)
-		return nil
+	case !os.IsNotExist(err):
+		return err
 	}
 	m.st.Links = append(m.st.Links, File{Path: path, Target: m.opts.Self, Created: true})
 	if err := m.st.save(); err != nil {
@@ -902,13 +901,6 @@ func (m *migration) link() error {
 	}
 	m.printf("linked %s to %s: supervisorctl now drives the units", path, m.opts.Self)
 	return nil
-}
-
-func resolve(link, target string) string {
-	if filepath.IsAbs(target) {
-		return target
-	}
-	return filepath.Join(filepath.Dir(link), target)
 }
 
 func sameFile(a, b string) bool {

@@ -23,7 +23,8 @@ func (m *Manager) UnitJob(ctx context.Context, kind, unit string) (string, error
 }
 
 // EnableUnits enables unit files by name (systemctl enable, without
-// --now): the symlinks their [Install] sections ask for.
+// --now): the symlinks their [Install] sections ask for; then, as
+// systemctl does, the manager reloads.
 func (m *Manager) EnableUnits(ctx context.Context, units []string) error {
 	c, err := m.jobs()
 	if err != nil {
@@ -32,11 +33,11 @@ func (m *Manager) EnableUnits(ctx context.Context, units []string) error {
 	if _, _, err := c.EnableUnitFilesContext(ctx, units, false, false); err != nil {
 		return fmt.Errorf("enable %v: %w", units, err)
 	}
-	return nil
+	return m.daemonReload(ctx)
 }
 
 // DisableUnits disables unit files by name (systemctl disable, without
-// --now).
+// --now), then reloads the manager.
 func (m *Manager) DisableUnits(ctx context.Context, units []string) error {
 	c, err := m.jobs()
 	if err != nil {
@@ -45,7 +46,7 @@ func (m *Manager) DisableUnits(ctx context.Context, units []string) error {
 	if _, err := c.DisableUnitFilesContext(ctx, units, false); err != nil {
 		return fmt.Errorf("disable %v: %w", units, err)
 	}
-	return nil
+	return m.daemonReload(ctx)
 }
 
 // UnitInfo is what migrate reads of one unit.
