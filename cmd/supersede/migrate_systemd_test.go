@@ -26,7 +26,7 @@ import (
 // migHost is one host to migrate: a supervisord running conf, a user
 // manager, and migrate's state file and link directory.
 type migHost struct {
-	t                      *testing.T
+	t                      testing.TB
 	dir, conf, state, bin  string
 	exe                    string
 	sm                     *sdtest.Manager
@@ -38,7 +38,7 @@ type migHost struct {
 // newMigHost starts a user manager and the real supervisord on a config
 // of sections (with env added to supervisord's environment), by hand,
 // and waits until supervisord answers.
-func newMigHost(t *testing.T, sections string, env ...string) *migHost {
+func newMigHost(t testing.TB, sections string, env ...string) *migHost {
 	t.Helper()
 	h := prepareMigHost(t, sections, env)
 	cmd := exec.Command("/usr/bin/supervisord", "-n", "-c", h.conf)
@@ -62,7 +62,7 @@ func newMigHost(t *testing.T, sections string, env ...string) *migHost {
 
 // newMigHostUnit is newMigHost with supervisord started by an enabled
 // supervisor.service of the user manager, as Debian's package starts it.
-func newMigHostUnit(t *testing.T, sections string) *migHost {
+func newMigHostUnit(t testing.TB, sections string) *migHost {
 	t.Helper()
 	h := prepareMigHost(t, sections, nil)
 	h.supervisordOut = &fallbacktest.SyncBuffer{}
@@ -92,7 +92,7 @@ WantedBy=default.target
 }
 
 // prepareMigHost starts the manager and writes the config.
-func prepareMigHost(t *testing.T, sections string, env []string) *migHost {
+func prepareMigHost(t testing.TB, sections string, env []string) *migHost {
 	t.Helper()
 	sdtest.Require(t)
 	testreal.RequireSupervisor(t)
