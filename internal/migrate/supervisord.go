@@ -156,17 +156,19 @@ func cgroupPath(data []byte) string {
 func serviceOf(cgroup string) (unit, scope string) {
 	parts := strings.Split(strings.Trim(cgroup, "/"), "/")
 	scope = "system"
-	for i, p := range parts {
+	for _, p := range parts {
 		if !strings.HasSuffix(p, ".service") {
 			continue
 		}
-		if strings.HasPrefix(p, "user@") && i < len(parts)-1 {
-			scope = "user"
+		if strings.HasPrefix(p, "user@") {
+			// a user manager: what is below it is its units (the
+			// manager's own process is no service that started anything)
+			scope, unit = "user", ""
 			continue
 		}
 		unit = p
 	}
-	if strings.HasPrefix(unit, "user@") {
+	if unit == "" {
 		return "", ""
 	}
 	return unit, scope
