@@ -500,6 +500,13 @@ func (m *migration) runningBefore(p *translate.Process) bool {
 	return s.IsRunning()
 }
 
+// backoffBefore reports whether p was failing to start (BACKOFF) under
+// supervisord: its unit is started, but not required to reach RUNNING,
+// which it did not under supervisord either.
+func (m *migration) backoffBefore(p *translate.Process) bool {
+	return m.st.Before[p.Namespec()] == status.Backoff.String()
+}
+
 // startGroup starts the units of the group's processes that ran under
 // supervisord, all at once (systemd orders them by priority through
 // After=), waits for each to be RUNNING by Supervisor's rule (startsecs)
@@ -530,13 +537,16 @@ func (m *migration) startGroup(ctx context.Context, g *translate.Group, stopBega
 			if errors.Is(err, status.ErrAlreadyStarted) {
 				err = nil
 			}
-			if err == nil {
+			if err == nil && !m.backoffBefore(p) {
 				err = m.sd.WaitStarted(cctx, g.Name, p.Name)
 			}
 			results[i].err, results[i].running = err, time.Now()
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return nil // interrupted: the caller says so
+	}
 	procs, _ := m.sd.GroupProcesses(ctx, g.Name)
 	spawned := map[string]status.Process{}
 	for _, sp := range procs {
@@ -555,6 +565,10 @@ func (m *migration) startGroup(ctx context.Context, g *translate.Group, stopBega
 			continue
 		}
 		sp := spawned[p.Name]
+		if m.backoffBefore(p) {
+			m.printf("%s: was BACKOFF under supervisord (failing to start): its unit is started and retries as supervisord did, now %s", p.Namespec(), sp.State)
+			continue
+		}
 		if stopBegan.IsZero() {
 			m.printf("%s: RUNNING under systemd (pid %d); stopped in supervisord by an earlier run, downtime not measured", p.Namespec(), sp.PID)
 			continue
@@ -683,7 +697,11 @@ func (m *migration) startInSupervisord(ctx context.Context, g *translate.Group) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = startProcess(ctx, m.rpc, p.Namespec())
+			err := startProcess(ctx, m.rpc, p.Namespec())
+			if m.backoffBefore(p) && (errors.Is(err, status.ErrSpawnError) || errors.Is(err, status.ErrAbnormalTermination)) {
+				err = nil // it was failing to start before, too
+			}
+			errs[i] = err
 		}()
 	}
 	wg.Wait()
@@ -790,11 +808,20 @@ func (m *migration) finish(ctx context.Context, host []unitgen.Unit) error {
 		if err != nil {
 			return err
 		}
-		if info.UnitFileState == "enabled" {
+		switch info.UnitFileState {
+		case "enabled":
 			m.st.Supervisord.WasEnabled = true
 			if err := m.st.save(); err != nil {
 				return err
 			}
+		case "generated":
+			// systemd-sysv-generator made it from an init script
+			m.printf("%s is generated from an init script (/etc/init.d/%s): disable that yourself (update-rc.d %s disable), or it starts supervisord at the next boot",
+				d.Unit, strings.TrimSuffix(d.Unit, ".service"), strings.TrimSuffix(d.Unit, ".service"))
+			return nil
+		default:
+			m.printf("%s is %s: nothing starts it at boot, nothing to disable", d.Unit, info.UnitFileState)
+			return nil
 		}
 		if err := mgr.DisableUnits(ctx, []string{d.Unit}); err != nil {
 			return err
