@@ -65,7 +65,8 @@ type migration struct {
 	st    *State
 	rpc   *xmlrpc.Client
 	sd    *sysd.Manager
-	taken int // steps taken in this run, for CrashAfter
+	taken int       // steps taken in this run, for CrashAfter
+	since time.Time // when this run began: a failed unit's output is read from there
 }
 
 func (m *migration) printf(format string, args ...any) { fmt.Fprintf(m.opts.Out, format+"\n", args...) }
@@ -221,7 +222,7 @@ func (m *migration) writeUnits(ctx context.Context, group string, units []unitge
 // Run migrates: it starts a migration, or goes on with the one the state
 // file records.
 func Run(ctx context.Context, opts Options) error {
-	m := &migration{opts: opts}
+	m := &migration{opts: opts, since: time.Now().Add(-time.Second)}
 	st, err := loadState(opts.StateFile)
 	if err != nil {
 		return err
@@ -594,7 +595,11 @@ func (m *migration) explain(ctx context.Context, g *translate.Group, p *translat
 	m.printf("%s: did not reach RUNNING under systemd: %s", p.Namespec(), why)
 	var out []byte
 	if u, journal, e := m.sd.JournalFor(ctx, g.Name, p.Name, "stdout"); e == nil && journal {
-		out, _ = m.sd.ReadJournal(ctx, u, 4096)
+		// journald stores a line a moment after the program wrote it
+		waitFor(ctx, 3*time.Second, func() bool {
+			out, _ = m.sd.ReadOutput(ctx, u, p.Name, m.since, 4096)
+			return len(out) > 0
+		})
 	} else if p.Stdout.Kind == translate.LogFile {
 		out, _ = tail(p.Stdout.Path, 4096)
 	}

@@ -3,6 +3,8 @@ package sysd
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 )
 
 // The few unit-level operations `supersede migrate` (internal/migrate)
@@ -89,4 +91,23 @@ func (m *Manager) Unit(ctx context.Context, unit string) (UnitInfo, error) {
 // that a unit whose file is gone is unloaded.
 func (m *Manager) ResetFailed(ctx context.Context, unit string) error {
 	return m.resetFailed(ctx, unit)
+}
+
+// ReadOutput is ReadJournal for a program that may have died at once:
+// journald then often cannot tell its unit (the cgroup of a process
+// that is gone), so the lines it wrote since since are also matched by
+// their syslog identifier (SyslogIdentifier=, the process name) from the
+// stdout stream.
+func (m *Manager) ReadOutput(ctx context.Context, unit, ident string, since time.Time, n int) ([]byte, error) {
+	args := []string{"--since", "@" + strconv.FormatInt(since.Unix(), 10), "-n", strconv.Itoa(n)}
+	args = append(args, m.journalMatch(unit)...)
+	args = append(args, "+", "SYSLOG_IDENTIFIER="+ident, "_TRANSPORT=stdout")
+	out, err := journalctl(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 && len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, nil
 }
