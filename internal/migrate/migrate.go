@@ -255,9 +255,9 @@ func Run(ctx context.Context, opts Options) error {
 	byGroup, host := unitsOf(opts.Config, opts.Units, opts.Gen.Prefix)
 	// a group whose move back was under way when migrate stopped is
 	// finished first, then moved afresh
-	for _, g := range opts.Config.Groups {
-		if st.begun(opBack, g.Name) {
-			if err := m.moveBack(ctx, g); err != nil {
+	for _, group := range st.groups() {
+		if st.begun(opBack, group) {
+			if err := m.moveBack(ctx, group); err != nil {
 				return err
 			}
 		}
@@ -484,7 +484,7 @@ func (m *migration) moveGroup(ctx context.Context, g *translate.Group, units []u
 	if !errors.As(err, &f) {
 		return err
 	}
-	if err := m.moveBack(ctx, g); err != nil {
+	if err := m.moveBack(ctx, g.Name); err != nil {
 		return fmt.Errorf("%v; moving it back failed too: %w", f, err)
 	}
 	m.printf("group %s is RUNNING under supervisord again, as before; the migration stopped there. Fix what kept %s from starting under systemd (its output above; a program that needs supervisord's environment gets it through environment= in %s), then run supersede migrate%s -c %s again to go on from group %s, or supersede migrate --rollback%s -c %s to move the groups moved so far back to supervisord",
@@ -637,53 +637,89 @@ func tail(path string, n int64) ([]byte, error) {
 // processes that ran before started again in supervisord, its unit files
 // removed (or put back as they were), and its steps forgotten, so that a
 // later run moves it afresh.
-func (m *migration) moveBack(ctx context.Context, g *translate.Group) error {
-	if _, err := m.begin(opBack, g.Name); err != nil {
+func (m *migration) moveBack(ctx context.Context, group string) error {
+	if _, err := m.begin(opBack, group); err != nil {
 		return err
 	}
-	if err := m.stopUnits(ctx, g); err != nil {
+	if err := m.stopUnits(ctx, group); err != nil {
 		return err
 	}
-	if err := m.startInSupervisord(ctx, g); err != nil {
+	if err := m.startInSupervisord(ctx, group); err != nil {
 		return err
 	}
-	if err := m.removeFiles(ctx, g.Name); err != nil {
+	if err := m.removeFiles(ctx, group); err != nil {
 		return err
 	}
 	m.taken1()
-	m.st.forgetGroup(g.Name)
+	m.st.forgetGroup(group)
 	if err := m.st.save(); err != nil {
 		return fmt.Errorf("state file: %w", err)
 	}
 	return nil
 }
 
-// stopUnits stops every unit of a group that is active: its services,
-// then its target.
-func (m *migration) stopUnits(ctx context.Context, g *translate.Group) error {
-	var wg sync.WaitGroup
-	errs := make([]error, len(g.Processes))
-	for i, p := range g.Processes {
-		unit, err := unitgen.ServiceName(m.opts.Gen.Prefix, p)
+// processesOf are the namespecs of a group's processes, as supervisord
+// listed them when the migration began (the record, not the file, which
+// may have changed since).
+func (m *migration) processesOf(group string) []string {
+	var out []string
+	for name := range m.st.Before {
+		g, _, ok := strings.Cut(name, ":")
+		if !ok {
+			g = name
+		}
+		if g == group {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// stopUnits stops every unit of a group: the services of its processes
+// and every unit file migrate wrote for it, services first.
+func (m *migration) stopUnits(ctx context.Context, group string) error {
+	units := map[string]bool{}
+	for _, name := range m.processesOf(group) {
+		u, err := unitgen.UnitName(m.opts.Gen.Prefix, name, unitgen.Service)
 		if err != nil {
 			return err
 		}
+		units[u] = true
+	}
+	var others []string
+	for _, f := range m.st.Files {
+		if f.Group != group {
+			continue
+		}
+		if u := filepath.Base(f.Path); strings.HasSuffix(u, unitgen.Service) {
+			units[u] = true
+		} else {
+			others = append(others, u)
+		}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for u := range units {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if res, err := m.sd.UnitJob(ctx, "stop", unit); err != nil {
-				errs[i] = err
-			} else if res != "done" {
-				errs[i] = fmt.Errorf("stop %s: %s", unit, res)
+			res, err := m.sd.UnitJob(ctx, "stop", u)
+			if err == nil && res != "done" {
+				err = fmt.Errorf("stop %s: %s", u, res)
 			}
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if t, _ := unitgen.GroupTarget(m.opts.Gen.Prefix, g); t != "" {
-		if _, err := m.sd.UnitJob(ctx, "stop", t); err != nil {
+	for _, u := range others {
+		if _, err := m.sd.UnitJob(ctx, "stop", u); err != nil {
 			return err
 		}
 	}
@@ -692,21 +728,25 @@ func (m *migration) stopUnits(ctx context.Context, g *translate.Group) error {
 
 // startInSupervisord starts again in supervisord the processes of a
 // group that ran there before.
-func (m *migration) startInSupervisord(ctx context.Context, g *translate.Group) error {
+func (m *migration) startInSupervisord(ctx context.Context, group string) error {
 	var wg sync.WaitGroup
-	errs := make([]error, len(g.Processes))
-	for i, p := range g.Processes {
-		if !m.runningBefore(p) {
+	var mu sync.Mutex
+	var errs []error
+	for _, name := range m.processesOf(group) {
+		before, _ := status.ParseState(m.st.Before[name])
+		if !before.IsRunning() {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := startProcess(ctx, m.rpc, p.Namespec())
-			if m.backoffBefore(p) && (errors.Is(err, status.ErrSpawnError) || errors.Is(err, status.ErrAbnormalTermination)) {
+			err := startProcess(ctx, m.rpc, name)
+			if before == status.Backoff && (errors.Is(err, status.ErrSpawnError) || errors.Is(err, status.ErrAbnormalTermination)) {
 				err = nil // it was failing to start before, too
 			}
-			errs[i] = err
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()

@@ -186,3 +186,20 @@ func TestUnitsOf(t *testing.T) {
 		t.Errorf("the host's units: %v", got)
 	}
 }
+
+func TestProcessesOfAndGroups(t *testing.T) {
+	m := &migration{st: &State{Before: map[string]string{"db": "RUNNING", "web:a": "RUNNING", "web:b": "STOPPED", "webx": "RUNNING"}}}
+	if got := m.processesOf("web"); !slices.Equal(got, []string{"web:a", "web:b"}) {
+		t.Errorf("processesOf(web) = %v", got)
+	}
+	if got := m.processesOf("db"); !slices.Equal(got, []string{"db"}) {
+		t.Errorf("processesOf(db) = %v", got)
+	}
+	m.st.Steps = []Step{{Op: opUnits, Group: "db"}, {Op: opStop, Group: "db"}, {Op: opUnits, Group: "web"}, {Op: opHost}}
+	if got := m.st.groups(); !slices.Equal(got, []string{"db", "web"}) {
+		t.Errorf("groups() = %v", got)
+	}
+	if got := m.movedGroups(); !slices.Equal(got, []string{"db"}) {
+		t.Errorf("movedGroups() = %v: web's units were written, it was not stopped yet", got)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/supersede/supersede/internal/status"
-	"github.com/supersede/supersede/translate"
 	"github.com/supersede/supersede/unitgen"
 )
 
@@ -88,7 +87,7 @@ func (m *migration) rollback(ctx context.Context) error {
 			if err := m.stopUnits(ctx, g); err != nil {
 				return err
 			}
-			m.printf("group %s: stopped under systemd", g.Name)
+			m.printf("group %s: stopped under systemd", g)
 		}
 		if err := m.reenable(ctx); err != nil {
 			return err
@@ -110,7 +109,7 @@ func (m *migration) rollback(ctx context.Context) error {
 			if err := m.startInSupervisord(ctx, g); err != nil {
 				return err
 			}
-			m.printf("group %s: back under supervisord", g.Name)
+			m.printf("group %s: back under supervisord", g)
 		}
 	}
 	if err := m.removeFiles(ctx, "*"); err != nil {
@@ -131,12 +130,12 @@ func (m *migration) wrote(unit string) bool {
 	return slices.ContainsFunc(m.st.Files, func(f File) bool { return strings.HasSuffix(f.Path, "/"+unit) })
 }
 
-// movedGroups are the groups whose stop in supervisord was begun, in
-// the configuration's order.
-func (m *migration) movedGroups() []*translate.Group {
-	var out []*translate.Group
-	for _, g := range m.opts.Config.Groups {
-		if m.st.begun(opStop, g.Name) || m.st.begun(opStart, g.Name) || m.st.begun(opBack, g.Name) {
+// movedGroups are the groups whose move was begun, in the order they
+// were moved: the record says, whatever the file says now.
+func (m *migration) movedGroups() []string {
+	var out []string
+	for _, g := range m.st.groups() {
+		if m.st.begun(opStop, g) || m.st.begun(opStart, g) || m.st.begun(opBack, g) {
 			out = append(out, g)
 		}
 	}

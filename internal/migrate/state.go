@@ -177,6 +177,18 @@ func (st *State) done(op, group string) bool {
 	return s != nil && s.Done
 }
 
+// groups are the groups the steps name, in the order of their first
+// step.
+func (st *State) groups() []string {
+	var out []string
+	for _, s := range st.Steps {
+		if s.Group != "" && !slices.Contains(out, s.Group) {
+			out = append(out, s.Group)
+		}
+	}
+	return out
+}
+
 // forgetGroup drops a group's steps and files: after a group was moved
 // back, a later run moves it afresh.
 func (st *State) forgetGroup(group string) {
