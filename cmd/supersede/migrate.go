@@ -52,6 +52,9 @@ func runMigrate(ctx context.Context, e *env) error {
 	if *plan && *rollback {
 		return &usageError{err: errors.New("--plan and --rollback exclude each other")}
 	}
+	if *rollback && len(*groups) > 0 {
+		return &usageError{err: errors.New("--rollback moves every migrated group back: --group does not apply")}
+	}
 	if lf.lenient {
 		return &usageError{err: errors.New("migrate does not take --lenient: it moves this host's programs")}
 	}
