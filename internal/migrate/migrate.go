@@ -127,6 +127,10 @@ func (m *migration) connect(ctx context.Context) error {
 		return err
 	}
 	m.rpc = c
+	if m.st == nil && !answers(ctx, c) {
+		// a new migration needs the running supervisord first of all
+		return fmt.Errorf("no supervisord answers at %s (the serverurl of %s): migrate moves the programs of a running supervisord; start it, or use supersede convert to write the units without moving anything", m.opts.ServerURL, m.opts.Config.File)
+	}
 	sd, err := sysd.New(ctx, m.opts.Config, sysd.Options{Scope: m.opts.Scope, ConfigPath: m.opts.Config.File,
 		Load: m.opts.Load, Prefix: m.opts.Gen.Prefix, LogFiles: m.opts.Gen.LogFiles, Shim: m.opts.Gen.Shim, Getenv: m.opts.Getenv})
 	if err != nil {
@@ -236,10 +240,11 @@ func Run(ctx context.Context, opts Options) error {
 			return nil
 		}
 	}
+	m.st = st
+	defer m.close()
 	if err := m.connect(ctx); err != nil {
 		return err
 	}
-	defer m.close()
 	if st == nil {
 		if st, err = m.start(ctx); err != nil {
 			return err
@@ -307,9 +312,6 @@ func (m *migration) check(st *State) error {
 // started) and records it in a new state file.
 func (m *migration) start(ctx context.Context) (*State, error) {
 	o := m.opts
-	if !answers(ctx, m.rpc) {
-		return nil, fmt.Errorf("no supervisord answers at %s (the serverurl of %s): migrate moves the programs of a running supervisord; start it, or use supersede convert to write the units without moving anything", o.ServerURL, o.Config.File)
-	}
 	live, err := states(ctx, m.rpc)
 	if err != nil {
 		return nil, fmt.Errorf("supervisord at %s: getAllProcessInfo: %w", o.ServerURL, err)

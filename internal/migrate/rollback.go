@@ -32,10 +32,10 @@ func Rollback(ctx context.Context, opts Options) error {
 		return err
 	}
 	m.st = st
+	defer m.close()
 	if err := m.connect(ctx); err != nil {
 		return err
 	}
-	defer m.close()
 	if err := m.rollback(ctx); err != nil {
 		return fmt.Errorf("rollback: %w\nrun supersede migrate --rollback%s -c %s again to go on; %s still records what is left", err, m.scopeFlag(), opts.Config.File, opts.StateFile)
 	}
