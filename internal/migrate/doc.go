@@ -27,8 +27,11 @@
 //     start: start the units of the processes that ran (STARTING,
 //     RUNNING, BACKOFF) and wait until each is RUNNING by Supervisor's
 //     rule (sysd's Start and WaitStarted: startsecs), printing each
-//     one's downtime; the others stay stopped.
-//     If one does not get there: back: the group's units are stopped,
+//     one's downtime; one that was in BACKOFF (failing to start) is
+//     started and not waited for; the others stay stopped.
+//     If one does not get there: back: the group's units are stopped
+//     (those of the processes supervisord listed, and every unit file
+//     migrate wrote for the group: the record, not the file as it is now),
 //     its processes started again in supervisord, its unit files
 //     removed, its steps forgotten; the run stops with a *Failed naming
 //     the programs, after printing each one's unit state, result and
