@@ -263,7 +263,7 @@ func Run(ctx context.Context, opts Options) error {
 	for _, group := range st.groups() {
 		if st.begun(opBack, group) {
 			if err := m.moveBack(ctx, group); err != nil {
-				return err
+				return m.interrupted(err, "moving group "+group+" back")
 			}
 		}
 	}
@@ -304,6 +304,9 @@ func (m *migration) check(st *State) error {
 	scope := m.opts.Scope.String()
 	if st.Config != m.opts.Config.File || st.Scope != scope {
 		return fmt.Errorf("%s records a migration of %s to the %s manager, not of %s to the %s manager: name another --state file, or finish that one", m.opts.StateFile, st.Config, st.Scope, m.opts.Config.File, scope)
+	}
+	if st.UnitDir != m.opts.UnitDir || st.Prefix != m.opts.Gen.Prefix || st.LogFiles != m.opts.Gen.LogFiles {
+		return fmt.Errorf("%s records a migration with -o %s --prefix %q --log-files=%v: pass the same to go on or roll back", m.opts.StateFile, st.UnitDir, st.Prefix, st.LogFiles)
 	}
 	return nil
 }
