@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/internal/sysd"
 	"github.com/supersede/supersede/internal/xmlrpc"
@@ -796,29 +797,10 @@ func (m *migration) removeFiles(ctx context.Context, group string) error {
 	return nil
 }
 
-// writeFile replaces path with data atomically.
+// writeFile puts a unit file back atomically (renameio), as unitgen
+// writes units.
 func writeFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return renameio.WriteFile(path, data, 0o644, renameio.WithStaticPermissions(0o644))
 }
 
 // finish retires supervisord once every group runs under systemd: the

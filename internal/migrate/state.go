@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // State is the migration's record, kept in the state file: what the host
@@ -111,42 +113,18 @@ func loadState(path string) (*State, error) {
 	return &st, nil
 }
 
-// save writes the state file atomically (a temporary file in the same
-// directory, fsynced, renamed over it), mode 0600: it holds supervisord's
-// environment.
+// save writes the state file atomically (renameio: a temporary file in
+// the same directory, fsynced, renamed over it), mode 0600: it holds
+// supervisord's environment.
 func (st *State) save() error {
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(st.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(st.path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(st.path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), st.path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return renameio.WriteFile(st.path, append(data, '\n'), 0o600, renameio.WithStaticPermissions(0o600))
 }
 
 // remove deletes the state file.
