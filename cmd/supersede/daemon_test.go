@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -89,54 +86,5 @@ func TestRunFlagsErrors(t *testing.T) {
 				t.Errorf("apply = %v, want usage error %q", err, c.want)
 			}
 		})
-	}
-}
-
-func TestWritePidfile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sd.pid")
-	if !writePidfile(path, slog.New(slog.DiscardHandler)) {
-		t.Fatal("writePidfile failed")
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := strings.TrimSpace(string(data)); want == "" || string(data) != want+"\n" {
-		t.Errorf("pidfile %q", data)
-	}
-	if writePidfile(filepath.Join(t.TempDir(), "no", "sd.pid"), slog.New(slog.DiscardHandler)) {
-		t.Error("writePidfile into a missing directory succeeded")
-	}
-}
-
-func TestOpenListenersInUse(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "sock")
-	cfg := &translate.Config{Servers: []translate.Server{{Section: "unix_http_server", Unix: true, File: sock, Chmod: 0o700}}}
-	lns, err := openListeners(cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lns[0].Close()
-	go func() {
-		for {
-			c, err := lns[0].Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	_, err = openListeners(cfg, slog.New(slog.DiscardHandler))
-	var ue *usageError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "Another program is already listening") {
-		t.Errorf("openListeners on a live socket = %v", err)
-	}
-}
-
-func TestPyRepr(t *testing.T) {
-	for in, want := range map[string]string{"a": "'a'", "it's": `"it's"`, `a'b"c`: `'a\'b"c'`} {
-		if got := pyRepr(in); got != want {
-			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
-		}
 	}
 }
