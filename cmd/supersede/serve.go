@@ -17,7 +17,9 @@ import (
 
 const aboutServe = `Serves supervisord's XML-RPC API (every supervisor.* and system.* method, multicall, /logtail and /mainlogtail) for the units of the configuration, on its [unix_http_server] and [inet_http_server] with their chmod, chown, username and password, so that supervisorctl, Python's xmlrpc.client and every other client of supervisord keep working under systemd. convert and the generator write it as PREFIXsupersede-serve.socket and .service: systemd listens where supervisord did and starts serve at the first connection. It follows each daemon-reload (the configuration is read again), and runs as a client of the system manager (root) or, with --user, of the user's manager, like ctl.
 
-Exit status: 0 after SIGTERM or SIGINT; 1 a runtime error (no manager, a socket that cannot be opened); 2 a usage or configuration error.`
+Who may control the programs is decided by the socket's owner and mode (chmod=, chown=) and the section's username and password, as under supervisord; serve grants nothing more. Run by hand, serve opens the sockets itself as supervisord does, and with --pidfile writes its pid there while it runs; SIGHUP and SIGUSR2 are logged and ignored.
+
+Exit status: 0 after SIGTERM, SIGINT or SIGQUIT; 1 a runtime error (no manager, a socket that cannot be opened); 2 a usage or configuration error.`
 
 // runServe is `supersede serve`: Supervisor's XML-RPC API for the units
 // of a configuration (internal/serve), on the sockets systemd passes
