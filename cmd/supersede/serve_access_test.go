@@ -181,7 +181,9 @@ func requireRoot(t *testing.T) {
 }
 
 // serveItselfWorld is serveWorld with `supersede serve --user` started
-// directly, in the manager's namespace, rather than by its socket unit.
+// directly, in the manager's namespace, rather than by its socket unit,
+// with --pidfile: the pidfile holds serve's pid while it runs, and it and
+// the socket are gone once SIGTERM has stopped it.
 func serveItselfWorld(t *testing.T, conf string) *world {
 	t.Helper()
 	sm := sdtest.Start(t, sdtest.Options{})
@@ -195,7 +197,8 @@ func serveItselfWorld(t *testing.T, conf string) *world {
 	sm.DaemonReload()
 	sm.Systemctl("start", "supersede.target")
 	var out fallbacktest.SyncBuffer
-	cmd := sm.Command(context.Background(), exe, "serve", "--user", "-c", conf)
+	pidfile := filepath.Join(filepath.Dir(conf), "serve.pid")
+	cmd := sm.Command(context.Background(), exe, "serve", "--user", "-c", conf, "--pidfile", pidfile)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -209,6 +212,12 @@ func serveItselfWorld(t *testing.T, conf string) *world {
 		case <-time.After(20 * time.Second):
 			cmd.Process.Kill()
 			<-done
+			t.Error("serve did not stop within 20 s of SIGTERM")
+		}
+		for _, f := range []string{pidfile, filepath.Join(filepath.Dir(conf), "s.sock")} {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("%s is left after serve stopped", f)
+			}
 		}
 		if t.Failed() {
 			t.Logf("serve's output:\n%s", out.String())
@@ -227,6 +236,9 @@ func serveItselfWorld(t *testing.T, conf string) *world {
 			t.Fatalf("serve did not answer:\n%s", out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if data, err := os.ReadFile(pidfile); err != nil || string(data) != strconv.Itoa(cmd.Process.Pid)+"\n" {
+		t.Errorf("serve's pidfile holds %q (%v), want its pid %d", data, err, cmd.Process.Pid)
 	}
 	return w
 }
