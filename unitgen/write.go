@@ -203,7 +203,10 @@ func Apply(dir string, changes []Change, sync bool) error {
 }
 
 // writeAtomic replaces path with data, so a reader sees the old file or
-// the new one and never a part.
+// the new one and never a part. Written here rather than with renameio
+// (which the other packages use): renameio always fsyncs, and a
+// generator writing into its tmpfs, or ctl update's daemon-reload cycle,
+// must not pay a sync per unit (sync=false).
 func writeAtomic(path string, data []byte, sync bool) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
 )
@@ -54,24 +55,8 @@ func WriteMan(p *Program, dir string, date time.Time) error {
 	return errors.Join(errs...)
 }
 
-// writeFile writes path through a temporary file and a rename.
+// writeFile writes path atomically (renameio: a temporary file, fsync,
+// rename), so a man page is never seen half-written.
 func writeFile(path, content string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(content)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return renameio.WriteFile(path, []byte(content), 0o644, renameio.WithStaticPermissions(0o644))
 }

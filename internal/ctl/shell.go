@@ -6,10 +6,11 @@ import (
 	"context"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/google/renameio/v2"
 
 	// golang.org/x/term gives the shell its line editing (emacs keys,
 	// history on up/down, a completion callback) over a raw-mode
@@ -498,18 +499,5 @@ func (h *history) save(path string) {
 		b.WriteByte('\n')
 	}
 	h.mu.Unlock()
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.WriteString(b.String())
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-	}
+	renameio.WriteFile(path, []byte(b.String()), 0o600, renameio.WithStaticPermissions(0o600))
 }

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/renameio/v2"
 )
 
 // Timeouts. They bound waiting on a manager that misbehaves; a healthy one
@@ -581,29 +583,12 @@ func (m *Manager) WriteUnit(name, content string) {
 	}
 }
 
-// writeFile writes path through a temporary file and a rename.
+// writeFile writes path atomically (renameio), creating its directory.
 func writeFile(path, content string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(content)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return renameio.WriteFile(path, []byte(content), 0o644, renameio.WithStaticPermissions(0o644))
 }
 
 // Stop tears the manager down now; t.Cleanup does it otherwise. It stops

@@ -168,6 +168,15 @@ func (m *Manager) WaitStarted(ctx context.Context, group, name string) error {
 		case status.Backoff:
 			spawnErr = true
 		case status.Starting:
+		case status.Exited:
+			if !spawnErr && !cur.Start.IsZero() && cur.Stop.Sub(cur.Start) >= p.p.MinUptime {
+				// it ran startsecs (Supervisor's RUNNING) and has ended
+				// since, before this look: on a loaded machine the
+				// start job's end and this read can come after a short
+				// program's exit. supervisord's wait saw RUNNING.
+				return true, nil
+			}
+			return true, status.ErrAbnormalTermination
 		default:
 			if spawnErr {
 				return true, status.ErrSpawnError
@@ -230,6 +239,9 @@ func (m *Manager) Stop(ctx context.Context, group, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := m.pastDeath(ctx, p); err != nil {
+		return err
+	}
 	ch := make(chan string, 1)
 	if _, err := c.StopUnitContext(ctx, p.unit, "replace", ch); err != nil {
 		return &status.Error{Kind: status.ErrFailed, Detail: fmt.Sprintf("stop %s: %v", p.unit, err)}
@@ -238,6 +250,30 @@ func (m *Manager) Stop(ctx context.Context, group, name string) error {
 	m.stopJobs[p.unit] = ch
 	m.mu.Unlock()
 	return nil
+}
+
+// pastDeath waits while p's unit runs its stop steps after a death with
+// no job queued (Supervisor's BACKOFF, state.go), so that a stop lands
+// in the restart wait (auto-restart, or the compatibility step's
+// backoff), where systemd cancels the restart and the unit ends
+// inactive: STOPPED. A stop queued during those steps would end the
+// unit failed, like a start the step gave up on (FATAL). The steps are
+// short (ExecStopPost); ctx bounds the wait.
+func (m *Manager) pastDeath(ctx context.Context, p *proc) error {
+	for {
+		_, st, err := m.state(ctx, p)
+		if err != nil {
+			return err
+		}
+		if st.Active != "deactivating" || st.Job == "stop" || st.Job == "restart" {
+			return nil
+		}
+		select {
+		case <-time.After(pollEvery / 4):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // WaitStopped waits for the stop job Stop queued, or, without one, until
