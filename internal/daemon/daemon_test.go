@@ -328,9 +328,7 @@ func TestStopOnSignal(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("SIGTERM did not stop the daemon")
 	}
-	if !strings.Contains(b.String(), "received SIGTERM indicating exit request") {
-		t.Errorf("log:\n%s", b.String())
-	}
+	waitFor(t, func() bool { return strings.Contains(b.String(), "received SIGTERM indicating exit request") })
 }
 
 func waitFor(t *testing.T, cond func() bool) {

@@ -24,13 +24,13 @@ func Signals() (sigs chan os.Signal, stop func()) {
 // restart or reopen: SIGHUP and SIGUSR2, which would end a process that
 // does not handle them, are logged and otherwise ignored (what says the
 // daemon owns neither a configuration to restart nor log files). The
-// returned stop releases the signals.
+// returned stop releases the signals. The context is cancelled before
+// anything is logged, and stop does not wait for the log: a log that
+// blocks (a journal that does not read) never holds up the stop.
 func StopOnSignal(ctx context.Context, log *slog.Logger, what string) (context.Context, func()) {
 	sigs, stopSigs := Signals()
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
 		for {
 			select {
 			case <-ctx.Done():
@@ -40,8 +40,8 @@ func StopOnSignal(ctx context.Context, log *slog.Logger, what string) (context.C
 				case syscall.SIGHUP, syscall.SIGUSR2:
 					log.Info(fmt.Sprintf("received %s: ignored (%s)", sigName(s), what))
 				default:
-					log.Info(fmt.Sprintf("received %s indicating exit request", sigName(s)))
 					cancel()
+					log.Info(fmt.Sprintf("received %s indicating exit request", sigName(s)))
 					return
 				}
 			}
@@ -49,7 +49,6 @@ func StopOnSignal(ctx context.Context, log *slog.Logger, what string) (context.C
 	}()
 	return ctx, func() {
 		cancel()
-		<-done
 		stopSigs()
 	}
 }
