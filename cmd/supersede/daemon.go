@@ -8,18 +8,17 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 
 	"github.com/spf13/pflag"
 	"github.com/supersede/supersede/fallback"
 	"github.com/supersede/supersede/fallback/events"
 	"github.com/supersede/supersede/fallback/logfile"
+	"github.com/supersede/supersede/internal/daemon"
 	"github.com/supersede/supersede/internal/webui"
 	"github.com/supersede/supersede/internal/xmlrpc"
 	"github.com/supersede/supersede/translate"
@@ -31,10 +30,8 @@ var _ xmlrpc.Backend = (*fallback.Supervisor)(nil)
 // process it watches entered FATAL.
 const exitFatal = 3
 
-// exitError ends a command with a given exit status after printing err.
-// TODO(lead): report() in run.go maps it: `var xe *exitError; if
-// errors.As(err, &xe) { fmt.Fprintf(stderr, "supersede: %v\n", xe.err);
-// return xe.code }`.
+// exitError ends a command with a given exit status after printing err
+// (report in run.go).
 type exitError struct {
 	code int
 	err  error
@@ -42,10 +39,6 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
-
-// daemonEnv marks the re-executed daemon process: its value is the
-// number of listening sockets it inherits as fds 3, 4, ...
-const daemonEnv = "SUPERSEDE_RUN_DAEMON"
 
 // supervisordVersion is what supervisord -v prints: the version whose
 // behaviour supersede run reproduces.
@@ -122,7 +115,12 @@ func runDaemon(ctx context.Context, e *env) error {
 		return nil
 	}
 	if fs.NArg() > 0 {
-		return &usageError{err: fmt.Errorf("positional arguments are not supported: %q", fs.Args())}
+		// supervisord's text, with the arguments as Python's list repr
+		quoted := make([]string, fs.NArg())
+		for i, a := range fs.Args() {
+			quoted[i] = daemon.Repr(a)
+		}
+		return supervisordUsage("positional arguments are not supported: [" + strings.Join(quoted, ", ") + "]")
 	}
 	if f.load.lenient {
 		return &usageError{err: errors.New("run does not take --lenient: it needs the host's users and directories")}
@@ -130,12 +128,13 @@ func runDaemon(ctx context.Context, e *env) error {
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *pflag.Flag) { f.set[fl.Name] = true })
 
-	d := &daemon{e: e, flags: &f}
+	d := &runner{e: e, flags: &f}
 	return d.run(ctx)
 }
 
-// daemon is one `supersede run` process across restarts.
-type daemon struct {
+// runner is one `supersede run` process across restarts: fallback's
+// Supervisor in internal/daemon's skeleton.
+type runner struct {
 	e      *env
 	flags  *runFlags
 	opts   translate.Options
@@ -145,7 +144,7 @@ type daemon struct {
 	child  bool // the re-executed, daemonized process
 }
 
-func (d *daemon) run(ctx context.Context) error {
+func (d *runner) run(ctx context.Context) error {
 	// Before anything is written: stdout and stderr redirected to one
 	// file must not overwrite each other. Setting O_APPEND on a
 	// descriptor we hold cannot fail; the error is for the record.
@@ -158,13 +157,8 @@ func (d *daemon) run(ctx context.Context) error {
 	if d.path, err = d.flags.load.path(d.e, opts.Dir); err != nil {
 		return err
 	}
-	nfds := -1
-	if v, ok := os.LookupEnv(daemonEnv); ok {
-		d.child = true
-		nfds, _ = strconv.Atoi(v)
-		os.Unsetenv(daemonEnv)
-		d.opts.Environ = withoutEnv(d.opts.Environ, daemonEnv)
-	}
+	nfds, child, environ := daemon.Child(d.opts.Environ)
+	d.child, d.opts.Environ = child, environ
 	cfg, err := d.load()
 	if err != nil {
 		return err
@@ -173,14 +167,13 @@ func (d *daemon) run(ctx context.Context) error {
 	// set_rlimits_or_exit, at the first start only
 	var rlimitInfos []string
 	if !d.child {
-		if rlimitInfos, err = setRlimits(sv.MinFDs, sv.MinProcs); err != nil {
+		if rlimitInfos, err = daemon.SetRlimits(sv.MinFDs, sv.MinProcs); err != nil {
 			return err
 		}
 	}
 
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR2, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
+	sigs, stopSigs := daemon.Signals()
+	defer stopSigs()
 
 	var bus *events.Bus
 	for first := true; ; first = false {
@@ -199,15 +192,16 @@ func (d *daemon) run(ctx context.Context) error {
 				criticals = append(criticals, "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.")
 			}
 		default:
-			if msg := dropPrivileges(*sv.UID); msg != "" {
+			if msg := daemon.DropPrivileges(*sv.UID); msg != "" {
 				return supervisordUsage(msg)
 			}
 			infos = append(infos, "Set uid to user "+strconv.Itoa(*sv.UID)+" succeeded")
 		}
 		infos = append(infos, rlimitInfos...)
-		if err := d.openLog(cfg); err != nil {
+		if d.log, err = daemon.OpenMainLog(sv); err != nil {
 			return err
 		}
+		d.logger = slog.New(d.log)
 		// The daemon's first start: the parent logged all this already.
 		daemonStart := first && d.child
 		if !daemonStart {
@@ -228,9 +222,9 @@ func (d *daemon) run(ctx context.Context) error {
 		}
 		var lns []net.Listener
 		if daemonStart {
-			lns, err = inheritedListeners(nfds, cfg)
+			lns, err = daemon.Inherit(nfds, cfg.Servers)
 		} else {
-			lns, err = openListeners(cfg, d.logger)
+			lns, err = daemon.Listen(cfg.Servers, d.logger)
 		}
 		if err != nil {
 			d.log.Close()
@@ -242,7 +236,10 @@ func (d *daemon) run(ctx context.Context) error {
 			return err
 		}
 		if daemonStart {
-			d.enterDaemon(sv)
+			// Relative commands and paths are relative to directory=
+			// from now on; the configuration file stays where it was.
+			d.path = absPath(d.path, d.opts.Dir)
+			d.opts.Dir = daemon.Enter(sv, d.opts.Dir, d.logger)
 		}
 		if bus == nil {
 			bus = events.NewBus(events.Options{Identifier: sv.Identifier, Logger: d.logger})
@@ -274,10 +271,10 @@ func (d *daemon) run(ctx context.Context) error {
 			d.log.Close()
 			return err
 		}
-		pidWritten := writePidfile(sv.Pidfile, d.logger)
+		pidWritten := d.writePidfile(sv.Pidfile)
 		err = d.serve(ctx, s, cfg, lns)
 		if pidWritten {
-			os.Remove(sv.Pidfile)
+			daemon.RemovePidfile(sv.Pidfile)
 		}
 		d.log.Close()
 		if errors.Is(err, fallback.ErrRestart) {
@@ -291,27 +288,34 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 }
 
-// openLog opens the main log as Supervisor's make_logger does: the
-// logfile (rotating) or syslog, and standard output with -n unless -s.
-func (d *daemon) openLog(cfg *translate.Config) error {
-	sv := &cfg.Supervisord
-	level, _ := logfile.ParseLevel(sv.LogLevel)
-	ml, err := logfile.OpenMainLog(logfile.MainLogConfig{
-		Path:     sv.Logfile,
-		MaxBytes: sv.LogfileMaxBytes,
-		Backups:  sv.LogfileBackups,
-		Level:    level,
-		Stdout:   sv.Nodaemon && !sv.Silent,
-	})
-	if err != nil {
+// writePidfile writes the pidfile and logs as supervisord's
+// write_pidfile does.
+func (d *runner) writePidfile(path string) bool {
+	if err := daemon.WritePidfile(path); err != nil {
+		d.log.Log(logfile.LevelCritical, "could not write pidfile "+path)
+		return false
+	}
+	d.logger.Info(fmt.Sprintf("supervisord started with pid %d", os.Getpid()))
+	return true
+}
+
+// daemonize hands the listeners to the daemon (internal/daemon) and
+// returns: the parent's work is done.
+func (d *runner) daemonize(lns []net.Listener) error {
+	argv := []string{d.e.exe}
+	if filepath.Base(d.e.exe) != "supervisord" {
+		argv = append(argv, "run")
+	}
+	argv = append(argv, d.e.args...)
+	if _, err := daemon.Daemonize(argv, d.e.environ, d.opts.Dir, lns); err != nil {
 		return err
 	}
-	d.log, d.logger = ml, slog.New(ml)
+	d.log.Log(logfile.LevelBlather, "supervisord forked; parent exiting")
 	return nil
 }
 
 // serve runs the XML-RPC servers and the supervisor until it ends.
-func (d *daemon) serve(ctx context.Context, s *fallback.Supervisor, cfg *translate.Config, lns []net.Listener) error {
+func (d *runner) serve(ctx context.Context, s *fallback.Supervisor, cfg *translate.Config, lns []net.Listener) error {
 	procs := 0
 	for _, g := range cfg.Groups {
 		procs += len(g.Processes)
@@ -329,13 +333,7 @@ func (d *daemon) serve(ctx context.Context, s *fallback.Supervisor, cfg *transla
 	var wg sync.WaitGroup
 	for i, ln := range lns {
 		c := cfg.Servers[i]
-		auth := xmlrpc.Auth{}
-		if c.Username != nil {
-			auth.Username = *c.Username
-		}
-		if c.Password != nil {
-			auth.Password = *c.Password
-		}
+		auth := daemon.AuthOf(c)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -352,23 +350,24 @@ func (d *daemon) serve(ctx context.Context, s *fallback.Supervisor, cfg *transla
 	cancel()
 	srv.Close()
 	wg.Wait()
-	for _, c := range cfg.Servers {
-		if c.Unix {
-			os.Remove(c.File)
-		}
-	}
+	daemon.RemoveSockets(cfg.Servers)
 	return err
 }
 
 // load reads the configuration and applies the command-line overrides,
 // as supervisord's ServerOptions.realize does on every (re)start.
-func (d *daemon) load() (*translate.Config, error) {
+func (d *runner) load() (*translate.Config, error) {
 	cfg, err := translate.Load(d.path, d.opts)
 	if err != nil {
 		var list translate.ErrorList
 		var te *translate.Error
 		if errors.As(err, &list) || errors.As(err, &te) {
-			printConfigErrors(d.e.stderr, err)
+			if isSupervisordName(d.e.exe) {
+				// as supervisord prints its first problem
+				fmt.Fprintf(d.e.stderr, "Error: %s\nFor help, use %s -h\n", translate.SupervisorMessage(err), supervisordPath(d.e.exe))
+			} else {
+				printConfigErrors(d.e.stderr, err)
+			}
 			return nil, &configError{err}
 		}
 		return nil, err
@@ -406,14 +405,14 @@ func compact(cfg *translate.Config) {
 
 // supervisordUsage is supervisord's usage(): an error that exits 2.
 func supervisordUsage(msg string) error {
-	return &usageError{err: errors.New(msg)}
+	return &usageError{err: &daemon.UsageError{Msg: msg}}
 }
 
 // apply overrides the [supervisord] section with the options given.
 func (f *runFlags) apply(cfg *translate.Config, dir string) error {
 	sv := &cfg.Supervisord
 	bad := func(opt, val string, err error) error {
-		return supervisordUsage(fmt.Sprintf("invalid value for %s %s: %v", opt, pyRepr(val), err))
+		return supervisordUsage(fmt.Sprintf("invalid value for %s %s: %v", opt, daemon.Repr(val), err))
 	}
 	if f.nodaemon {
 		sv.Nodaemon = true
@@ -475,7 +474,7 @@ func (f *runFlags) apply(cfg *translate.Config, dir string) error {
 	if f.set["loglevel"] {
 		l := strings.ToLower(f.loglevel)
 		if _, ok := logfile.ParseLevel(l); !ok {
-			return bad("-e", f.loglevel, fmt.Errorf("bad logging level name %s", pyRepr(f.loglevel)))
+			return bad("-e", f.loglevel, fmt.Errorf("bad logging level name %s", daemon.Repr(f.loglevel)))
 		}
 		sv.LogLevel = l
 	}
@@ -520,7 +519,7 @@ func (f *runFlags) apply(cfg *translate.Config, dir string) error {
 func pyInt(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s))
+		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", daemon.Repr(s))
 	}
 	return n, nil
 }
@@ -536,7 +535,7 @@ func byteSize(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(v))
+		return 0, fmt.Errorf("invalid literal for int() with base 10: %s", daemon.Repr(v))
 	}
 	return n * mult, nil
 }
@@ -589,253 +588,4 @@ func absPath(p, dir string) string {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(dir, p)
-}
-
-// pyRepr is Python's repr of a simple string.
-func pyRepr(s string) string {
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		return `"` + s + `"`
-	}
-	return "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
-}
-
-func withoutEnv(environ []string, name string) []string {
-	out := environ[:0:0]
-	for _, kv := range environ {
-		if !strings.HasPrefix(kv, name+"=") {
-			out = append(out, kv)
-		}
-	}
-	return out
-}
-
-// dropPrivileges is Supervisor's drop_privileges for the daemon itself:
-// "" on success, else its message.
-func dropPrivileges(uid int) string {
-	u, err := user.LookupId(strconv.Itoa(uid))
-	if err != nil {
-		return fmt.Sprintf("Can't find uid %d", uid)
-	}
-	if os.Getuid() == uid {
-		return ""
-	}
-	if os.Getuid() != 0 {
-		return "Can't drop privilege as nonroot user"
-	}
-	gid, _ := strconv.Atoi(u.Gid)
-	groups := []int{gid}
-	if ids, err := u.GroupIds(); err == nil {
-		for _, id := range ids {
-			if g, err := strconv.Atoi(id); err == nil && g != gid {
-				groups = append(groups, g)
-			}
-		}
-	}
-	if err := syscall.Setgroups(groups); err != nil {
-		return "Could not set groups of effective user"
-	}
-	if err := syscall.Setgid(gid); err != nil {
-		return "Could not set group id of effective user"
-	}
-	if err := syscall.Setuid(uid); err != nil {
-		return fmt.Sprintf("Could not set user id: %v", err)
-	}
-	return ""
-}
-
-// setRlimits is Supervisor's set_rlimits_or_exit: raise RLIMIT_NOFILE to
-// minfds and RLIMIT_NPROC to minprocs, or fail with its messages.
-func setRlimits(minfds, minprocs int) ([]string, error) {
-	var infos []string
-	for _, l := range []struct {
-		res  int
-		name string
-		min  int
-		msg  string
-	}{
-		{syscall.RLIMIT_NOFILE, "RLIMIT_NOFILE", minfds, "The minimum number of file descriptors required to run this process is %d as per the \"minfds\" command-line argument or config file setting. The current environment will only allow you to open %d file descriptors.  Either raise the number of usable file descriptors in your environment (see README.rst) or lower the minfds setting in the config file to allow the process to start."},
-		{6 /* RLIMIT_NPROC */, "RLIMIT_NPROC", minprocs, "The minimum number of available processes required to run this program is %d as per the \"minprocs\" command-line argument or config file setting. The current environment will only allow you to open %d processes.  Either raise the number of usable processes in your environment (see README.rst) or lower the minprocs setting in the config file to allow the program to start."},
-	} {
-		var rl syscall.Rlimit
-		if err := syscall.Getrlimit(l.res, &rl); err != nil {
-			continue
-		}
-		const inf = ^uint64(0)
-		min := uint64(l.min)
-		if l.min < 0 || rl.Cur == inf || rl.Cur >= min {
-			continue
-		}
-		hard := rl.Max
-		if hard != inf && hard < min {
-			hard = min
-		}
-		if err := syscall.Setrlimit(l.res, &syscall.Rlimit{Cur: min, Max: hard}); err != nil {
-			shown := int64(hard)
-			if hard == inf {
-				shown = -1
-			}
-			return nil, supervisordUsage(fmt.Sprintf(l.msg, l.min, shown))
-		}
-		infos = append(infos, fmt.Sprintf("Increased %s limit to %d", l.name, l.min))
-	}
-	return infos, nil
-}
-
-// writePidfile is Supervisor's write_pidfile, written atomically.
-func writePidfile(path string, log *slog.Logger) bool {
-	pid := os.Getpid()
-	tmp := fmt.Sprintf("%s.%d.tmp", path, pid)
-	err := os.WriteFile(tmp, []byte(strconv.Itoa(pid)+"\n"), 0o644)
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		log.Log(context.Background(), fallback.LevelCritical, "could not write pidfile "+path)
-		return false
-	}
-	log.Info(fmt.Sprintf("supervisord started with pid %d", pid))
-	return true
-}
-
-// daemonize starts the daemon as a new process in its own session, with
-// the listening sockets, and returns: the parent's work is done. Go
-// cannot fork, so the daemon is this program again, marked by daemonEnv.
-func (d *daemon) daemonize(lns []net.Listener) error {
-	files := []*os.File{nil, nil, nil}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer null.Close()
-	files[0], files[1], files[2] = null, null, null
-	for _, ln := range lns {
-		f, err := listenerFile(ln)
-		if err != nil {
-			return fmt.Errorf("passing the socket to the daemon: %w", err)
-		}
-		files = append(files, f)
-	}
-	argv := []string{d.e.exe}
-	if filepath.Base(d.e.exe) != "supervisord" {
-		argv = append(argv, "run")
-	}
-	argv = append(argv, d.e.args...)
-	env := append(withoutEnv(d.e.environ, daemonEnv), fmt.Sprintf("%s=%d", daemonEnv, len(lns)))
-	p, err := os.StartProcess("/proc/self/exe", argv, &os.ProcAttr{
-		Dir:   d.opts.Dir,
-		Env:   env,
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
-	if err != nil {
-		return fmt.Errorf("daemonizing: %w", err)
-	}
-	d.log.Log(fallback.LevelBlather, "supervisord forked; parent exiting")
-	return p.Release()
-}
-
-// enterDaemon is the child's half of Supervisor's _daemonize: chdir and
-// umask (the session and /dev/null came with the re-exec).
-func (d *daemon) enterDaemon(sv *translate.Supervisord) {
-	d.logger.Info("daemonizing the supervisord process")
-	if sv.Directory != nil {
-		if err := os.Chdir(*sv.Directory); err != nil {
-			d.log.Log(fallback.LevelCritical, fmt.Sprintf("can't chdir into %s: %v", pyRepr(*sv.Directory), err))
-		} else {
-			d.logger.Info(fmt.Sprintf("set current directory: %s", pyRepr(*sv.Directory)))
-			// Relative commands and paths are relative to it from now on;
-			// the configuration file stays where it was.
-			d.path = absPath(d.path, d.opts.Dir)
-			if wd, err := os.Getwd(); err == nil {
-				d.opts.Dir = wd
-			}
-		}
-	}
-	syscall.Umask(sv.Umask)
-}
-
-func listenerFile(ln net.Listener) (*os.File, error) {
-	if l, ok := ln.(interface{ File() (*os.File, error) }); ok {
-		return l.File()
-	}
-	return nil, fmt.Errorf("cannot pass a %T", ln)
-}
-
-// inheritedListeners are the sockets the parent opened before it
-// daemonized us, as fds 3, 4, ...
-func inheritedListeners(n int, cfg *translate.Config) ([]net.Listener, error) {
-	if n != len(cfg.Servers) {
-		return nil, fmt.Errorf("inherited %d sockets for %d servers: the configuration changed while daemonizing", n, len(cfg.Servers))
-	}
-	var lns []net.Listener
-	for i := range n {
-		f := os.NewFile(uintptr(3+i), cfg.Servers[i].Section)
-		ln, err := net.FileListener(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("inherited socket of %s: %w", cfg.Servers[i].Section, err)
-		}
-		lns = append(lns, ln)
-	}
-	return lns, nil
-}
-
-// openListeners opens a socket for each [unix_http_server] and
-// [inet_http_server], with supervisord's errors.
-func openListeners(cfg *translate.Config, log *slog.Logger) ([]net.Listener, error) {
-	var lns []net.Listener
-	fail := func(err error) ([]net.Listener, error) {
-		for _, ln := range lns {
-			ln.Close()
-		}
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, supervisordUsage("Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord.")
-		}
-		var errno syscall.Errno
-		if errors.As(err, &errno) {
-			return nil, supervisordUsage(fmt.Sprintf("Cannot open an HTTP server: socket.error reported errno.%s (%d)", errnoName(errno), int(errno)))
-		}
-		return nil, supervisordUsage(err.Error())
-	}
-	for _, c := range cfg.Servers {
-		var ln net.Listener
-		var err error
-		if c.Unix {
-			uid, gid := -1, -1
-			if c.Chown[0] != nil {
-				uid = *c.Chown[0]
-			}
-			if c.Chown[1] != nil {
-				gid = *c.Chown[1]
-			}
-			ln, err = xmlrpc.ListenUnix(c.File, os.FileMode(c.Chmod), uid, gid)
-		} else {
-			ln, err = xmlrpc.ListenInet(c.Host, c.Port)
-		}
-		if err != nil {
-			return fail(err)
-		}
-		log.Info("RPC interface 'supervisor' initialized")
-		if c.Username == nil || *c.Username == "" {
-			log.Log(context.Background(), fallback.LevelCritical, fmt.Sprintf("Server %s running without any HTTP authentication checking", pyRepr(c.Section)))
-		}
-		lns = append(lns, ln)
-	}
-	return lns, nil
-}
-
-// errnoName is Python's errno.errorcode[e] for the errors opening a
-// socket can give.
-func errnoName(e syscall.Errno) string {
-	names := map[syscall.Errno]string{
-		syscall.EACCES: "EACCES", syscall.EPERM: "EPERM", syscall.ENOENT: "ENOENT",
-		syscall.ENOTDIR: "ENOTDIR", syscall.EROFS: "EROFS", syscall.ENAMETOOLONG: "ENAMETOOLONG",
-		syscall.EADDRNOTAVAIL: "EADDRNOTAVAIL", syscall.EAFNOSUPPORT: "EAFNOSUPPORT",
-		syscall.EINVAL: "EINVAL", syscall.ELOOP: "ELOOP", syscall.ENOSPC: "ENOSPC",
-	}
-	if n, ok := names[e]; ok {
-		return n
-	}
-	return strconv.Itoa(int(e))
 }

@@ -1,15 +1,23 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"io"
-	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
+	"github.com/supersede/supersede/internal/fallbacktest"
 	"github.com/supersede/supersede/translate"
 )
 
@@ -92,51 +100,102 @@ func TestRunFlagsErrors(t *testing.T) {
 	}
 }
 
-func TestWritePidfile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sd.pid")
-	if !writePidfile(path, slog.New(slog.DiscardHandler)) {
-		t.Fatal("writePidfile failed")
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := strings.TrimSpace(string(data)); want == "" || string(data) != want+"\n" {
-		t.Errorf("pidfile %q", data)
-	}
-	if writePidfile(filepath.Join(t.TempDir(), "no", "sd.pid"), slog.New(slog.DiscardHandler)) {
-		t.Error("writePidfile into a missing directory succeeded")
-	}
-}
+// logTime is the time at the start of a line of supervisord's log.
+var logTime = regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} `)
 
-func TestOpenListenersInUse(t *testing.T) {
-	sock := filepath.Join(t.TempDir(), "sock")
-	cfg := &translate.Config{Servers: []translate.Server{{Section: "unix_http_server", Unix: true, File: sock, Chmod: 0o700}}}
-	lns, err := openListeners(cfg, slog.New(slog.DiscardHandler))
+// TestSupervisordErrors runs supersede under the name supervisord and
+// the real supervisord with the same bad command lines and
+// configurations: both print the same "Error: ..." and "For help, use
+// PATH -h" (PATH being each one's own) and exit 2. Under `supersede
+// run` the same errors are named after the command.
+func TestSupervisordErrors(t *testing.T) {
+	t.Parallel()
+	fallbacktest.RequireSupervisor(t)
+	ours, err := exec.LookPath("supervisord")
+	if err != nil || ours == fallbacktest.SupervisordPath {
+		t.Fatalf("the test binary is not on PATH as supervisord: %q, %v", ours, err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"bad.conf":    "[supervisord]\n[program:x]\ncommand=sleep 1\nautostart=maybe\n",
+		"nocmd.conf":  "[supervisord]\n[program:x]\n",
+		"group.conf":  "[supervisord]\n[program:x]\ncommand=sleep 1\n[group:g]\nprograms=y\n",
+		"badsec.conf": "[supervisord]\n[program:x]\ncommand=sleep 1\n[eventlistener:l]\ncommand=sleep 1\n",
+		"good.conf":   "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/sd.pid\n[unix_http_server]\nfile=%(here)s/sock\n[program:x]\ncommand=sleep 1\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a live server where good.conf wants its socket: it answers
+	// supervisord's probe (a GET, then one byte read)
+	ln, err := net.Listen("unix", filepath.Join(dir, "sock"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lns[0].Close()
+	t.Cleanup(func() { ln.Close() }) // after the parallel subtests
 	go func() {
 		for {
-			c, err := lns[0].Accept()
+			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			c.Close()
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(time.Minute))
+				http.ReadRequest(bufio.NewReader(c))
+				io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+			}()
 		}
 	}()
-	_, err = openListeners(cfg, slog.New(slog.DiscardHandler))
-	var ue *usageError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "Another program is already listening") {
-		t.Errorf("openListeners on a live socket = %v", err)
-	}
-}
-
-func TestPyRepr(t *testing.T) {
-	for in, want := range map[string]string{"a": "'a'", "it's": `"it's"`, `a'b"c`: `'a\'b"c'`} {
-		if got := pyRepr(in); got != want {
-			t.Errorf("pyRepr(%q) = %s, want %s", in, got, want)
+	runIn := func(exe string, args ...string) (string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, exe, args...)
+		cmd.Dir = dir
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		code := 0
+		var xe *exec.ExitError
+		if errors.As(err, &xe) {
+			code = xe.ExitCode()
+		} else if err != nil {
+			t.Fatalf("%s: %v", exe, err)
 		}
+		text := logTime.ReplaceAllString(out.String(), "TIME ")
+		return strings.ReplaceAll(text, "For help, use "+exe+" -h", "For help, use SUPERVISORD -h"), code
+	}
+	for _, c := range []struct {
+		args []string
+		run  string // the start of a line of `supersede run ARGS`' output
+	}{
+		{[]string{"-n", "-c", "missing.conf"}, "missing.conf: no config file: could not find config file missing.conf"},
+		{[]string{"-n", "-c", "bad.conf"}, "bad.conf:4: invalid value: not a valid boolean value: 'maybe' in [program:x]"},
+		{[]string{"-n", "-c", "nocmd.conf"}, "nocmd.conf:2: missing setting: program section program:x does not specify a command in [program:x]"},
+		{[]string{"-n", "-c", "group.conf"}, "group.conf:5: unknown reference: [group:g] names unknown program or fcgi-program y"},
+		{[]string{"-n", "-c", "badsec.conf"}, "badsec.conf:4: "},
+		{[]string{"-n", "-c", "good.conf"}, "supersede run: Another program is already listening on a port that one of our HTTP servers is configured to use.  Shut this program down first before starting supervisord."},
+		{[]string{"-n", "-c", "good.conf", "extra", "it's"}, `supersede run: positional arguments are not supported: ['extra', "it's"]`},
+		{[]string{"-n", "-c", "good.conf", "--bogus"}, "supersede run: unknown flag: --bogus"},
+		{[]string{"-n", "-c", "good.conf", "-x"}, "supersede run: unknown shorthand flag: 'x' in -x"},
+		{[]string{"-c"}, "supersede run: flag needs an argument: 'c' in -c"},
+		{[]string{"--configuration"}, "supersede run: flag needs an argument: --configuration"},
+		{[]string{"-n", "-c", "good.conf", "-u", "no-such-user-here"}, "supersede run: Invalid user name no-such-user-here"},
+	} {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			t.Parallel()
+			want, wcode := runIn(fallbacktest.SupervisordPath, c.args...)
+			got, gcode := runIn(ours, c.args...)
+			if got != want || gcode != wcode {
+				t.Errorf("as supervisord, exit %d:\n%s\nthe real supervisord, exit %d:\n%s", gcode, got, wcode, want)
+			}
+			exe, _ := exec.LookPath("supersede")
+			run, code := runIn(exe, append([]string{"run"}, c.args...)...)
+			if code != 2 || !strings.HasPrefix(run, c.run) && !strings.Contains(run, "\n"+c.run) {
+				t.Errorf("supersede run: exit %d:\n%s\nwant exit 2, starting %q", code, run, c.run)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@
 //	              [-u USER] [-p PASSWORD] [-i] [-r HISTFILE] [COMMAND [ARGS]]
 //	supersede run [-c FILE] [supervisord's options] [--exit-on-fatal[=NAME,...]]
 //	supersede serve [-c FILE] [--user|--system] [--prefix P] [--log-files]
+//	                [--pidfile FILE]
 //	supersede migrate [-c FILE] [--user|--system] [--plan] [--rollback] [--group G]...
 //	                  [-o DIR] [--state FILE] [--link-dir DIR] [-s URL] [-u USER] [-p PASSWORD]
 //	supersede sample-config
@@ -44,7 +45,13 @@
 // supervisord's programs to the units group by group, with --plan and
 // --rollback (internal/migrate).
 //
-// Invoked as supervisord (a symlink), supersede is `supersede run`; as
+// run and serve are flags and wiring around internal/daemon, the
+// skeleton both daemons share (listeners, pidfile, main log,
+// daemonizing, privileges, signals).
+//
+// Invoked as supervisord (a symlink), supersede is `supersede run`, and
+// its errors are supervisord's ("Error: ...", "For help, use PATH -h");
+// as `supersede run` they read "supersede run: ..."; as
 // supervisorctl, `supersede ctl`; as echo_supervisord_conf, `supersede
 // sample-config`; as supersede-generator, `supersede generator`.
 //

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/spf13/pflag"
 	"github.com/supersede/supersede/internal/clidoc"
+	"github.com/supersede/supersede/internal/daemon"
 )
 
 // version is set with -ldflags "-X main.version=..."; it falls back to
@@ -38,8 +41,9 @@ const (
 // usageError is a problem with the command line; it exits 2 and may carry
 // a hint.
 type usageError struct {
-	err  error
-	hint string
+	err     error
+	hint    string
+	flagErr bool // pflag's message about the command line
 }
 
 func (e *usageError) Error() string { return e.err.Error() }
@@ -127,10 +131,45 @@ func run(ctx context.Context, argv, environ []string, stdout, stderr io.Writer) 
 	for _, c := range commands {
 		if c.name == name {
 			e.args = args[1:]
-			return report(c.run(ctx, e), stderr)
+			return report(c.run(ctx, e), stderr, styleOf(argv[0], name))
 		}
 	}
-	return report(&usageError{err: fmt.Errorf("unknown command %q", name), hint: "run 'supersede help' for the list"}, stderr)
+	return report(&usageError{err: fmt.Errorf("unknown command %q", name), hint: "run 'supersede help' for the list"}, stderr, errorStyle{prefix: "supersede"})
+}
+
+// errorStyle is how a command's errors are printed: after its name as
+// invoked ("supersede run: ..."), or as supervisord prints its own when
+// supersede is invoked under that name.
+type errorStyle struct {
+	prefix string
+	// supervisord, when not empty, is the path supervisord names in its
+	// "For help, use PATH -h": errors are printed as supervisord's
+	// ("Error: ...").
+	supervisord string
+}
+
+// styleOf is the error style of the command name run through argv0.
+func styleOf(argv0, name string) errorStyle {
+	switch {
+	case name == "run" && isSupervisordName(argv0):
+		return errorStyle{supervisord: supervisordPath(argv0)}
+	case name == "run":
+		return errorStyle{prefix: "supersede run"}
+	}
+	return errorStyle{prefix: "supersede"}
+}
+
+func isSupervisordName(exe string) bool { return invocationNames[filepath.Base(exe)] == "run" }
+
+// supervisordPath is supervisord's sys.argv[0] for this invocation: the
+// interpreter runs the script by the path the shell found it at.
+func supervisordPath(argv0 string) string {
+	if !strings.Contains(argv0, "/") {
+		if p, err := exec.LookPath(argv0); err == nil {
+			return p
+		}
+	}
+	return argv0
 }
 
 // invocationNames maps the names supersede may be installed under to
@@ -151,9 +190,16 @@ type exitCode struct{ code int }
 
 func (e *exitCode) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-func report(err error, stderr io.Writer) int {
+func report(err error, stderr io.Writer, style errorStyle) int {
 	if err == nil {
 		return exitOK
+	}
+	say := func(err error) {
+		if style.supervisord != "" {
+			fmt.Fprintf(stderr, "Error: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "%s: %v\n", style.prefix, err)
+		}
 	}
 	var ec *exitCode
 	if errors.As(err, &ec) {
@@ -161,26 +207,59 @@ func report(err error, stderr io.Writer) int {
 	}
 	var xe *exitError
 	if errors.As(err, &xe) {
-		fmt.Fprintf(stderr, "supersede: %v\n", xe.err)
+		say(xe.err)
 		return xe.code
 	}
 	if errors.Is(err, pflag.ErrHelp) {
 		return exitOK
 	}
 	var ue *usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "supersede: %v\n", ue.err)
+	var de *daemon.UsageError
+	switch {
+	case style.supervisord != "" && (errors.As(err, &ue) || errors.As(err, &de)):
+		// supervisord's usage(): no hint of ours, its pointer to -h
+		msg := err.Error()
+		if ue != nil && ue.flagErr {
+			msg = getoptMessage(msg)
+		}
+		fmt.Fprintf(stderr, "Error: %s\nFor help, use %s -h\n", msg, style.supervisord)
+		return exitConfig
+	case errors.As(err, &ue):
+		say(ue.err)
 		if ue.hint != "" {
 			fmt.Fprintf(stderr, "%s\n", ue.hint)
 		}
+		return exitConfig
+	case errors.As(err, &de):
+		say(de)
 		return exitConfig
 	}
 	var ce *configError
 	if errors.As(err, &ce) {
 		return exitConfig
 	}
-	fmt.Fprintf(stderr, "supersede: %v\n", err)
+	say(err)
 	return exitRuntime
+}
+
+// getoptMessage is Python getopt's message, as supervisord prints it,
+// for a flag error of pflag's.
+func getoptMessage(msg string) string {
+	if f, ok := strings.CutPrefix(msg, "unknown flag: "); ok {
+		return "option " + f + " not recognized"
+	}
+	if rest, ok := strings.CutPrefix(msg, "unknown shorthand flag: "); ok {
+		if _, f, ok := strings.Cut(rest, " in "); ok {
+			return "option " + f + " not recognized"
+		}
+	}
+	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		if _, f, ok := strings.Cut(rest, " in "); ok {
+			rest = f
+		}
+		return "option " + rest + " requires argument"
+	}
+	return msg
 }
 
 func usage(w io.Writer) {
@@ -251,7 +330,7 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		return &usageError{err: err, hint: "run 'supersede help " + fs.Name() + "'"}
+		return &usageError{err: err, hint: "run 'supersede help " + fs.Name() + "'", flagErr: true}
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ func TestMain(m *testing.M) {
 		"supersede":           main,
 		"supervisorctl":       main, // ctl_systemd_test.go
 		"supersede-generator": main, // ctl_systemd_test.go
+		"supervisord":         main, // run_names.txtar, TestSupervisordErrors (the real one is /usr/bin/supervisord)
 	})
 }
 

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/supersede/supersede/internal/daemon"
 	"github.com/supersede/supersede/internal/serve"
 	"github.com/supersede/supersede/internal/sysd"
 	"github.com/supersede/supersede/internal/webui"
@@ -17,7 +17,9 @@ import (
 
 const aboutServe = `Serves supervisord's XML-RPC API (every supervisor.* and system.* method, multicall, /logtail and /mainlogtail) for the units of the configuration, on its [unix_http_server] and [inet_http_server] with their chmod, chown, username and password, so that supervisorctl, Python's xmlrpc.client and every other client of supervisord keep working under systemd. convert and the generator write it as PREFIXsupersede-serve.socket and .service: systemd listens where supervisord did and starts serve at the first connection. It follows each daemon-reload (the configuration is read again), and runs as a client of the system manager (root) or, with --user, of the user's manager, like ctl.
 
-Exit status: 0 after SIGTERM or SIGINT; 1 a runtime error (no manager, a socket that cannot be opened); 2 a usage or configuration error.`
+Who may control the programs is decided by the socket's owner and mode (chmod=, chown=) and the section's username and password, as under supervisord; serve grants nothing more. Run by hand, serve opens the sockets itself as supervisord does, and with --pidfile writes its pid there while it runs; SIGHUP and SIGUSR2 are logged and ignored.
+
+Exit status: 0 after SIGTERM, SIGINT or SIGQUIT; 1 a runtime error (no manager, a socket that cannot be opened); 2 a usage or configuration error.`
 
 // runServe is `supersede serve`: Supervisor's XML-RPC API for the units
 // of a configuration (internal/serve), on the sockets systemd passes
@@ -31,6 +33,7 @@ func runServe(ctx context.Context, e *env) error {
 	system := fs.Bool("system", false, "serve the units of the system manager (the default)")
 	prefix := fs.String("prefix", "", "the prefix `P` the units were converted with (convert --prefix)")
 	logFiles := fs.Bool("log-files", false, "the units were converted with --log-files")
+	pidfile := fs.String("pidfile", "", "write serve's pid to `FILE` while it runs (none by default: supervisord's pidfile= names supervisord)")
 	if err := parseFlags(fs, e.args); err != nil {
 		return err
 	}
@@ -54,15 +57,13 @@ func runServe(ctx context.Context, e *env) error {
 	if len(cfg.Servers) == 0 {
 		return &usageError{err: serve.ErrNoServers}
 	}
-	log := serveLogger(e)
+	log := daemon.JournalLogger(e.stderr, e.environ)
 	lns, missing, err := serve.Activated(cfg)
 	if err != nil {
 		return err
 	}
 	if len(missing) > 0 {
-		rest := *cfg
-		rest.Servers = missing
-		opened, err := openListeners(&rest, log)
+		opened, err := daemon.Listen(missing, log)
 		if err != nil {
 			for _, l := range lns {
 				l.Ln.Close()
@@ -70,7 +71,7 @@ func runServe(ctx context.Context, e *env) error {
 			return err
 		}
 		for i, ln := range opened {
-			lns = append(lns, serve.Listener{Section: missing[i].Section, Ln: ln, Auth: serve.AuthOf(missing[i])})
+			lns = append(lns, serve.Listener{Section: missing[i].Section, Ln: ln, Auth: daemon.AuthOf(missing[i])})
 		}
 	}
 	scope := sysd.System
@@ -85,27 +86,18 @@ func runServe(ctx context.Context, e *env) error {
 		}
 		return ""
 	}
+	if *pidfile != "" {
+		if err := daemon.WritePidfile(*pidfile); err != nil {
+			for _, l := range lns {
+				l.Ln.Close()
+			}
+			return fmt.Errorf("writing the pidfile: %w", err)
+		}
+		defer daemon.RemovePidfile(*pidfile)
+	}
+	ctx, stop := daemon.StopOnSignal(ctx, log, "serve follows the manager's daemon-reload and has no log file to reopen")
+	defer stop()
 	return serve.Run(ctx, cfg, lns, serve.Options{Scope: scope, ConfigPath: path, Load: opts,
 		Prefix: *prefix, LogFiles: *logFiles, Getenv: getenv, Logger: log,
 		UI: func(api *xmlrpc.Local) http.Handler { return webui.New(api, webui.Options{}) }})
-}
-
-// serveLogger writes serve's messages to stderr: the journal under
-// systemd, which adds the time itself.
-func serveLogger(e *env) *slog.Logger {
-	underJournal := false
-	for _, kv := range e.environ {
-		underJournal = underJournal || strings.HasPrefix(kv, "JOURNAL_STREAM=")
-	}
-	return slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if underJournal && len(groups) == 0 && a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			if l, ok := a.Value.Any().(slog.Level); ok && a.Key == slog.LevelKey && l > slog.LevelError {
-				a.Value = slog.StringValue("CRIT") // supervisord's CRIT: openListeners' warnings
-			}
-			return a
-		},
-	}))
 }

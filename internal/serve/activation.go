@@ -9,7 +9,7 @@ import (
 
 	"github.com/coreos/go-systemd/v22/activation"
 
-	"github.com/supersede/supersede/internal/xmlrpc"
+	"github.com/supersede/supersede/internal/daemon"
 	"github.com/supersede/supersede/translate"
 )
 
@@ -47,7 +47,7 @@ func Activated(cfg *translate.Config) (lns []Listener, missing []translate.Serve
 			return fail(fmt.Errorf("systemd passed a socket on %s, which no [unix_http_server] or [inet_http_server] of %s names: the socket unit was written for another configuration (run supersede convert again, or daemon-reload after changing the file)", ln.Addr(), cfg.File))
 		}
 		taken[j] = true
-		lns = append(lns, Listener{Section: cfg.Servers[j].Section, Ln: ln, Auth: AuthOf(cfg.Servers[j])})
+		lns = append(lns, Listener{Section: cfg.Servers[j].Section, Ln: ln, Auth: daemon.AuthOf(cfg.Servers[j])})
 	}
 	for i, s := range cfg.Servers {
 		if !taken[i] {
@@ -98,17 +98,6 @@ func samePath(a, b string) bool {
 	fa, err1 := os.Stat(a)
 	fb, err2 := os.Stat(b)
 	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
-}
-
-// AuthOf is the HTTP Basic credentials of a server section.
-func AuthOf(s translate.Server) (a xmlrpc.Auth) {
-	if s.Username != nil {
-		a.Username = *s.Username
-	}
-	if s.Password != nil {
-		a.Password = *s.Password
-	}
-	return a
 }
 
 // ErrNoServers is a configuration without [unix_http_server] or

@@ -43,8 +43,4 @@ func TestActivatedWithoutSystemd(t *testing.T) {
 	if err != nil || len(lns) != 0 || len(missing) != 1 {
 		t.Errorf("Activated = %v, %v, %v; want nothing inherited, one missing", lns, missing, err)
 	}
-	u, p := "admin", "{SHA}abc"
-	if a := AuthOf(translate.Server{Username: &u, Password: &p}); a.Username != u || a.Password != p {
-		t.Errorf("AuthOf = %+v", a)
-	}
 }

@@ -10,7 +10,8 @@
 // API's rules are internal/xmlrpc's (a Server over a Backend), the
 // Backend is internal/sysd's Manager, and the listeners come from the
 // caller (cmd/supersede: inherited from systemd's socket activation, or
-// opened with the sections' chmod and chown). What it adds:
+// opened with the sections' chmod and chown by internal/daemon, the
+// skeleton supersede run uses too). What it adds:
 //
 //   - it follows the manager: after every daemon-reload (which reruns
 //     the generator on the same configuration) it reads the
