@@ -1,7 +1,9 @@
 package translate
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -65,6 +67,7 @@ type iniParser struct {
 	last     *iniSection    // the section get looked up last
 	unjoined []pendingValue // multi-line values of the file being read, for joinValues
 	hereRefs []hereRef      // values holding "%(here)s", for expandHere
+	slab     []iniValue     // newValue's next values
 }
 
 // pendingValue is a value with continuation lines, joined when its file
@@ -78,6 +81,17 @@ type pendingValue struct {
 type hereRef struct {
 	s   *iniSection
 	key string
+}
+
+// newValue returns a fresh value, from a block of them: one allocation
+// per 64 keys rather than one per key.
+func (p *iniParser) newValue() *iniValue {
+	if len(p.slab) == 0 {
+		p.slab = make([]iniValue, 64)
+	}
+	v := &p.slab[0]
+	p.slab = p.slab[1:]
+	return v
 }
 
 func newIniParser() *iniParser {
@@ -326,7 +340,18 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 		haveOpt     bool // optname is set and non-empty
 		indentLevel int
 		bad         []iniLine
+		// blank lines met after a value: kept in it (configparser's
+		// empty_lines_in_values) only when a continuation line follows,
+		// as the joined value is right-stripped anyway. Most sections
+		// end with one; keeping it made every last value multi-line.
+		blanks int
 	)
+	if len(p.byName) == 0 {
+		// one map of the right size rather than one per growth
+		n := bytes.Count(data, []byte("\n[")) + 1
+		p.byName = make(map[string]*iniSection, n)
+		p.sections = slices.Grow(p.sections, n)
+	}
 	rest := string(data)
 	for no := 1; rest != ""; no++ {
 		var ln iniLine
@@ -343,15 +368,19 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 			// empty_lines_in_values: a blank line (not a comment line)
 			// is kept inside a value
 			if cs < 0 && cur != nil && haveOpt {
-				p.continueValue(cur, optname, "")
+				blanks++
 			}
 			continue
 		}
 		ind := indentOf(line)
 		if cur != nil && haveOpt && ind > indentLevel {
+			for ; blanks > 0; blanks-- {
+				p.continueValue(cur, optname, "")
+			}
 			p.continueValue(cur, optname, value)
 			continue
 		}
+		blanks = 0
 		indentLevel = ind
 		pos := Pos{name, ln.no}
 		if hdr, ok := matchHeader(value); ok {
@@ -387,7 +416,8 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 		}
 		optname = pyLower(pyRstrip(key))
 		haveOpt = optname != ""
-		nv := &iniValue{value: pyStrip(val), pos: pos}
+		nv := p.newValue()
+		nv.value, nv.pos = pyStrip(val), pos
 		cur.set(optname, nv)
 		if cur != p.defaults && strings.Contains(nv.value, "%(here)s") {
 			p.hereRefs = append(p.hereRefs, hereRef{cur, optname})
