@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -101,6 +102,12 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		if err := writeCount(state, 0); err != nil {
 			return err
 		}
+		// systemd clears the last run's times as this start begins, and
+		// removes STATE as the unit fails: keep them beside it, for the
+		// start and stop times supervisord shows of a FATAL process
+		if err := keepLastRun(state); err != nil {
+			return err
+		}
 		return &failed{1}
 	}
 	if n > 0 {
@@ -127,6 +134,11 @@ func backoff(args, environ []string, stderr io.Writer) error {
 			return err
 		}
 	}
+	// Supervisor counts startsecs from the spawn (its laststart); systemd
+	// starts the program as this step ends.
+	if err := os.WriteFile(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644); err != nil {
+		return err
+	}
 	if chdir != "" {
 		// Supervisor's child chdirs after fork and, failing, writes these
 		// two lines to its stderr and exits 127: a failed start.
@@ -135,13 +147,40 @@ func backoff(args, environ []string, stderr io.Writer) error {
 			return dieBySIGTERM()
 		}
 	}
-	// Supervisor counts startsecs from the spawn; systemd starts the
-	// program as this step ends.
-	return os.WriteFile(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644)
+	return nil
 }
 
-// startedFile holds when the last start began (Unix nanoseconds).
-const startedFile = "started"
+// startedFile holds when the last start began (Unix nanoseconds);
+// stoppedFile when the last run ended (written by "exited").
+const (
+	startedFile = "started"
+	stoppedFile = "stopped"
+)
+
+// LastRunSuffix names the file beside STATE (STATE+LastRunSuffix) in
+// which "backoff", giving up, keeps the start and stop times of the last
+// run, "START STOP\n" in Unix nanoseconds: Supervisor's laststart and
+// laststop of a FATAL process, which systemd does not keep (it clears
+// them as the giving-up start begins, and removes STATE as the unit
+// fails). internal/sysd reads it for a failed unit.
+const LastRunSuffix = ".last"
+
+// keepLastRun writes STATE+LastRunSuffix from the started and stopped
+// files, atomically; without both, nothing.
+func keepLastRun(state string) error {
+	start, err1 := os.ReadFile(filepath.Join(state, startedFile))
+	stop, err2 := os.ReadFile(filepath.Join(state, stoppedFile))
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	dst := filepath.Clean(state) + LastRunSuffix
+	tmp := dst + ".tmp"
+	data := append(append(append(bytes.TrimSpace(start), ' '), bytes.TrimSpace(stop)...), '\n')
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
 
 // LocaleFile is the environment file (systemd's EnvironmentFile=) in the
 // state directory with the LC_CTYPE supervisord's Python would give the
@@ -211,6 +250,10 @@ func exited(args []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: exited STATE")
 	}
+	// the end of this run, for keepLastRun (systemd forgets it). Only
+	// the times shown of a FATAL process depend on it: a failure here
+	// must not fail the unit's stop.
+	_ = os.WriteFile(filepath.Join(args[0], stoppedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644)
 	if _, err := os.Stat(filepath.Join(args[0], CountFile)); err != nil {
 		return nil // reached RUNNING, or never counted
 	}
