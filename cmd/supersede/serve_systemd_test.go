@@ -225,12 +225,6 @@ func normaliseAnswer(method string, v any, dir string, port int) any {
 			for k, e := range v {
 				out[k] = walk(k, e)
 			}
-			if out["statename"] == "FATAL" {
-				// Listed in the README ("supersede serve"): a FATAL
-				// unit of the compatibility step has no start and stop
-				// times yet.
-				out["start"], out["stop"] = "FATAL", "FATAL"
-			}
 			return out
 		case []any:
 			out := make([]any, len(v))
