@@ -426,7 +426,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 		c.fail(l.sectionPos(section), ErrValue, err.Error(), "program names may not contain blanks, ':' or '/'")
 		return nil
 	}
-	c.common = newExpansions()
+	c.common = l.sectionExpansions()
 	c.common.setStr("here", l.here)
 	c.common.setStr("program_name", programName)
 	c.common.setStr("host_node_name", l.opts.Hostname)

@@ -164,6 +164,7 @@ type loader struct {
 	hereExp      *expansions // {"here": l.here}, the common expansion of most keys
 	processCount int         // processes defined so far, against MaxProcesses
 	ctlIni       *iniParser  // the main file's [supervisorctl] as read, before includes
+	secExp       *expansions // sectionExpansions' dict
 	dirs         map[string]bool
 }
 
@@ -181,6 +182,23 @@ func (l *loader) isDir(p string) bool {
 	}
 	l.dirs[p] = d
 	return d
+}
+
+// sectionExpansions returns an empty dict for the expansions of one
+// program section: the same one each time, emptied, as nothing keeps a
+// section's dict once its processes are made (its values are copied
+// into strings), and a thousand sections would otherwise allocate a
+// thousand.
+func (l *loader) sectionExpansions() *expansions {
+	e := l.secExp
+	if e == nil {
+		e = newExpansions()
+		l.secExp = e
+		return e
+	}
+	clear(e.vals) // let go of the last section's strings
+	e.keys, e.vals, e.index, e.under, e.head = e.keys[:0], e.vals[:0], nil, nil, 0
+	return e
 }
 
 func newLoader(path string, opts Options, placeholders Env) *loader {
@@ -461,11 +479,11 @@ func (l *loader) keyPositions(section string) map[string]Pos {
 	}
 	s := l.p.byName[section]
 	m := make(map[string]Pos, len(s.keys)+len(l.p.defaults.keys))
-	for _, k := range l.p.defaults.keys {
-		m[k] = l.p.defaults.vals[k].pos
+	for i, k := range l.p.defaults.keys {
+		m[k] = l.p.defaults.vals[i].pos
 	}
-	for _, k := range s.keys {
-		m[k] = s.vals[k].pos
+	for i, k := range s.keys {
+		m[k] = s.vals[i].pos
 	}
 	return m
 }
