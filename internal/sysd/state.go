@@ -21,6 +21,11 @@ func micro(us uint64) time.Time {
 	return time.UnixMicro(int64(us))
 }
 
+// lastRunFresh bounds the time from the end of the last run the
+// compatibility step kept to the start in which it gave up (RestartSec=
+// 100 ms, however slow the machine), in µs.
+const lastRunFresh = uint64(time.Minute / time.Microsecond)
+
 // supervisorState derives Supervisor's state of a process from its
 // service unit (reference/systemd.md §5.3, supervisor.md §7):
 //
@@ -45,8 +50,8 @@ func micro(us uint64) time.Time {
 //	  last ctl reload                                       every process at reload)
 //	failed (start-limit-hit)                     FATAL     (startretries used up)
 //	failed before the program ran (exit-code)    FATAL     (the compatibility step gave up),
-//	                                                        at the last run's times the step kept
-//	                                                        (or 0 where it kept none)
+//	                                                        at the last run's times the step kept,
+//	                                                        ended before that last start (else 0)
 //	inactive or failed, died within startsecs    FATAL     (its restart was refused)
 //	inactive or failed, the process ended        EXITED
 //	not loaded properly (bad-setting, masked)    UNKNOWN
@@ -115,11 +120,14 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			out.State = status.Stopped
 			out.Start, out.Stop, out.ExitStatus = time.Time{}, time.Time{}, 0
 		case st.Active == "failed" && st.Start == 0 && st.Result != "signal" && st.LastStart != 0 &&
-			st.InactiveExit <= st.LastStart && st.LastStart <= st.LastStop && st.LastStop <= st.InactiveEnter:
+			st.LastStart <= st.LastStop && st.LastStop <= st.InactiveExit && st.InactiveExit-st.LastStop <= lastRunFresh:
 			// the compatibility step gave up (startretries used up) and
 			// kept the times of the program's last run, which systemd
 			// cleared as the step's last start began (internal/shim):
-			// Supervisor's laststart and laststop
+			// Supervisor's laststart and laststop. That start (each
+			// automatic restart leaves "inactive" anew) follows the
+			// run's end by RestartSec=, 100 ms: times that end long
+			// before it are an earlier round's
 			out.State = status.Fatal
 			out.SpawnErr = spawnErrTooQuick
 			out.Start, out.Stop = micro(st.LastStart), micro(st.LastStop)

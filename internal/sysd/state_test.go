@@ -69,12 +69,14 @@ func TestSupervisorStateTimes(t *testing.T) {
 	us := func(ago time.Duration) uint64 { return uint64(now.Add(-ago).UnixMicro()) }
 	at := func(ago time.Duration) time.Time { return time.UnixMicro(int64(us(ago))) }
 	p := &translate.Process{Name: "web", Group: "web", MinUptime: time.Second, AutoRestart: translate.RestartUnexpected}
+	// the giving-up start began 100 ms after the last run ended (each
+	// automatic restart leaves "inactive" anew)
 	gaveUp := unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "exit-code",
-		InactiveExit: us(10 * time.Second), InactiveEnter: us(time.Second), ActiveExit: us(time.Hour)}
+		InactiveExit: us(1400 * time.Millisecond), InactiveEnter: us(1390 * time.Millisecond), ActiveExit: us(time.Hour)}
 	kept := gaveUp
 	kept.LastStart, kept.LastStop = us(2*time.Second), us(1500*time.Millisecond)
 	stale := gaveUp // a file of an earlier round
-	stale.LastStart, stale.LastStop = us(time.Minute), us(time.Minute-time.Second)
+	stale.LastStart, stale.LastStop = us(time.Hour), us(time.Hour-time.Second)
 	ran := unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(time.Hour), ActiveExit: us(20 * time.Second), Exit: us(19 * time.Second), Result: "success"}
 	reloaded := ran
 	reloaded.Reloaded = us(10 * time.Second)
