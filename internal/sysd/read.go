@@ -148,7 +148,6 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 	// programs running, that is the only round trip.
 	out := make([]unitState, len(units))
 	paths := make([]string, len(units))
-	w.buf.Grow(200 * (len(units) + 2)) // a Get is about 170 bytes
 	list := w.call(destSystemd, "/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", "as", units)
 	frag := uint32(0)
 	dir := ""
@@ -159,7 +158,20 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 	first := w.serial + 1
 	for i, u := range units {
 		paths[i] = string(unitPath(u))
+	}
+	for i := range units {
+		at := w.buf.Len()
 		w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
+		if i == 0 && len(units) > 1 {
+			// room for the rest at once: the Gets differ only in their
+			// path (and its padding), and growing by doubling left
+			// twice the batch behind as garbage
+			rest := 0
+			for _, p := range paths[1:] {
+				rest += len(p) + 8
+			}
+			w.buf.Grow((w.buf.Len()-at-len(paths[0]))*(len(units)-1) + rest)
+		}
 	}
 	if err := w.flush(); err != nil {
 		return nil, "", err
