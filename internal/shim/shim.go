@@ -103,11 +103,12 @@ func backoff(args, environ []string, stderr io.Writer) error {
 			return err
 		}
 		// systemd clears the last run's times as this start begins, and
-		// removes STATE as the unit fails: keep them beside it, for the
-		// start and stop times supervisord shows of a FATAL process
-		if err := keepLastRun(state); err != nil {
-			return err
-		}
+		// may remove STATE as the unit fails: keep them beside it, for
+		// the start and stop times supervisord shows of a FATAL process.
+		// Only those times depend on it, not the verdict: a step that
+		// cannot write there (a program run as another user under the
+		// system manager, %t/supersede being root's) fails all the same.
+		_ = keepLastRun(state)
 		return &failed{1}
 	}
 	if n > 0 {
@@ -155,6 +156,13 @@ func backoff(args, environ []string, stderr io.Writer) error {
 const (
 	startedFile = "started"
 	stoppedFile = "stopped"
+)
+
+// StartedFile and StoppedFile are the files in STATE with the last
+// spawn's and the last death's time (Unix nanoseconds).
+const (
+	StartedFile = startedFile
+	StoppedFile = stoppedFile
 )
 
 // LastRunSuffix names the file beside STATE (STATE+LastRunSuffix) in
@@ -218,6 +226,15 @@ func startsecs(args, environ []string) error {
 	}
 	if err := os.WriteFile(filepath.Join(args[0], watchFile), nil, 0o644); err != nil {
 		return err
+	}
+	if secs == 0 {
+		// RUNNING at the spawn, as Supervisor has it: a death after it,
+		// even before this step got to run (late, on a busy machine),
+		// is a normal exit, not a failed start
+		if err := os.Remove(filepath.Join(args[0], CountFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
 	}
 	wait := time.Duration(secs) * Second
 	if b, err := os.ReadFile(filepath.Join(args[0], startedFile)); err == nil {

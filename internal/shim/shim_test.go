@@ -153,6 +153,19 @@ func TestStartsecs(t *testing.T) {
 			t.Errorf("%v, want SIGTERM", ps)
 		}
 	})
+	t.Run("startsecs=0, already gone", func(t *testing.T) {
+		// RUNNING at the spawn: a program that ended before a late step
+		// ran exited normally
+		t.Parallel()
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, CountFile), []byte("1\n"), 0o644)
+		if _, ps, _ := step(t, nil, "startsecs", dir, "0"); ps.ExitCode() != 0 {
+			t.Errorf("%v, want exit 0", ps)
+		}
+		if got := count(t, dir); got != "none" {
+			t.Errorf("count %s, want none (RUNNING)", got)
+		}
+	})
 }
 
 // hold-stdin: the program's stdin blocks instead of reading EOF.

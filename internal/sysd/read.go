@@ -1,6 +1,7 @@
 package sysd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -125,9 +126,17 @@ func (m *Manager) lastRun(unit string) (start, stop uint64) {
 	if rt == "" {
 		return 0, 0
 	}
-	b, err := os.ReadFile(filepath.Join(rt, strings.TrimSuffix(unit, ".service")+shim.LastRunSuffix))
+	state := filepath.Join(rt, strings.TrimSuffix(unit, ".service"))
+	b, err := os.ReadFile(state + shim.LastRunSuffix)
 	if err != nil {
-		return 0, 0
+		// the step could not write beside its directory (a program run
+		// as another user): the directory itself, if systemd left it
+		started, err1 := os.ReadFile(filepath.Join(state, shim.StartedFile))
+		stopped, err2 := os.ReadFile(filepath.Join(state, shim.StoppedFile))
+		if err1 != nil || err2 != nil {
+			return 0, 0
+		}
+		b = append(append(bytes.TrimSpace(started), ' '), bytes.TrimSpace(stopped)...)
 	}
 	a, z, ok := strings.Cut(strings.TrimSpace(string(b)), " ")
 	s, err1 := strconv.ParseUint(a, 10, 64)
