@@ -1,8 +1,10 @@
 package translate_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/supersede/supersede/internal/genconf"
@@ -36,4 +38,38 @@ func benchName(n int) string {
 		return "programs=5000"
 	}
 	return "programs=100"
+}
+
+// BenchmarkCtlRead is what `supersede ctl status` reads before it asks
+// systemd anything: supervisorctl's [supervisorctl] (LoadCtl) and the
+// whole configuration (Load), of the 1000-program file bench/ctl gives
+// both supervisorctl and ctl.
+func BenchmarkCtlRead(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "supervisord.conf")
+	if err := os.Mkdir(filepath.Join(dir, "log"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	var s strings.Builder
+	fmt.Fprintf(&s, "[supervisord]\nlogfile=%[1]s/supervisord.log\npidfile=%[1]s/supervisord.pid\nchildlogdir=%[1]s/log\nminfds=8192\n", dir)
+	fmt.Fprintf(&s, "\n[unix_http_server]\nfile=%[1]s/s.sock\n\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n[supervisorctl]\nserverurl=unix://%[1]s/s.sock\n", dir)
+	for i := 1; i <= 1000; i++ {
+		fmt.Fprintf(&s, "\n[program:prog_%04d]\ncommand=/bin/sleep infinity\nstartsecs=1\n", i)
+	}
+	if err := os.WriteFile(path, []byte(s.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	opts := translate.Options{Environ: os.Environ(), Dir: dir}
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := translate.LoadCtl(path, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		o := opts
+		o.Main, o.NoKeyPos = c, true // as ctl status reads it
+		if _, err := translate.Load(path, o); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

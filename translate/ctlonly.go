@@ -41,8 +41,9 @@ func LoadCtl(path string, opts Options) (*Ctl, error) {
 	if errs := p.read(path, data); errs != nil {
 		return nil, errs
 	}
+	main := &mainRead{path: path, dir: l.opts.Dir, p: p}
 	if !p.has("supervisorctl") {
-		return &Ctl{Prompt: "supervisor", Err: ".ini file does not include supervisorctl section"}, nil
+		return &Ctl{Prompt: "supervisor", Err: ".ini file does not include supervisorctl section", main: main}, nil
 	}
 	l.p = p
 	l.ctlIni = p
@@ -50,5 +51,6 @@ func LoadCtl(path string, opts Options) (*Ctl, error) {
 	if c == nil {
 		return nil, errors.New("translate: [supervisorctl] section vanished while reading it")
 	}
+	c.main = main
 	return c, nil
 }

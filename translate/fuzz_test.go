@@ -226,8 +226,8 @@ func dumpIni(p *iniParser, errs ErrorList) string {
 	var b strings.Builder
 	dump := func(s *iniSection) {
 		fmt.Fprintf(&b, "[%q] %v\n", s.name, s.pos)
-		for _, k := range s.keys {
-			v := s.vals[k]
+		for i, k := range s.keys {
+			v := s.vals[i]
 			fmt.Fprintf(&b, "  %q=%q %v %q\n", k, v.value, v.pos, v.lines)
 		}
 	}
@@ -258,7 +258,7 @@ func checkIniParser(t *testing.T, p *iniParser, files map[string]int) {
 			t.Errorf("[%s]: %d keys but %d values", s.name, len(s.keys), len(s.vals))
 		}
 		for _, k := range s.keys {
-			v, ok := s.vals[k]
+			v, ok := s.get(k)
 			if !ok {
 				t.Errorf("[%s] key %q has no value", s.name, k)
 				continue

@@ -385,6 +385,7 @@ type procCtx struct {
 	file    string // for Supervisor's "(file: ...)" suffix
 	common  *expansions
 	failed  bool
+	pos     Pos // the section's header, where a default is said to come from
 }
 
 // fail records a process-level problem with Supervisor's section suffix.
@@ -402,7 +403,7 @@ func (c *procCtx) get(key string, def *string) (value, bool) {
 		if def == nil {
 			return value{}, false
 		}
-		v = value{s: *def, pos: c.l.sectionPos(c.section)}
+		v = value{s: *def, pos: c.pos}
 	}
 	if strings.IndexByte(v.s, '%') < 0 {
 		return v, true
@@ -418,7 +419,7 @@ func (c *procCtx) get(key string, def *string) (value, bool) {
 
 // processes is Supervisor's processes_from_section.
 func (l *loader) processes(section, groupName string, kind GroupType) []*Process {
-	c := &procCtx{l: l, section: section, file: l.sectionFileAsGiven(section)}
+	c := &procCtx{l: l, section: section, file: l.sectionFileAsGiven(section), pos: l.sectionPos(section)}
 	_, rawName, _ := strings.Cut(section, ":")
 	programName, err := processOrGroupName(rawName)
 	if err != nil {
@@ -426,7 +427,7 @@ func (l *loader) processes(section, groupName string, kind GroupType) []*Process
 		c.fail(l.sectionPos(section), ErrValue, err.Error(), "program names may not contain blanks, ':' or '/'")
 		return nil
 	}
-	c.common = newExpansions()
+	c.common = l.sectionExpansions()
 	c.common.setStr("here", l.here)
 	c.common.setStr("program_name", programName)
 	c.common.setStr("host_node_name", l.opts.Hostname)

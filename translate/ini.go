@@ -1,7 +1,9 @@
 package translate
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -38,19 +40,57 @@ type iniValue struct {
 type iniSection struct {
 	name string
 	keys []string
-	vals map[string]*iniValue
-	pos  Pos // the header that created it
+	vals []*iniValue // vals[i] is the value of keys[i]
+	// index maps a key to its position once there are more than
+	// smallDict keys; below that get scans keys, which spares a map per
+	// section (a program section has a handful of keys).
+	index map[string]int
+	pos   Pos // the header that created it
 }
 
 func newIniSection(name string, pos Pos) *iniSection {
-	return &iniSection{name: name, vals: map[string]*iniValue{}, pos: pos}
+	return &iniSection{name: name, pos: pos}
 }
 
-func (s *iniSection) set(key string, v *iniValue) {
-	if _, ok := s.vals[key]; !ok {
-		s.keys = append(s.keys, key)
+// find returns the position of key in keys.
+func (s *iniSection) find(key string) (int, bool) {
+	if s.index != nil {
+		i, ok := s.index[key]
+		return i, ok
 	}
-	s.vals[key] = v
+	for i, k := range s.keys {
+		if k == key {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// get returns the value of key.
+func (s *iniSection) get(key string) (*iniValue, bool) {
+	if i, ok := s.find(key); ok {
+		return s.vals[i], true
+	}
+	return nil, false
+}
+
+// set sets key to v; a key set again keeps its first position.
+func (s *iniSection) set(key string, v *iniValue) {
+	if i, ok := s.find(key); ok {
+		s.vals[i] = v
+		return
+	}
+	s.keys = append(s.keys, key)
+	s.vals = append(s.vals, v)
+	switch {
+	case s.index != nil:
+		s.index[key] = len(s.keys) - 1
+	case len(s.keys) > smallDict:
+		s.index = make(map[string]int, 2*len(s.keys))
+		for i, k := range s.keys {
+			s.index[k] = i
+		}
+	}
 }
 
 // iniParser is one RawConfigParser into which several files may be read.
@@ -65,6 +105,7 @@ type iniParser struct {
 	last     *iniSection    // the section get looked up last
 	unjoined []pendingValue // multi-line values of the file being read, for joinValues
 	hereRefs []hereRef      // values holding "%(here)s", for expandHere
+	slab     []iniValue     // newValue's next values
 }
 
 // pendingValue is a value with continuation lines, joined when its file
@@ -78,6 +119,17 @@ type pendingValue struct {
 type hereRef struct {
 	s   *iniSection
 	key string
+}
+
+// newValue returns a fresh value, from a block of them: one allocation
+// per 64 keys rather than one per key.
+func (p *iniParser) newValue() *iniValue {
+	if len(p.slab) == 0 {
+		p.slab = make([]iniValue, 64)
+	}
+	v := &p.slab[0]
+	p.slab = p.slab[1:]
+	return v
 }
 
 func newIniParser() *iniParser {
@@ -104,12 +156,11 @@ func (p *iniParser) get(section, key string) (*iniValue, bool) {
 		p.last = s
 	}
 	if s != nil {
-		if v, ok := s.vals[key]; ok {
+		if v, ok := s.get(key); ok {
 			return v, true
 		}
 	}
-	v, ok := p.defaults.vals[key]
-	return v, ok
+	return p.defaults.get(key)
 }
 
 // items returns a section's keys with [DEFAULT]'s first, in dict order,
@@ -119,7 +170,7 @@ func (p *iniParser) items(section string) []string {
 	keys := make([]string, 0, len(p.defaults.keys)+len(s.keys))
 	keys = append(keys, p.defaults.keys...)
 	for _, k := range s.keys {
-		if _, dup := p.defaults.vals[k]; !dup {
+		if _, dup := p.defaults.find(k); !dup {
 			keys = append(keys, k)
 		}
 	}
@@ -131,7 +182,7 @@ func (p *iniParser) options(section string) []string {
 	s := p.byName[section]
 	keys := append([]string(nil), s.keys...)
 	for _, k := range p.defaults.keys {
-		if _, dup := s.vals[k]; !dup {
+		if _, dup := s.find(k); !dup {
 			keys = append(keys, k)
 		}
 	}
@@ -146,8 +197,12 @@ func (p *iniParser) snapshot(name, prefix string) *iniParser {
 	cp := func(s *iniSection) *iniSection {
 		c := newIniSection(s.name, s.pos)
 		c.keys = append([]string(nil), s.keys...)
-		for k, v := range s.vals {
-			c.vals[k] = v
+		c.vals = append([]*iniValue(nil), s.vals...)
+		if s.index != nil {
+			c.index = make(map[string]int, len(s.index))
+			for k, i := range s.index {
+				c.index[k] = i
+			}
 		}
 		return c
 	}
@@ -168,8 +223,8 @@ func (p *iniParser) snapshot(name, prefix string) *iniParser {
 func (p *iniParser) expandHere(dir string) {
 	const here = "%(here)s"
 	defaultsHere := false
-	for _, k := range p.defaults.keys {
-		if strings.Contains(p.defaults.vals[k].value, here) {
+	for _, v := range p.defaults.vals {
+		if strings.Contains(v.value, here) {
 			defaultsHere = true
 			break
 		}
@@ -185,10 +240,10 @@ func (p *iniParser) expandHere(dir string) {
 				continue // a key set twice in one file is replaced once
 			}
 			done[r] = true
-			v := r.s.vals[r.key]
+			v, _ := r.s.get(r.key)
 			if strings.Contains(v.value, here) {
 				nv := &iniValue{value: strings.ReplaceAll(v.value, here, dir), pos: v.pos}
-				r.s.vals[r.key] = nv
+				r.s.set(r.key, nv)
 				if strings.Contains(nv.value, here) {
 					p.hereRefs = append(p.hereRefs, r)
 				}
@@ -326,7 +381,18 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 		haveOpt     bool // optname is set and non-empty
 		indentLevel int
 		bad         []iniLine
+		// blank lines met after a value: kept in it (configparser's
+		// empty_lines_in_values) only when a continuation line follows,
+		// as the joined value is right-stripped anyway. Most sections
+		// end with one; keeping it made every last value multi-line.
+		blanks int
 	)
+	if len(p.byName) == 0 {
+		// one map of the right size rather than one per growth
+		n := bytes.Count(data, []byte("\n[")) + 1
+		p.byName = make(map[string]*iniSection, n)
+		p.sections = slices.Grow(p.sections, n)
+	}
 	rest := string(data)
 	for no := 1; rest != ""; no++ {
 		var ln iniLine
@@ -343,15 +409,19 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 			// empty_lines_in_values: a blank line (not a comment line)
 			// is kept inside a value
 			if cs < 0 && cur != nil && haveOpt {
-				p.continueValue(cur, optname, "")
+				blanks++
 			}
 			continue
 		}
 		ind := indentOf(line)
 		if cur != nil && haveOpt && ind > indentLevel {
+			for ; blanks > 0; blanks-- {
+				p.continueValue(cur, optname, "")
+			}
 			p.continueValue(cur, optname, value)
 			continue
 		}
+		blanks = 0
 		indentLevel = ind
 		pos := Pos{name, ln.no}
 		if hdr, ok := matchHeader(value); ok {
@@ -387,7 +457,8 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 		}
 		optname = pyLower(pyRstrip(key))
 		haveOpt = optname != ""
-		nv := &iniValue{value: pyStrip(val), pos: pos}
+		nv := p.newValue()
+		nv.value, nv.pos = pyStrip(val), pos
 		cur.set(optname, nv)
 		if cur != p.defaults && strings.Contains(nv.value, "%(here)s") {
 			p.hereRefs = append(p.hereRefs, hereRef{cur, optname})
@@ -415,7 +486,7 @@ func (p *iniParser) read(name string, data []byte) ErrorList {
 
 // continueValue adds a continuation line (or a kept blank line) to a value.
 func (p *iniParser) continueValue(s *iniSection, key, line string) {
-	v := s.vals[key]
+	v, _ := s.get(key)
 	if v.lines == nil {
 		v.lines = []string{v.value}
 		p.unjoined = append(p.unjoined, pendingValue{v, hereRef{s, key}})
@@ -437,7 +508,7 @@ func (p *iniParser) joinValues() {
 	// keep only the references whose value holds "%(here)s"
 	refs := p.hereRefs[:0]
 	for _, r := range p.hereRefs {
-		if strings.Contains(r.s.vals[r.key].value, "%(here)s") {
+		if v, _ := r.s.get(r.key); strings.Contains(v.value, "%(here)s") {
 			refs = append(refs, r)
 		}
 	}

@@ -152,7 +152,7 @@ func TestExpandHereCopiesDefaults(t *testing.T) {
 	if v := mustGet(t, p, "b", "d"); v.value != "own /etc/sv" {
 		t.Errorf("[b] d = %q", v.value)
 	}
-	if v := p.defaults.vals["d"]; v.value != "%(here)s/x" {
+	if v, _ := p.defaults.get("d"); v.value != "%(here)s/x" {
 		t.Errorf("[DEFAULT] d changed to %q; configparser keeps it", v.value)
 	}
 }

@@ -71,8 +71,8 @@ func (l *loader) envUses() []envUse {
 	if l.p == nil {
 		return nil
 	}
-	for _, k := range l.p.defaults.keys {
-		v := l.p.defaults.vals[k].value
+	for i, k := range l.p.defaults.keys {
+		v := l.p.defaults.vals[i].value
 		for _, n := range envRefs(v) {
 			out = append(out, envUse{n, "DEFAULT", k, v})
 		}

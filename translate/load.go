@@ -31,6 +31,18 @@ type Options struct {
 	// minimal main config. Every other error is still reported.
 	Lenient bool
 
+	// NoKeyPos leaves every KeyPos map nil, for a reader that reports
+	// nothing at a key's line (ctl, the daemon): one map fewer per
+	// section. Errors still name their file:line.
+	NoKeyPos bool
+
+	// Main, when LoadCtl returned it for the same path and Dir, is the
+	// main file as LoadCtl read it: Load parses it no more. supervisorctl
+	// reads its section from the file and supervisord the whole file; a
+	// command that needs both (ctl over systemd) reads it once. Load
+	// takes the parse over, so a Ctl serves one Load.
+	Main *Ctl
+
 	// readFile and glob replace the file system in tests and fuzzing.
 	readFile func(string) ([]byte, error)
 	glob     func(string) []string
@@ -152,6 +164,7 @@ type loader struct {
 	hereExp      *expansions // {"here": l.here}, the common expansion of most keys
 	processCount int         // processes defined so far, against MaxProcesses
 	ctlIni       *iniParser  // the main file's [supervisorctl] as read, before includes
+	secExp       *expansions // sectionExpansions' dict
 	dirs         map[string]bool
 }
 
@@ -169,6 +182,23 @@ func (l *loader) isDir(p string) bool {
 	}
 	l.dirs[p] = d
 	return d
+}
+
+// sectionExpansions returns an empty dict for the expansions of one
+// program section: the same one each time, emptied, as nothing keeps a
+// section's dict once its processes are made (its values are copied
+// into strings), and a thousand sections would otherwise allocate a
+// thousand.
+func (l *loader) sectionExpansions() *expansions {
+	e := l.secExp
+	if e == nil {
+		e = newExpansions()
+		l.secExp = e
+		return e
+	}
+	clear(e.vals) // let go of the last section's strings
+	e.keys, e.vals, e.index, e.under, e.head = e.keys[:0], e.vals[:0], nil, nil, 0
+	return e
 }
 
 func newLoader(path string, opts Options, placeholders Env) *loader {
@@ -264,10 +294,14 @@ func (l *loader) run() (*Config, error) {
 func (l *loader) readMain() bool {
 	var data []byte
 	name := l.path
+	parsed := false
 	if l.snippet {
 		pattern := pyGlobEscape(l.abs(l.path))
 		data = []byte("[supervisord]\n\n[include]\nfiles = " + strings.ReplaceAll(pattern, "%", "%%") + "\n")
 		name = "<lenient: minimal main config>"
+	} else if m := l.opts.Main; m != nil && m.main != nil && m.main.path == l.path && m.main.dir == l.opts.Dir {
+		l.p, parsed = m.main.p, true
+		m.main = nil
 	} else {
 		fi, err := os.Stat(l.absHost(l.path))
 		if err != nil && !errors.Is(err, os.ErrNotExist) || err == nil && fi.IsDir() {
@@ -285,9 +319,11 @@ func (l *loader) readMain() bool {
 			return false
 		}
 	}
-	if errs := l.p.read(name, data); errs != nil {
-		l.errs = append(l.errs, errs...)
-		return false
+	if !parsed {
+		if errs := l.p.read(name, data); errs != nil {
+			l.errs = append(l.errs, errs...)
+			return false
+		}
 	}
 	if !l.snippet && l.p.has("supervisorctl") {
 		l.ctlIni = l.p.snapshot("supervisorctl", "ctlplugin:")
@@ -438,13 +474,16 @@ func (l *loader) keyPos(section, key string) Pos {
 
 // keyPositions maps every key of a section (with [DEFAULT]) to its line.
 func (l *loader) keyPositions(section string) map[string]Pos {
+	if l.opts.NoKeyPos {
+		return nil
+	}
 	s := l.p.byName[section]
 	m := make(map[string]Pos, len(s.keys)+len(l.p.defaults.keys))
-	for _, k := range l.p.defaults.keys {
-		m[k] = l.p.defaults.vals[k].pos
+	for i, k := range l.p.defaults.keys {
+		m[k] = l.p.defaults.vals[i].pos
 	}
-	for _, k := range s.keys {
-		m[k] = s.vals[k].pos
+	for i, k := range s.keys {
+		m[k] = s.vals[i].pos
 	}
 	return m
 }

@@ -230,6 +230,15 @@ type Ctl struct {
 	Prompt      string
 	HistoryFile *string
 	Err         string // supervisorctl would refuse the file with this message
+
+	main *mainRead // the main file as LoadCtl parsed it, for Options.Main
+}
+
+// mainRead is a main file parsed by LoadCtl, which Load can take over
+// instead of reading and parsing the file again.
+type mainRead struct {
+	path, dir string
+	p         *iniParser
 }
 
 // EnvVar is one NAME=value pair.

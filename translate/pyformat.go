@@ -38,8 +38,11 @@ func pyIntValue(n int64) pyValue { return pyValue{n: n, isInt: true} }
 // expansions is an insertion-ordered Python dict of expansion names (str keys).
 // The zero value is not usable; call newExpansions.
 type expansions struct {
-	keys  []string
-	vals  []pyValue
+	keys []string
+	vals []pyValue
+	// index maps a key to its position once there are more than
+	// smallDict keys; below that find scans keys, which spares a map per
+	// program section (most hold the four or six names Supervisor offers).
 	index map[string]int
 	// under, when set, holds further keys: those not in this dict are
 	// looked up there. In dict order, this dict's first head keys come
@@ -48,6 +51,13 @@ type expansions struct {
 	// by copying the whole environment share it instead.
 	under *expansions
 	head  int
+}
+
+// smallStore holds a new dict's first smallDict keys and values: one
+// allocation for a program section's dict instead of one per growth.
+type smallStore struct {
+	keys [smallDict]string
+	vals [smallDict]pyValue
 }
 
 // layer returns Python's dict(base.items() + top.items()) as a read-only
@@ -65,17 +75,36 @@ func layer(base, top *expansions) *expansions {
 	return &expansions{keys: top.keys, vals: top.vals, index: top.index, under: base}
 }
 
+// smallDict is the most keys an expansions holds without an index.
+const smallDict = 8
+
+// find returns the position of name among this dict's own keys.
+func (e *expansions) find(name string) (int, bool) {
+	if e.index != nil {
+		i, ok := e.index[name]
+		return i, ok
+	}
+	for i, k := range e.keys {
+		if k == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // delete removes name from this dict's own keys (not from under).
 func (e *expansions) delete(name string) {
-	i, ok := e.index[name]
+	i, ok := e.find(name)
 	if !ok {
 		return
 	}
 	e.keys = slices.Delete(e.keys, i, i+1)
 	e.vals = slices.Delete(e.vals, i, i+1)
-	delete(e.index, name)
-	for j := i; j < len(e.keys); j++ {
-		e.index[e.keys[j]] = j
+	if e.index != nil {
+		delete(e.index, name)
+		for j := i; j < len(e.keys); j++ {
+			e.index[e.keys[j]] = j
+		}
 	}
 	if i < e.head {
 		e.head--
@@ -84,18 +113,27 @@ func (e *expansions) delete(name string) {
 
 // newExpansions returns an empty expansion dict.
 func newExpansions() *expansions {
-	return &expansions{index: make(map[string]int)}
+	st := new(smallStore)
+	return &expansions{keys: st.keys[:0], vals: st.vals[:0]}
 }
 
 // set stores d[name] = v; an existing key keeps its position.
 func (e *expansions) set(name string, v pyValue) {
-	if i, ok := e.index[name]; ok {
+	if i, ok := e.find(name); ok {
 		e.vals[i] = v
 		return
 	}
-	e.index[name] = len(e.keys)
 	e.keys = append(e.keys, name)
 	e.vals = append(e.vals, v)
+	switch {
+	case e.index != nil:
+		e.index[name] = len(e.keys) - 1
+	case len(e.keys) > smallDict:
+		e.index = make(map[string]int, 2*len(e.keys))
+		for i, k := range e.keys {
+			e.index[k] = i
+		}
+	}
 }
 
 // setStr stores d[name] = s for a Python str s.
@@ -103,7 +141,7 @@ func (e *expansions) setStr(name, s string) { e.set(name, pyStr(s)) }
 
 // get returns d[name] and whether name is present.
 func (e *expansions) get(name string) (pyValue, bool) {
-	i, ok := e.index[name]
+	i, ok := e.find(name)
 	if !ok {
 		if e.under != nil {
 			return e.under.get(name)
@@ -127,14 +165,16 @@ func (e *expansions) clone() *expansions {
 		return c
 	}
 	c := &expansions{
-		keys:  make([]string, len(e.keys), len(e.keys)+8),
-		vals:  make([]pyValue, len(e.vals), len(e.vals)+8),
-		index: make(map[string]int, len(e.keys)+8),
+		keys: make([]string, len(e.keys), len(e.keys)+8),
+		vals: make([]pyValue, len(e.vals), len(e.vals)+8),
 	}
 	copy(c.keys, e.keys)
 	copy(c.vals, e.vals)
-	for k, v := range e.index {
-		c.index[k] = v
+	if e.index != nil {
+		c.index = make(map[string]int, len(e.keys)+8)
+		for k, v := range e.index {
+			c.index[k] = v
+		}
 	}
 	return c
 }
@@ -152,7 +192,7 @@ func (e *expansions) names() []string {
 	n := slices.Clone(e.keys)
 	if e.under != nil {
 		for _, k := range e.under.names() {
-			if _, own := e.index[k]; !own {
+			if _, own := e.find(k); !own {
 				n = append(n, k)
 			}
 		}

@@ -65,15 +65,15 @@ func (l *loader) notices() []Notice {
 			out = append(out, Notice{s.pos, msg})
 			continue
 		}
-		for _, k := range s.keys {
-			if _, inherited := l.p.defaults.vals[k]; inherited || slices.Contains(keys, k) {
+		for i, k := range s.keys {
+			if _, inherited := l.p.defaults.find(k); inherited || slices.Contains(keys, k) {
 				continue // [DEFAULT] keys reach every section, by design
 			}
 			msg := fmt.Sprintf("unknown key %q in [%s]; Supervisor ignores it", k, s.name)
 			if near := nearest(k, keys); near != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", near)
 			}
-			out = append(out, Notice{s.vals[k].pos, msg})
+			out = append(out, Notice{s.vals[i].pos, msg})
 		}
 	}
 	return out

@@ -16,6 +16,10 @@
 # SUPERVISORD=0 to leave supervisord's columns empty (quicker),
 # RT=1 to time under SCHED_FIFO (on a machine busy with other work: the
 # commands and the daemons answering them then run as on an idle one).
+# SUPERSEDE_BEFORE=BIN to time BIN's ctl status in the same hyperfine run
+# (an earlier build: before and after side by side), PERF=1 to add the
+# CPU each status costs ctl and the manager (perf stat; steadier than
+# elapsed time on a busy machine).
 # About 3 minutes with the defaults, most of it supervisorctl at 1000.
 set -euo pipefail
 
@@ -34,6 +38,10 @@ if [ -z "$supersede" ]; then
 fi
 [ -x "$supersede" ] || die "no executable $supersede"
 supersede=$(realpath "$supersede") # the driver runs in the work directory
+if [ -n "${SUPERSEDE_BEFORE:-}" ]; then
+	SUPERSEDE_BEFORE=$(realpath "$SUPERSEDE_BEFORE")
+	export SUPERSEDE_BEFORE
+fi
 (cd "$root" && go test -tags ctlbench -c -o "$work/ctlbench.test" ./bench/ctl/ctlbench)
 if [ -n "${JSON:-}" ]; then
 	mkdir -p "$JSON"

@@ -184,7 +184,12 @@ func newSystemdConn(ctx context.Context, opts *ctl.Options, e *env, stderr io.Wr
 		pf = sysd.StartPrefetch(ctx, sysd.Options{Scope: scope, Prefix: opts.Prefix, Getenv: getenv})
 	}
 	lopts := translate.Options{Environ: e.environ, Dir: wd}
-	cfg, err := translate.Load(opts.ConfigFile, lopts)
+	first := lopts
+	first.Main = opts.ConfigRead // parsed already for [supervisorctl]
+	// status reports nothing at a key's line, and writes no unit (whose
+	// contents some key positions decide): spare it a map per section
+	first.NoKeyPos = len(opts.Command) > 0 && opts.Command[0] == "status"
+	cfg, err := translate.Load(opts.ConfigFile, first)
 	if err != nil {
 		if pf != nil {
 			pf.Close()

@@ -610,6 +610,15 @@ func TestCtlGeneratorOnSystemd(t *testing.T) {
 	if unit := sm.Show("b.service", "LoadState"); unit["LoadState"] != "not-found" {
 		t.Errorf("b.service after update: %v (the generator should no longer write it)", unit)
 	}
+	// reload applies an edit: the generator writes the new program's
+	// unit at the daemon-reload, and it starts
+	_, oldA := stateOf(w.ctl("status").stdout, "a")
+	writeConf(t, filepath.Dir(conf), "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n[program:c]\ncommand=/bin/sleep 1002\nstartsecs=0\n\n[program:d]\ncommand=/bin/sleep 1004\nstartsecs=0\n")
+	if r := w.ctl("reload"); r.code != 0 || r.stdout != "Restarted supervisord\n" {
+		t.Errorf("reload:\n%s", r)
+	}
+	w.waitState(t, "d", "RUNNING", 0)
+	w.waitState(t, "a", "RUNNING", oldA)
 }
 
 // TestCtlBackoffOnSystemd is Supervisor's backoff as supersede ctl reads
@@ -712,5 +721,87 @@ while :; do sleep 0.05; done
 			t.Fatalf("stop order:\n%s\nwant, as supervisord stops them:\n%s", got, want)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCtlReloadOnSystemd is supervisorctl reload on units written by
+// convert -o, as supervisord's restart: it reads the configuration
+// again (a new program runs, a removed one stops and its unit goes, a
+// unit file supersede did not write stays), forgets every process (one
+// with autostart=false that had run is "Not started" again), and a
+// configuration supervisord would reject changes nothing.
+func TestCtlReloadOnSystemd(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	dir := shortTempDir(t)
+	conf := writeConf(t, dir, "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n[program:b]\ncommand=/bin/sleep 1001\nstartsecs=0\n\n"+
+		"[program:m]\ncommand=/bin/sleep 1003\nstartsecs=0\nautostart=false\n")
+	w, sm := systemdWorld(t, conf)
+	foreign := filepath.Join(sm.UnitDir, "foreign.service")
+	foreignText := "[Service]\nExecStart=/bin/true\n"
+	if err := os.WriteFile(foreign, []byte(foreignText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pidA := w.waitState(t, "a", "RUNNING", 0)
+	w.waitState(t, "b", "RUNNING", 0)
+	if r := w.ctl("start", "m"); r.code != 0 {
+		t.Fatalf("start m:\n%s", r)
+	}
+	if r := w.ctl("stop", "m"); r.code != 0 {
+		t.Fatalf("stop m:\n%s", r)
+	}
+	if r := w.ctl("status", "m"); strings.Contains(r.stdout, "Not started") {
+		t.Fatalf("m ran and stopped, yet:\n%s", r)
+	}
+
+	// a configuration supervisord rejects: ctl names the problem at its
+	// file:line and changes nothing (serve, which read the file before,
+	// answers CANT_REREAD)
+	good, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeConf(t, dir, "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=soon\n")
+	r := w.ctl("reload")
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "supervisord.conf:17: ") {
+		t.Errorf("reload of a bad configuration: want an error naming file:line, a failure exit:\n%s", r)
+	}
+	if err := os.WriteFile(conf, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, pid := stateOf(w.ctl("status").stdout, "a"); st != "RUNNING" || pid != pidA {
+		t.Errorf("after the refused reload a is %s pid %d, want RUNNING pid %d", st, pid, pidA)
+	}
+
+	// b goes, c comes
+	writeConf(t, dir, "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\n\n[program:c]\ncommand=/bin/sleep 1002\nstartsecs=0\n\n"+
+		"[program:m]\ncommand=/bin/sleep 1003\nstartsecs=0\nautostart=false\n")
+	if r := w.ctl("reload"); r.code != 0 || r.stdout != "Restarted supervisord\n" {
+		t.Errorf("reload:\n%s", r)
+	}
+	w.waitState(t, "a", "RUNNING", pidA)
+	w.waitState(t, "c", "RUNNING", 0)
+	r = w.ctl("status")
+	if st, _ := stateOf(r.stdout, "b"); st != "" {
+		t.Errorf("b is still shown after the reload removed it:\n%s", r)
+	}
+	if !strings.Contains(r.stdout, "\nm ") || !strings.Contains(r.stdout, "STOPPED   Not started") {
+		t.Errorf("m, with autostart=false, after the reload: want STOPPED Not started:\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(sm.UnitDir, "b.service")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("b.service after the reload: %v, want it removed", err)
+	}
+	if unit := sm.Show("b.service", "ActiveState"); unit["ActiveState"] != "inactive" {
+		t.Errorf("b.service after the reload: %v, want it stopped", unit)
+	}
+	if b, err := os.ReadFile(foreign); err != nil || string(b) != foreignText {
+		t.Errorf("the unit supersede did not write: %q, %v; want it untouched", b, err)
+	}
+	// started again, m shows its run again
+	if r := w.ctl("start", "m"); r.code != 0 {
+		t.Fatalf("start m:\n%s", r)
+	}
+	if r := w.ctl("stop", "m"); r.code != 0 || strings.Contains(w.ctl("status", "m").stdout, "Not started") {
+		t.Errorf("m started and stopped after the reload shows Not started:\n%s", r)
 	}
 }

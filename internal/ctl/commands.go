@@ -666,8 +666,14 @@ func doReload(c *controller, ctx context.Context, arg string) error {
 	var f *xmlrpc.Fault
 	if errors.As(err, &f) {
 		c.exitStatus = exitGeneric
-		if f.Code == xmlrpc.FaultShutdownState {
+		switch f.Code {
+		case xmlrpc.FaultShutdownState:
 			c.output("ERROR: already shutting down")
+			return nil
+		case xmlrpc.FaultCantReread:
+			// only under systemd: the configuration supervisord would
+			// exit on at its restart changed nothing (docs/MAPPING.md)
+			c.output("ERROR: " + f.String)
 			return nil
 		}
 	}

@@ -38,6 +38,12 @@ type Options struct {
 	// it prints); ctl over systemd does not need the section.
 	MissingSection bool
 
+	// ConfigRead is the config file as read for [supervisorctl]
+	// (translate.LoadCtl), nil when none was read: a transport that reads
+	// the whole file passes it as translate.Options.Main, to parse the
+	// file once.
+	ConfigRead *translate.Ctl
+
 	// Interrupt, if not nil, delivers Ctrl-C (SIGINT) as supervisorctl's
 	// KeyboardInterrupt: it ends `tail -f` and `fg` as finished commands
 	// (the shell then prompts again), and otherwise ends the command
@@ -254,6 +260,7 @@ func parseArgs(prog string, args, environ []string, dir string, stdout, stderr i
 			fmt.Fprintf(stderr, "Error: %s\n", translate.SupervisorMessage(err))
 			return nil, 1
 		}
+		o.ConfigRead = c
 		switch {
 		case c.Err == noCtlSection && (serverURL == nil || o.User || o.System):
 			// systemd needs no [supervisorctl]: the caller decides

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -101,6 +102,13 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		if err := writeCount(state, 0); err != nil {
 			return err
 		}
+		// systemd clears the last run's times as this start begins, and
+		// may remove STATE as the unit fails: keep them beside it, for
+		// the start and stop times supervisord shows of a FATAL process.
+		// Only those times depend on it, not the verdict: a step that
+		// cannot write there (a program run as another user under the
+		// system manager, %t/supersede being root's) fails all the same.
+		_ = keepLastRun(state)
 		return &failed{1}
 	}
 	if n > 0 {
@@ -127,6 +135,11 @@ func backoff(args, environ []string, stderr io.Writer) error {
 			return err
 		}
 	}
+	// Supervisor counts startsecs from the spawn (its laststart); systemd
+	// starts the program as this step ends.
+	if err := os.WriteFile(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644); err != nil {
+		return err
+	}
 	if chdir != "" {
 		// Supervisor's child chdirs after fork and, failing, writes these
 		// two lines to its stderr and exits 127: a failed start.
@@ -135,13 +148,47 @@ func backoff(args, environ []string, stderr io.Writer) error {
 			return dieBySIGTERM()
 		}
 	}
-	// Supervisor counts startsecs from the spawn; systemd starts the
-	// program as this step ends.
-	return os.WriteFile(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644)
+	return nil
 }
 
-// startedFile holds when the last start began (Unix nanoseconds).
-const startedFile = "started"
+// startedFile holds when the last start began (Unix nanoseconds);
+// stoppedFile when the last run ended (written by "exited").
+const (
+	startedFile = "started"
+	stoppedFile = "stopped"
+)
+
+// StartedFile and StoppedFile are the files in STATE with the last
+// spawn's and the last death's time (Unix nanoseconds).
+const (
+	StartedFile = startedFile
+	StoppedFile = stoppedFile
+)
+
+// LastRunSuffix names the file beside STATE (STATE+LastRunSuffix) in
+// which "backoff", giving up, keeps the start and stop times of the last
+// run, "START STOP\n" in Unix nanoseconds: Supervisor's laststart and
+// laststop of a FATAL process, which systemd does not keep (it clears
+// them as the giving-up start begins, and removes STATE as the unit
+// fails). internal/sysd reads it for a failed unit.
+const LastRunSuffix = ".last"
+
+// keepLastRun writes STATE+LastRunSuffix from the started and stopped
+// files, atomically; without both, nothing.
+func keepLastRun(state string) error {
+	start, err1 := os.ReadFile(filepath.Join(state, startedFile))
+	stop, err2 := os.ReadFile(filepath.Join(state, stoppedFile))
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	dst := filepath.Clean(state) + LastRunSuffix
+	tmp := dst + ".tmp"
+	data := append(append(append(bytes.TrimSpace(start), ' '), bytes.TrimSpace(stop)...), '\n')
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
 
 // LocaleFile is the environment file (systemd's EnvironmentFile=) in the
 // state directory with the LC_CTYPE supervisord's Python would give the
@@ -180,6 +227,15 @@ func startsecs(args, environ []string) error {
 	if err := os.WriteFile(filepath.Join(args[0], watchFile), nil, 0o644); err != nil {
 		return err
 	}
+	if secs == 0 {
+		// RUNNING at the spawn, as Supervisor has it: a death after it,
+		// even before this step got to run (late, on a busy machine),
+		// is a normal exit, not a failed start
+		if err := os.Remove(filepath.Join(args[0], CountFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
 	wait := time.Duration(secs) * Second
 	if b, err := os.ReadFile(filepath.Join(args[0], startedFile)); err == nil {
 		if ns, err := strconv.ParseInt(string(b), 10, 64); err == nil {
@@ -211,6 +267,10 @@ func exited(args []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: exited STATE")
 	}
+	// the end of this run, for keepLastRun (systemd forgets it). Only
+	// the times shown of a FATAL process depend on it: a failure here
+	// must not fail the unit's stop.
+	_ = os.WriteFile(filepath.Join(args[0], stoppedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644)
 	if _, err := os.Stat(filepath.Join(args[0], CountFile)); err != nil {
 		return nil // reached RUNNING, or never counted
 	}

@@ -153,6 +153,19 @@ func TestStartsecs(t *testing.T) {
 			t.Errorf("%v, want SIGTERM", ps)
 		}
 	})
+	t.Run("startsecs=0, already gone", func(t *testing.T) {
+		// RUNNING at the spawn: a program that ended before a late step
+		// ran exited normally
+		t.Parallel()
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, CountFile), []byte("1\n"), 0o644)
+		if _, ps, _ := step(t, nil, "startsecs", dir, "0"); ps.ExitCode() != 0 {
+			t.Errorf("%v, want exit 0", ps)
+		}
+		if got := count(t, dir); got != "none" {
+			t.Errorf("count %s, want none (RUNNING)", got)
+		}
+	})
 }
 
 // hold-stdin: the program's stdin blocks instead of reading EOF.
@@ -229,5 +242,47 @@ func TestStartsecsFromSpawn(t *testing.T) {
 	env = []string{"MAINPID=" + strconv.Itoa(dead.Process.Pid), "SHIM_TEST_SECOND=10s"}
 	if _, ps, _ := step(t, env, "startsecs", dir, "5"); !killedBySIGTERM(ps) {
 		t.Errorf("a dead program: %v, want SIGTERM", ps)
+	}
+}
+
+// Giving up keeps the last run's times beside STATE: the start the last
+// backoff step recorded and the end the last exited step recorded, in
+// that order, as Supervisor's laststart and laststop of a FATAL process.
+func TestLastRunKept(t *testing.T) {
+	t.Parallel()
+	state := filepath.Join(t.TempDir(), "prog")
+	if err := os.Mkdir(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	last := state + LastRunSuffix
+	for i := range 2 {
+		if _, ps, _ := step(t, nil, "backoff", state, "1"); ps.ExitCode() != 0 {
+			t.Fatalf("start %d: %v", i+1, ps)
+		}
+		os.WriteFile(filepath.Join(state, watchFile), nil, 0o644) // startsecs ran and judged
+		if _, ps, _ := step(t, nil, "exited", state); ps.ExitCode() != 0 {
+			t.Fatalf("exited %d: %v", i+1, ps)
+		}
+		if _, err := os.Stat(last); err == nil {
+			t.Fatalf("%s written before the step gave up", last)
+		}
+	}
+	giveUp := time.Now().UnixNano()
+	if _, ps, _ := step(t, nil, "backoff", state, "1"); ps.ExitCode() != 1 {
+		t.Fatalf("after startretries+1 failed starts: %v, want exit 1 (FATAL)", ps)
+	}
+	b, err := os.ReadFile(last)
+	if err != nil {
+		t.Fatalf("giving up wrote no %s: %v", last, err)
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		t.Fatalf("%s holds %q, want START STOP", last, b)
+	}
+	start, err1 := strconv.ParseInt(f[0], 10, 64)
+	stop, err2 := strconv.ParseInt(f[1], 10, 64)
+	started, _ := os.ReadFile(filepath.Join(state, startedFile))
+	if err1 != nil || err2 != nil || strconv.FormatInt(start, 10) != string(started) || stop < start || stop > giveUp {
+		t.Errorf("%s holds %q: want the last start (%s) and a stop after it, before the step gave up (%d)", last, b, started, giveUp)
 	}
 }

@@ -2,7 +2,8 @@
 // manager over D-Bus: it is the only package that speaks D-Bus
 // (go-systemd/v22/dbus for jobs, reloads and single properties, and a
 // small pipelined client of its own, wire.go, for the batched status
-// reads).
+// reads, over a socket read in paced gulps rather than one wake-up per
+// reply, paced.go).
 //
 // A Manager is Supervisor's API in Go words (it satisfies
 // xmlrpc.Backend, and xmlrpc.GroupReader), so `supersede ctl` runs the

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/translate"
+	"github.com/supersede/supersede/unitgen"
 )
 
 // pollEvery is how often WaitStarted and WaitStopped look at a unit.
@@ -389,13 +393,80 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	return m.enqueue(ctx, "stop", m.anchor())
 }
 
-// Restart is supervisord's restart (supervisorctl reload): the manager
-// reloads its units (re-running the generator, if that is how they were
-// made), every process stops, and those with autostart start again,
-// through the anchor target. It returns once the jobs are queued.
+// Restart is supervisord's restart (supervisorctl reload), which reads
+// the configuration again, stops every process, forgets them all and
+// starts those with autostart:
+//
+//   - the configuration is read again; one supervisord would reject
+//     changes nothing (CANT_REREAD), where supervisord would exit;
+//   - the processes whose units the new configuration no longer makes
+//     are stopped;
+//   - units written by convert are written again from the new
+//     configuration, in the directory the anchor target came from, as
+//     update writes them (atomically, only files supersede wrote, those
+//     it wrote for this configuration and no longer makes removed); the
+//     generator's are rewritten by the manager's daemon-reload, which
+//     follows in both cases;
+//   - the time is recorded (reloadMark): a unit not started since reads
+//     "Not started", as supervisord forgets every process;
+//   - every process stops, those with autostart start again, and the
+//     anchor target starts.
+//
+// It returns once the jobs are queued.
 func (m *Manager) Restart(ctx context.Context) error {
+	cfg, err := translate.Load(m.opts.ConfigPath, m.opts.Load)
+	if err != nil {
+		return cantReread(err)
+	}
+	dir, generated, err := m.unitDir(ctx)
+	if err != nil {
+		return err
+	}
+	var changes []unitgen.Change
+	if !generated {
+		res, err := m.generate(cfg, dir, false)
+		if err != nil {
+			return cantReread(err)
+		}
+		if changes, err = unitgen.Plan(dir, res, unitgen.WriteOptions{Prune: true, DryRun: true}); err != nil {
+			return cantReread(err)
+		}
+	}
+	old, err := m.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	keep := map[string]bool{}
+	for _, g := range cfg.Groups {
+		for _, p := range g.Processes {
+			if n, err := unitgen.ServiceName(m.opts.Prefix, p); err == nil {
+				keep[n] = true
+			}
+		}
+	}
+	for _, p := range old.procs {
+		if !keep[p.unit] {
+			if err := m.enqueue(ctx, "stop", p.unit); err != nil {
+				return err
+			}
+		}
+	}
+	if len(changes) > 0 {
+		if err := unitgen.Apply(dir, changes, false); err != nil {
+			return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
+		}
+	}
+	if err := m.setConfig(cfg); err != nil {
+		return cantReread(err)
+	}
+	m.mu.Lock()
+	m.next, m.gen, m.removed = nil, nil, map[string]bool{}
+	m.mu.Unlock()
 	if err := m.daemonReload(ctx); err != nil {
 		return err
+	}
+	if err := m.markReload(); err != nil {
+		return &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
 	}
 	a, err := m.snapshot(ctx)
 	if err != nil {
@@ -441,4 +512,48 @@ func (m *Manager) unitProperty(ctx context.Context, unit, name string) (any, err
 		return nil, err
 	}
 	return p.Value.Value(), nil
+}
+
+// reloadFile is the file beside the units' state directories in which
+// Restart records when it ran, for the anchor target of this Manager.
+func (m *Manager) reloadFile() string {
+	rt := m.runtimeDir()
+	if rt == "" {
+		return ""
+	}
+	return filepath.Join(rt, m.anchor()+".reloaded")
+}
+
+// markReload records now (µs since the epoch) as the time of the last
+// reload, atomically.
+func (m *Manager) markReload() error {
+	path := m.reloadFile()
+	if path == "" {
+		return errors.New("XDG_RUNTIME_DIR is not set: cannot record the reload")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, strconv.AppendInt(nil, m.now().UnixMicro(), 10), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// reloadMark is the time markReload recorded, µs; 0 for none.
+func (m *Manager) reloadMark() uint64 {
+	path := m.reloadFile()
+	if path == "" {
+		return 0
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package sysd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -26,6 +27,13 @@ type unitState struct {
 	Status            int32  // ExecMainStatus: the exit status, or the signal
 	Job               string // the type of the unit's queued job ("stop", "start", "restart", ...), "" for none
 	Backoff           bool   // waiting in the compatibility step's backoff (internal/shim)
+	// LastStart and LastStop are the last run's times as the
+	// compatibility step kept them when it gave up (shim.LastRunSuffix),
+	// µs; read for a failed unit whose ExecStart status systemd cleared.
+	LastStart, LastStop uint64
+	// Reloaded is when ctl reload (supervisord's restart) last ran for
+	// these units, µs (reloadMark); read for an inactive or failed unit.
+	Reloaded uint64
 }
 
 const (
@@ -75,13 +83,68 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 }
 
 // markBackoff marks the units whose compatibility step waits out
-// Supervisor's backoff before the program (see backingOff).
+// Supervisor's backoff before the program (see backingOff), adds the
+// last run's times of the units whose step gave up (lastRun), and the
+// time of the last reload to stopped units (reloadMark).
 func (m *Manager) markBackoff(units []string, out []unitState) {
+	reloaded, read := uint64(0), false
 	for i := range out {
-		if out[i].Active == "activating" && out[i].Sub == "start-pre" {
-			out[i].Backoff = m.backingOff(units[i])
+		st := &out[i]
+		switch {
+		case st.Active == "activating" && st.Sub == "start-pre":
+			st.Backoff = m.backingOff(units[i])
+		case st.Active == "inactive" || st.Active == "failed":
+			if !read {
+				reloaded, read = m.reloadMark(), true
+			}
+			st.Reloaded = reloaded
+			if st.Active == "failed" && st.Start == 0 {
+				st.LastStart, st.LastStop = m.lastRun(units[i])
+			}
 		}
 	}
+}
+
+// runtimeDir is where the units' compatibility step keeps its state
+// (%t/supersede), "" when it cannot be known.
+func (m *Manager) runtimeDir() string {
+	if m.opts.Scope == User {
+		rt := m.getenv("XDG_RUNTIME_DIR")
+		if rt == "" {
+			return ""
+		}
+		return filepath.Join(rt, "supersede")
+	}
+	return "/run/supersede"
+}
+
+// lastRun reads the last run's times that the compatibility step of unit
+// kept as it gave up (shim.LastRunSuffix), in µs; 0, 0 when there are
+// none.
+func (m *Manager) lastRun(unit string) (start, stop uint64) {
+	rt := m.runtimeDir()
+	if rt == "" {
+		return 0, 0
+	}
+	state := filepath.Join(rt, strings.TrimSuffix(unit, ".service"))
+	b, err := os.ReadFile(state + shim.LastRunSuffix)
+	if err != nil {
+		// the step could not write beside its directory (a program run
+		// as another user): the directory itself, if systemd left it
+		started, err1 := os.ReadFile(filepath.Join(state, shim.StartedFile))
+		stopped, err2 := os.ReadFile(filepath.Join(state, shim.StoppedFile))
+		if err1 != nil || err2 != nil {
+			return 0, 0
+		}
+		b = append(append(bytes.TrimSpace(started), ' '), bytes.TrimSpace(stopped)...)
+	}
+	a, z, ok := strings.Cut(strings.TrimSpace(string(b)), " ")
+	s, err1 := strconv.ParseUint(a, 10, 64)
+	e, err2 := strconv.ParseUint(z, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0
+	}
+	return s / 1000, e / 1000
 }
 
 // readStates is the reading of readUnits on w; anchor, if not "", is the
@@ -94,7 +157,6 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 	// programs running, that is the only round trip.
 	out := make([]unitState, len(units))
 	paths := make([]string, len(units))
-	w.buf.Grow(200 * (len(units) + 2)) // a Get is about 170 bytes
 	list := w.call(destSystemd, "/org/freedesktop/systemd1", ifaceManager, "ListUnitsByNames", "as", units)
 	frag := uint32(0)
 	dir := ""
@@ -105,7 +167,20 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 	first := w.serial + 1
 	for i, u := range units {
 		paths[i] = string(unitPath(u))
+	}
+	for i := range units {
+		at := w.buf.Len()
 		w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
+		if i == 0 && len(units) > 1 {
+			// room for the rest at once: the Gets differ only in their
+			// path (and its padding), and growing by doubling left
+			// twice the batch behind as garbage
+			rest := 0
+			for _, p := range paths[1:] {
+				rest += len(p) + 8
+			}
+			w.buf.Grow((w.buf.Len()-at-len(paths[0]))*(len(units)-1) + rest)
+		}
 	}
 	if err := w.flush(); err != nil {
 		return nil, "", err
@@ -247,13 +322,11 @@ func intern(b []byte) string {
 // in the unit's RuntimeDirectory=, unitgen.StateDir) is not zero while it
 // runs before the program.
 func (m *Manager) backingOff(unit string) bool {
-	rt := "/run"
-	if m.opts.Scope == User {
-		if rt = m.getenv("XDG_RUNTIME_DIR"); rt == "" {
-			return false
-		}
+	rt := m.runtimeDir()
+	if rt == "" {
+		return false
 	}
-	b, err := os.ReadFile(filepath.Join(rt, "supersede", strings.TrimSuffix(unit, ".service"), shim.CountFile))
+	b, err := os.ReadFile(filepath.Join(rt, strings.TrimSuffix(unit, ".service"), shim.CountFile))
 	if err != nil {
 		return false
 	}

@@ -21,6 +21,11 @@ func micro(us uint64) time.Time {
 	return time.UnixMicro(int64(us))
 }
 
+// lastRunFresh bounds the time from the end of the last run the
+// compatibility step kept to the start in which it gave up (RestartSec=
+// 100 ms, however slow the machine), in µs.
+const lastRunFresh = uint64(time.Minute / time.Microsecond)
+
 // supervisorState derives Supervisor's state of a process from its
 // service unit (reference/systemd.md §5.3, supervisor.md §7):
 //
@@ -41,8 +46,12 @@ func micro(us uint64) time.Time {
 //	  the compatibility step
 //	failed by a signal before the program ran,   STOPPED   (the step killed by a stop job)
 //	  autorestart not false
+//	inactive or failed, not started since the    STOPPED   "Not started" (supervisord forgets
+//	  last ctl reload                                       every process at reload)
 //	failed (start-limit-hit)                     FATAL     (startretries used up)
-//	failed before the program ran (exit-code)    FATAL     (the compatibility step gave up)
+//	failed before the program ran (exit-code)    FATAL     (the compatibility step gave up),
+//	                                                        at the last run's times the step kept,
+//	                                                        ended before that last start (else 0)
 //	inactive or failed, died within startsecs    FATAL     (its restart was refused)
 //	inactive or failed, the process ended        EXITED
 //	not loaded properly (bad-setting, masked)    UNKNOWN
@@ -105,6 +114,23 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 		out.Stop = micro(st.Exit)
 		out.ExitStatus = exitStatus(st)
 		switch {
+		case st.Reloaded != 0 && max(st.Start, st.InactiveExit) < st.Reloaded:
+			// not started since ctl reload (supervisord's restart),
+			// which forgets every process: never started
+			out.State = status.Stopped
+			out.Start, out.Stop, out.ExitStatus = time.Time{}, time.Time{}, 0
+		case st.Active == "failed" && st.Start == 0 && st.Result != "signal" && st.LastStart != 0 &&
+			st.LastStart <= st.LastStop && st.LastStop <= st.InactiveExit && st.InactiveExit-st.LastStop <= lastRunFresh:
+			// the compatibility step gave up (startretries used up) and
+			// kept the times of the program's last run, which systemd
+			// cleared as the step's last start began (internal/shim):
+			// Supervisor's laststart and laststop. That start (each
+			// automatic restart leaves "inactive" anew) follows the
+			// run's end by RestartSec=, 100 ms: times that end long
+			// before it are an earlier round's
+			out.State = status.Fatal
+			out.SpawnErr = spawnErrTooQuick
+			out.Start, out.Stop = micro(st.LastStart), micro(st.LastStop)
 		case st.Active == "failed" && st.Start == 0 && st.Result == "signal" && p.AutoRestart != translate.RestartNever:
 			// a compatibility step killed by the stop job's SIGTERM
 			// before the program ran: a stop in BACKOFF. (The step

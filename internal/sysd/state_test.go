@@ -61,6 +61,53 @@ func TestSupervisorState(t *testing.T) {
 	}
 }
 
+// The times the rules set: a FATAL process at its last run's times kept
+// by the compatibility step, and a process not started since ctl reload
+// as never started (supervisord forgets every process at reload).
+func TestSupervisorStateTimes(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	us := func(ago time.Duration) uint64 { return uint64(now.Add(-ago).UnixMicro()) }
+	at := func(ago time.Duration) time.Time { return time.UnixMicro(int64(us(ago))) }
+	p := &translate.Process{Name: "web", Group: "web", MinUptime: time.Second, AutoRestart: translate.RestartUnexpected}
+	// the giving-up start began 100 ms after the last run ended (each
+	// automatic restart leaves "inactive" anew)
+	gaveUp := unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "exit-code",
+		InactiveExit: us(1400 * time.Millisecond), InactiveEnter: us(1390 * time.Millisecond), ActiveExit: us(time.Hour)}
+	kept := gaveUp
+	kept.LastStart, kept.LastStop = us(2*time.Second), us(1500*time.Millisecond)
+	stale := gaveUp // a file of an earlier round
+	stale.LastStart, stale.LastStop = us(time.Hour), us(time.Hour-time.Second)
+	ran := unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(time.Hour), ActiveExit: us(20 * time.Second), Exit: us(19 * time.Second), Result: "success"}
+	reloaded := ran
+	reloaded.Reloaded = us(10 * time.Second)
+	reloadedFatal := kept
+	reloadedFatal.Reloaded = us(500 * time.Millisecond)
+	restarted := ran // started again after the reload, and stopped
+	restarted.Start, restarted.ActiveExit, restarted.Exit, restarted.Reloaded = us(5*time.Second), us(3*time.Second), us(2*time.Second), us(10*time.Second)
+	for _, c := range []struct {
+		name        string
+		st          unitState
+		want        status.State
+		start, stop time.Time
+	}{
+		{"FATAL, the step kept the last run's times", kept, status.Fatal, at(2 * time.Second), at(1500 * time.Millisecond)},
+		{"FATAL, the step kept none", gaveUp, status.Fatal, time.Time{}, time.Time{}},
+		{"FATAL, times of an earlier round", stale, status.Fatal, time.Time{}, time.Time{}},
+		{"STOPPED after a run", ran, status.Stopped, at(time.Hour), at(19 * time.Second)},
+		{"STOPPED after a run, not started since reload", reloaded, status.Stopped, time.Time{}, time.Time{}},
+		{"FATAL, not started since reload", reloadedFatal, status.Stopped, time.Time{}, time.Time{}},
+		{"STOPPED, started again since reload", restarted, status.Stopped, at(5 * time.Second), at(2 * time.Second)},
+	} {
+		got := supervisorState(p, c.st, now)
+		if got.State != c.want || !got.Start.Equal(c.start) || !got.Stop.Equal(c.stop) {
+			t.Errorf("%s: got %v start %v stop %v, want %v start %v stop %v", c.name, got.State, got.Start, got.Stop, c.want, c.start, c.stop)
+		}
+		if d := status.Description(got, now, time.UTC); c.want == status.Stopped && c.start.IsZero() && d != "Not started" {
+			t.Errorf("%s: description %q, want Not started", c.name, d)
+		}
+	}
+}
+
 func TestUnitPath(t *testing.T) {
 	for name, want := range map[string]godbus.ObjectPath{
 		"gunicorn.service":       "/org/freedesktop/systemd1/unit/gunicorn_2eservice",

@@ -43,7 +43,7 @@ type wire struct {
 // with EXTERNAL as the effective uid; on a bus (not private) it says
 // Hello, as the bus requires before any other call.
 func dialWire(ctx context.Context, ep endpoint) (*wire, error) {
-	network, addr, err := unixAddress(ep.addr)
+	_, addr, err := unixAddress(ep.addr)
 	if err != nil {
 		return nil, err
 	}
@@ -51,13 +51,12 @@ func dialWire(ctx context.Context, ep endpoint) (*wire, error) {
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
-	return dialOnce(ctx, network, addr, ep, deadline)
+	return dialOnce(ctx, addr, ep, deadline)
 }
 
 // dialOnce connects and authenticates, all before deadline.
-func dialOnce(ctx context.Context, network, addr string, ep endpoint, deadline time.Time) (*wire, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, network, addr)
+func dialOnce(ctx context.Context, addr string, ep endpoint, deadline time.Time) (*wire, error) {
+	c, err := dialPaced(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +110,9 @@ func dialOnce(ctx context.Context, network, addr string, ep endpoint, deadline t
 // server up, until every ping is answered. Signals do not count as an
 // answer: the manager sends its signals to every client of the private
 // socket, subscribed or not. It costs one round trip when nothing is
-// stuck.
+// stuck. The first wait is short: the first ping is stuck on nearly
+// every connection here, and waiting 2 ms for it cost every ctl command
+// 2 ms.
 func (w *wire) settle() error {
 	outstanding, sent := 0, 0
 	ping := func() error {
@@ -123,7 +124,7 @@ func (w *wire) settle() error {
 	if err := ping(); err != nil {
 		return err
 	}
-	for wait := 2 * time.Millisecond; outstanding > 0; {
+	for wait := 300 * time.Microsecond; outstanding > 0; {
 		w.c.SetReadDeadline(time.Now().Add(wait))
 		_, err := w.r.Peek(16) // wait for an answer without consuming it
 		var ne net.Error

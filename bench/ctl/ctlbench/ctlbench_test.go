@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +48,8 @@ type settings struct {
 	hasCtl      bool   // the binary has a working ctl command
 	strace      bool   // log strace -c -f of the status commands once
 	rt          bool   // time under SCHED_FIFO (RT=1): see realtime
+	before      string // SUPERSEDE_BEFORE: another supersede whose ctl status is timed beside, or ""
+	perf        bool   // PERF=1: CPU figures of ctl status and of the manager (cpuFigures)
 }
 
 // stat is one hyperfine result, in seconds.
@@ -64,6 +67,8 @@ type row struct {
 	svStatus, svCtlStatus, svRestart, svCtlRestart stat // under supervisord
 	sdPattern, sdAll, sdCtlStatus, sdRestart       stat // under systemd --user
 	sdCtlRestart, sdFloor, sdSystemctlFloor        stat
+	sdCtlBefore                                    stat // SUPERSEDE_BEFORE's ctl status
+	cpu                                            []cpuRow
 
 	note string // what went wrong in an untimed check, for the table
 }
@@ -109,6 +114,8 @@ func loadSettings(t *testing.T) settings {
 		jsonDir:     os.Getenv("CTL_BENCH_JSON"),
 		strace:      os.Getenv("STRACE") == "1",
 		rt:          os.Getenv("RT") == "1",
+		before:      os.Getenv("SUPERSEDE_BEFORE"),
+		perf:        os.Getenv("PERF") == "1",
 	}
 	if s.supersede == "" {
 		t.Fatal("SUPERSEDE is not set: name the supersede binary (bench/ctl/run.sh builds one)")
@@ -314,6 +321,13 @@ func measureSystemd(t *testing.T, s settings, r *row, conf string) {
 		}
 		sameNames(t, "supersede ctl --user status", out, r.n)
 		cmds = append(cmds, bench{"supersede ctl --user status", join(t, append(ctl, "status")...), &r.sdCtlStatus, ""})
+		if s.before != "" {
+			before := append([]string{s.before}, append(ctl[1:], "status")...)
+			if out := runOut(t, ns(ctx, before[0], before[1:]...)); countLines(out, " RUNNING ") != r.n {
+				t.Fatalf("SUPERSEDE_BEFORE ctl --user status: not %d RUNNING lines:\n%.2000s", r.n, out)
+			}
+			cmds = append(cmds, bench{"SUPERSEDE_BEFORE ctl --user status", join(t, before...), &r.sdCtlBefore, ""})
+		}
 	}
 	if s.strace {
 		straceSummary(t, ns, fmt.Sprintf("systemctl-pattern-%d", r.n), pattern...)
@@ -326,6 +340,15 @@ func measureSystemd(t *testing.T, s settings, r *row, conf string) {
 		bench{"supersede version", join(t, s.supersede, "version"), &r.sdFloor, ""},
 		bench{"systemctl --version", "systemctl --version", &r.sdSystemctlFloor, ""})
 	hyperfine(t, s, ns, fmt.Sprintf("systemd-%d-status", r.n), s.runs, s.warmup, cmds)
+	if s.perf {
+		r.cpu = append(r.cpu, cpuFigures(t, s, ns, m.PID, "systemctl --user list-units 'prog_*'", pattern...))
+		if s.hasCtl {
+			r.cpu = append(r.cpu, cpuFigures(t, s, ns, m.PID, "supersede ctl --user status", append(ctl, "status")...))
+			if s.before != "" {
+				r.cpu = append(r.cpu, cpuFigures(t, s, ns, m.PID, "SUPERSEDE_BEFORE ctl --user status", append([]string{s.before}, append(ctl[1:], "status")...)...))
+			}
+		}
+	}
 
 	unit, err := unitgen.UnitName("", restartTarget, unitgen.Service)
 	if err != nil {
@@ -749,6 +772,22 @@ func render(s settings, rows []*row, startLoad, endLoad string) string {
 			r.svStatus.cell(), r.sdPattern.cell(), r.sdAll.cell(), r.sdCtlStatus.cell(),
 			ratio(r.svStatus, r.sdCtlStatus), ratio(r.sdCtlStatus, r.sdPattern), r.svCtlStatus.cell())
 	}
+	if s.before != "" {
+		fmt.Fprintf(&b, "\nSUPERSEDE_BEFORE (%s) ctl --user status, in the same hyperfine run:\n\n", s.before)
+		b.WriteString("| programs | supersede ctl --user status | before | before / ctl | before / systemctl 'prog_*' |\n|---:|---|---|---:|---:|\n")
+		for _, r := range rows {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", r.n, r.sdCtlStatus.cell(), r.sdCtlBefore.cell(), ratio(r.sdCtlBefore, r.sdCtlStatus), ratio(r.sdCtlBefore, r.sdPattern))
+		}
+	}
+	if s.perf {
+		fmt.Fprintf(&b, "\nCPU per run (PERF=1: perf stat -r %d, and the manager's user+sys time from /proc over the same runs, in 10 ms ticks):\n\n", s.runs)
+		b.WriteString("| programs | command | CPU (all threads) | page faults | context switches | the manager's CPU |\n|---:|---|---|---:|---:|---|\n")
+		for _, r := range rows {
+			for _, c := range r.cpu {
+				fmt.Fprintf(&b, "| %d | %s | %.1f ms | %.0f | %.0f | %.1f ms |\n", r.n, c.name, c.taskClock, c.faults, c.switches, c.managerMS)
+			}
+		}
+	}
 	b.WriteString("\nrestart " + restartTarget + " (startsecs=0; sleep stops on SIGTERM at once)\n\n")
 	b.WriteString("| programs | supervisorctl restart (supervisord) | systemctl --user restart | supersede ctl --user restart | supervisorctl / ctl | supersede ctl restart (supervisord) |\n")
 	b.WriteString("|---:|---|---|---|---:|---|\n")
@@ -783,4 +822,80 @@ func systemdVersion() string {
 		return f[1]
 	}
 	return "?"
+}
+
+// cpuRow is what one command costs in CPU, per run: its own (perf stat)
+// and the manager's (/proc/PID/stat while perf stat ran it).
+type cpuRow struct {
+	name             string
+	taskClock        float64 // ms of CPU, all threads
+	faults, switches float64
+	managerMS        float64 // the manager's user+sys per run, ms (10 ms ticks over all runs)
+}
+
+// cpuFigures runs argv RUNS times under perf stat (-x, for CSV), in the
+// manager's namespace and under SCHED_FIFO like the timed runs when RT=1.
+// CPU time is steadier than elapsed time on a machine busy with other
+// work: it shows what a change saves even when the clock cannot.
+func cpuFigures(t *testing.T, s settings, mk func(context.Context, string, ...string) *exec.Cmd, managerPID int, name string, argv ...string) cpuRow {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "perf.csv")
+	args := append([]string{"stat", "-x", ",", "-o", out, "-r", strconv.Itoa(s.runs), "-e", "task-clock,page-faults,context-switches", "--"}, argv...)
+	name0 := "perf"
+	if s.rt {
+		args = append([]string{"-f", strconv.Itoa(rtPriority), "perf"}, args...)
+		name0 = "chrt"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	before := procCPUTicks(t, managerPID)
+	cmd := mk(ctx, name0, args...)
+	cmd.Stdout = io.Discard
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("perf stat %s: %v", name, err)
+	}
+	ticks := procCPUTicks(t, managerPID) - before
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cpuRow{name: name, managerMS: float64(ticks) * 10 / float64(s.runs)}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) < 3 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(f[2], "task-clock"):
+			r.taskClock = v
+		case strings.HasPrefix(f[2], "page-faults"):
+			r.faults = v
+		case strings.HasPrefix(f[2], "context-switches"):
+			r.switches = v
+		}
+	}
+	if r.taskClock == 0 {
+		t.Fatalf("perf stat %s: no task-clock in\n%s", name, data)
+	}
+	return r
+}
+
+// procCPUTicks is a process's user+system time in clock ticks (10 ms).
+func procCPUTicks(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
+	u, err1 := strconv.Atoi(f[11])
+	st, err2 := strconv.Atoi(f[12])
+	if err1 != nil || err2 != nil {
+		t.Fatalf("/proc/%d/stat: %q", pid, b)
+	}
+	return u + st
 }

@@ -37,6 +37,16 @@
 //     notes under the table if one fails; then stops the manager (sdtest's
 //     teardown removes its cgroups and directory).
 //
+// With SUPERSEDE_BEFORE=BIN the same hyperfine run of step 3 also times
+// `BIN ctl --user -c CONF status` (an earlier build, say), and a table of
+// the two side by side follows: a change is measured against its
+// predecessor on the same manager, in one run, not across runs. With
+// PERF=1, each status command also runs RUNS times under perf stat, and
+// a table gives its CPU time (all threads), page faults and context
+// switches per run, with the manager's own CPU time per run over the same
+// runs (/proc/PID/stat, 10 ms ticks): on a machine busy with other work
+// these stay put where elapsed times scatter.
+//
 // The supervisord restarts are each prepared by an untimed 0.1 s pause:
 // with startsecs=0 supervisord reports RUNNING before its child has
 // exec'd, and a SIGTERM in that window is lost (the child still has
