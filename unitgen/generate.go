@@ -1028,7 +1028,13 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 	secs := int((p.MinUptime + time.Second - 1) / time.Second)
 	if startsecs {
 		add("Service", "ExecStartPost", execLine(shim, []string{shim, "shim", "startsecs"})+" "+StateDir+" "+strconv.Itoa(secs))
-		add("Service", "ExecStopPost", execLine(shim, []string{shim, "shim", "exited"})+" "+StateDir)
+		exited := execLine(shim, []string{shim, "shim", "exited"}) + " " + StateDir
+		if secs == 0 {
+			// RUNNING at the spawn: an instant exit is a normal one,
+			// even when it comes before the startsecs step runs
+			exited += " 0"
+		}
+		add("Service", "ExecStopPost", exited)
 	}
 	// Room for the longest backoff wait and startsecs; systemd's 90 s
 	// default would cut a long series of retries short.

@@ -262,15 +262,24 @@ const watchFile = "watched"
 // run its startsecs step (an instant exit 0 races the step's start, and
 // systemd then takes the exit as a clean end) is a failed start too: the
 // step ends by SIGTERM, so the unit restarts. Otherwise it does nothing:
-// the startsecs step has judged.
+// the startsecs step has judged. With STARTSECS 0 (given only then, so
+// that the units of other programs keep their lines) the program was
+// RUNNING at its spawn: any end is a normal exit, and the count of
+// failed starts is cleared as the startsecs step would have.
 func exited(args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: exited STATE")
+	if len(args) != 1 && !(len(args) == 2 && args[1] == "0") {
+		return errors.New("usage: exited STATE [0]")
 	}
 	// the end of this run, for keepLastRun (systemd forgets it). Only
 	// the times shown of a FATAL process depend on it: a failure here
 	// must not fail the unit's stop.
 	_ = os.WriteFile(filepath.Join(args[0], stoppedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644)
+	if len(args) == 2 {
+		if err := os.Remove(filepath.Join(args[0], CountFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
 	if _, err := os.Stat(filepath.Join(args[0], CountFile)); err != nil {
 		return nil // reached RUNNING, or never counted
 	}

@@ -184,7 +184,7 @@ func TestHoldStdin(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	var b bytes.Buffer
-	for _, args := range [][]string{nil, {"nope"}, {"backoff", "x"}, {"backoff", "x", "y"}, {"startsecs", "x"}, {"hold-stdin"}} {
+	for _, args := range [][]string{nil, {"nope"}, {"backoff", "x"}, {"backoff", "x", "y"}, {"startsecs", "x"}, {"exited", "x", "1"}, {"hold-stdin"}} {
 		b.Reset()
 		if code := Main(args, nil, &b); code != 2 || b.Len() == 0 {
 			t.Errorf("Main(%q) = %d, %q; want 2 and a message", args, code, b.String())
@@ -200,11 +200,13 @@ func TestExited(t *testing.T) {
 		name         string
 		count, watch bool
 		sigterm      bool
+		args         []string
 	}{
-		{"ended before startsecs ran", true, false, true},
-		{"startsecs ran", true, true, false},
-		{"reached RUNNING", false, true, false},
-		{"never counted", false, false, false},
+		{"ended before startsecs ran", true, false, true, nil},
+		{"startsecs ran", true, true, false, nil},
+		{"reached RUNNING", false, true, false, nil},
+		{"never counted", false, false, false, nil},
+		{"startsecs=0, ended before its step ran: RUNNING at the spawn", true, false, false, []string{"0"}},
 	} {
 		dir := t.TempDir()
 		if c.count {
@@ -213,9 +215,12 @@ func TestExited(t *testing.T) {
 		if c.watch {
 			os.WriteFile(filepath.Join(dir, watchFile), nil, 0o644)
 		}
-		_, ps, _ := step(t, nil, "exited", dir)
+		_, ps, _ := step(t, nil, append([]string{"exited", dir}, c.args...)...)
 		if got := killedBySIGTERM(ps); got != c.sigterm || !got && ps.ExitCode() != 0 {
 			t.Errorf("%s: ended %v, want SIGTERM %v", c.name, ps, c.sigterm)
+		}
+		if _, err := os.Stat(filepath.Join(dir, CountFile)); c.args != nil && err == nil {
+			t.Errorf("%s: the count stays, want it cleared", c.name)
 		}
 	}
 }
