@@ -355,7 +355,7 @@ func TestCtlTutorialOnSystemd(t *testing.T) {
 
 // writeConf writes a supervisord.conf into dir with a unix socket, logs
 // and pid file there, the sections supervisorctl needs, and sections.
-func writeConf(t *testing.T, dir, sections string) string {
+func writeConf(t testing.TB, dir, sections string) string {
 	t.Helper()
 	conf := filepath.Join(dir, "supervisord.conf")
 	text := fmt.Sprintf(`[unix_http_server]
@@ -379,7 +379,7 @@ serverurl=unix://%[1]s/s.sock
 	return conf
 }
 
-func shortTempDir(t *testing.T) string {
+func shortTempDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "ctl")
 	if err != nil {

@@ -12,6 +12,8 @@
 //	supersede run [-c FILE] [supervisord's options] [--exit-on-fatal[=NAME,...]]
 //	supersede serve [-c FILE] [--user|--system] [--prefix P] [--log-files]
 //	                [--pidfile FILE]
+//	supersede migrate [-c FILE] [--user|--system] [--plan] [--rollback] [--group G]...
+//	                  [-o DIR] [--state FILE] [--link-dir DIR] [-s URL] [-u USER] [-p PASSWORD]
 //	supersede sample-config
 //	supersede completion bash|zsh|fish
 //	supersede version (or -v, --version)
@@ -39,7 +41,9 @@
 // serve answers supervisord's XML-RPC API for the config's units on its
 // [unix_http_server] and [inet_http_server] (internal/serve), on the
 // sockets systemd passes (the supersede-serve.socket that convert and
-// the generator write) or on sockets it opens.
+// the generator write) or on sockets it opens. migrate moves a running
+// supervisord's programs to the units group by group, with --plan and
+// --rollback (internal/migrate).
 //
 // run and serve are flags and wiring around internal/daemon, the
 // skeleton both daemons share (listeners, pidfile, main log,

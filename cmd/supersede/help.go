@@ -23,7 +23,7 @@ import (
 
 const aboutSupersede = `supersede retires Supervisor (supervisord and supervisorctl). It reads supervisord.conf exactly as Supervisor 4.2.5 does, includes, %(here)s, %(program_name)s, %(process_num)02d, %(ENV_X)s, numprocs and defaults, so that an existing configuration keeps its meaning.
 
-show prints what Supervisor would understand of a configuration; convert turns it into equivalent systemd units, and the systemd generator keeps those units in step with the file; ctl is supervisorctl on top of systemd; run supervises the programs itself, as supervisord does, where systemd is not running.
+show prints what Supervisor would understand of a configuration; convert turns it into equivalent systemd units, and the systemd generator keeps those units in step with the file; ctl is supervisorctl on top of systemd; migrate moves a running supervisord's programs onto the units, group by group, with a way back; run supervises the programs itself, as supervisord does, where systemd is not running.
 
 Invoked as supervisorctl (a symlink), supersede is supersede ctl; as supervisord, supersede run; as echo_supervisord_conf, supersede sample-config; as supersede-generator, supersede generator.
 
@@ -172,6 +172,8 @@ func program(exe string) *clidoc.Program {
 		switch c.name {
 		case "convert":
 			d.DirFlags = []string{"output"}
+		case "migrate":
+			d.DirFlags = []string{"output", "link-dir"}
 		case "run":
 			d.DirFlags = []string{"directory", "childlogdir"}
 		case "generator":

@@ -89,6 +89,7 @@ func init() {
 		{name: "ctl", summary: "control the programs as supervisorctl does, through systemd (or supersede run)", run: runCtl, args: "[action [arguments]]", about: aboutCtl},
 		{name: "run", summary: "supervise the programs of a supervisord.conf, as supervisord", run: runDaemon, pflags: true, about: aboutRun},
 		{name: "serve", summary: "serve supervisord's XML-RPC API for the units of a supervisord.conf", run: runServe, pflags: true, about: aboutServe},
+		{name: "migrate", summary: "move a live host from supervisord to systemd, group by group, with a way back", run: runMigrate, pflags: true, about: aboutMigrate},
 		{name: "generator", summary: "the systemd generator: write units for the config at boot", run: runGenerator, args: "NORMAL-DIR [EARLY-DIR LATE-DIR]", about: aboutGenerator},
 		{name: "shim", summary: "the compatibility step that converted units run (docs/MAPPING.md)", run: runShim, args: "STEP ARGS", hidden: true},
 		{name: "sample-config", summary: "print Supervisor's sample supervisord.conf (echo_supervisord_conf)", run: runSampleConfig, pflags: true, about: aboutSampleConfig},

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -70,12 +71,18 @@ var gapScenarios = []*scenario{{
 	ref:  fallbacktest.Supersede,
 	cfg: fallbacktest.Config{Sections: `
 [program:needy]
-command=/bin/sh -c 'echo run >> {DIR}/needy.runs; test -e {DIR}/dependency || exit 1; exec sleep 1000'
+command=/bin/sh -c 'date +%%s.%%N >> {DIR}/needy.runs; test -e {DIR}/dependency || exit 1; exec sleep 1000'
 startsecs=1
 `},
 	steps: func(s *side) {
 		s.waitFor("the first start", func() bool { return s.count("needy.runs") >= 1 })
+		// from the first start itself, as the program stamped it: a
+		// loaded machine can see the file late, and the dependency must
+		// come between the second start (1 s) and the third (3 s)
 		first := time.Now()
+		if secs, err := strconv.ParseFloat(s.lines("needy.runs")[0], 64); err == nil {
+			first = time.Unix(0, int64(secs*1e9))
+		}
 		hold(time.Until(first.Add(2500 * time.Millisecond))) // the dependency's own start-up time
 		s.touch("dependency")
 		s.waitNote("RUNNING|FATAL", "needy")
