@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/pflag"
 	"github.com/supersede/supersede/fallback"
@@ -347,8 +348,12 @@ func (d *runner) serve(ctx context.Context, s *fallback.Supervisor, cfg *transla
 	// as supervisord does; the command's context, cancelled by the same
 	// signals, must not start a silent shutdown ahead of it.
 	err := s.Run(context.WithoutCancel(ctx))
+	// the answer to the shutdown call that ended Run is still being
+	// written: a graceful stop, bounded
+	sdctx, sdcancel := context.WithTimeout(context.Background(), 2*time.Second)
+	srv.Shutdown(sdctx)
+	sdcancel()
 	cancel()
-	srv.Close()
 	wg.Wait()
 	daemon.RemoveSockets(cfg.Servers)
 	return err

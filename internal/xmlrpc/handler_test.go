@@ -683,3 +683,46 @@ func TestDescriptionWithoutSpawnError(t *testing.T) {
 		t.Errorf("description %q, want %q (Supervisor names the process, not the namespec)", pi.Description, want)
 	}
 }
+
+// TestShutdownAnswersBeforeClose: the daemon's end comes while the
+// answer to the shutdown call that caused it is still to be written.
+// Shutdown (not Close) lets that answer out, so supervisorctl prints
+// "Shut down" and not an EOF; a request that never ends is cut at the
+// deadline.
+func TestShutdownAnswersBeforeClose(t *testing.T) {
+	var srv *Server
+	ended := make(chan struct{})
+	b := &fakeBackend{ShutdownFn: func(context.Context) error {
+		// the daemon stops as the method returns: here, before it does
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Shutdown(ctx)
+			close(ended)
+		}()
+		for !srv.isClosed() {
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	}}
+	srv = NewServer(b, Options{})
+	sock := filepath.Join(shortDir(t), "s.sock")
+	ln, err := ListenUnix(sock, 0o700, -1, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(context.Background(), ln, Auth{}) }()
+	cl, err := NewClient("unix://"+sock, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := cl.Call(context.Background(), "supervisor.shutdown")
+	if err != nil || v != true {
+		t.Errorf("shutdown answered %v, %v; want true", v, err)
+	}
+	<-ended
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}

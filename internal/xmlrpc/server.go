@@ -55,11 +55,12 @@ type Server struct {
 	budget   *budget // of every listener
 	ui       http.Handler
 
-	mu      sync.Mutex
-	closed  bool
-	servers map[*http.Server]struct{}
-	streams map[net.Conn]*http.Server // hijacked /logtail and /mainlogtail responses, by the server they came through
-	done    *sync.Cond                // signalled when a stream ends
+	mu       sync.Mutex
+	closed   bool
+	graceful bool // Shutdown, not Close: Serve leaves the connections to it
+	servers  map[*http.Server]struct{}
+	streams  map[net.Conn]*http.Server // hijacked /logtail and /mainlogtail responses, by the server they came through
+	done     *sync.Cond                // signalled when a stream ends
 }
 
 // NewServer returns a server for b. It starts nothing; Serve does.
@@ -130,8 +131,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, auth Auth) error {
 	defer stop()
 	err := hs.Serve(ln)
 	ln.Close()
-	hs.Close()
 	s.mu.Lock()
+	if !s.graceful {
+		hs.Close()
+	}
 	delete(s.servers, hs)
 	s.endStreams(hs)
 	s.mu.Unlock()
@@ -153,6 +156,36 @@ func (s *Server) Close() error {
 	s.endStreams(nil)
 	s.mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// Shutdown is Close for a daemon's end: it stops accepting, ends the log
+// tails and closes idle connections at once, and lets the requests in
+// flight write their answers (supervisorctl shutdown's "Shut down" needs
+// the reply of the call that ended the daemon) until ctx is done; then
+// it closes what is left.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed, s.graceful = true, true
+	hss := make([]*http.Server, 0, len(s.servers))
+	for hs := range s.servers {
+		hss = append(hss, hs)
+	}
+	s.endStreams(nil)
+	s.mu.Unlock()
+	var errs []error
+	for _, hs := range hss {
+		if err := hs.Shutdown(ctx); err != nil {
+			errs = append(errs, hs.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// isClosed reports whether Close or Shutdown has begun.
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 // endStreams closes the log streams that came through hs (all when hs is
