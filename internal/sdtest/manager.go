@@ -127,6 +127,47 @@ func (p *proc) stop(sig syscall.Signal, timeout time.Duration) error {
 	}
 }
 
+// stopReporting is stop, which on a timeout first asks report what the
+// process is waiting for (while it still runs) and adds that to the
+// error.
+func (p *proc) stopReporting(sig syscall.Signal, timeout time.Duration, report func() string) error {
+	if p == nil || p.exited() {
+		return nil
+	}
+	p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(timeout):
+	}
+	left := report()
+	if err := p.stop(syscall.SIGKILL, killTimeout); err != nil {
+		return fmt.Errorf("%w\n%s", err, left)
+	}
+	return fmt.Errorf("%s (pid %d) ignored %v for %v; killed\n%s", p.cmd.Path, p.cmd.Process.Pid, sig, timeout, left)
+}
+
+// whatIsLeft lists the jobs of a manager that does not stop, and the
+// units not yet inactive, with the processes of their cgroups: what a
+// teardown that times out waits for.
+func (m *Manager) whatIsLeft() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var b strings.Builder
+	for _, args := range [][]string{
+		{"--user", "--no-pager", "list-jobs"},
+		{"--user", "--no-pager", "list-units", "--all", "--state=active,activating,deactivating,reloading"},
+		{"--user", "--no-pager", "status", "--lines=0"},
+	} {
+		out, stderr, err := m.run(ctx, "systemctl", args...)
+		fmt.Fprintf(&b, "$ systemctl %s\n%s%s", strings.Join(args, " "), out, stderr)
+		if err != nil {
+			fmt.Fprintf(&b, "(%v)\n", err)
+		}
+	}
+	return b.String()
+}
+
 var managerCount atomic.Int64
 
 // journaldScript prepares the private mount namespace it runs in, moves
@@ -625,7 +666,7 @@ func (m *Manager) stop() error {
 	if p := m.s.manager; p != nil && p.exited() {
 		errs = append(errs, fmt.Errorf("systemd --user had exited before teardown: %v", p.cmd.ProcessState))
 	}
-	if err := m.s.manager.stop(syscall.SIGTERM, stopTimeout); err != nil {
+	if err := m.s.manager.stopReporting(syscall.SIGTERM, stopTimeout, m.whatIsLeft); err != nil {
 		errs = append(errs, err)
 	}
 	// Left-overs in the manager's cgroup (a KillMode=process child, a
