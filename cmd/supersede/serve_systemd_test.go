@@ -48,7 +48,12 @@ func serveWorld(t *testing.T, conf string, convertArgs ...string) (*world, *sdte
 	}
 	sm.DaemonReload()
 	sm.Systemctl("start", "supersede.target", "supersede-serve.socket")
-	if st := sm.Show("supersede-serve.service", "ActiveState")["ActiveState"]; st != "inactive" {
+	text, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// an event listener's unit connects to serve as it starts
+	if st := sm.Show("supersede-serve.service", "ActiveState")["ActiveState"]; st != "inactive" && !strings.Contains(string(text), "[eventlistener:") {
 		t.Errorf("supersede-serve.service is %s before the first connection; socket activation should start it", st)
 	}
 	w := &world{name: "serve", ctl: func(args ...string) ctlResult {
