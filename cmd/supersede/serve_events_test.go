@@ -18,18 +18,18 @@ import (
 // program for each scenario, started by the test once the listener is
 // RUNNING.
 const eventsPrograms = `[eventlistener:watch]
-command=PYTHON LISTENER %(here)s/events.log crashy,clean,longrun,victim victim
-events=PROCESS_STATE
+command=PYTHON LISTENER %(here)s/events.log crashy,clean,longrun,victim,talker victim
+events=PROCESS_STATE,PROCESS_LOG
 startsecs=0
 
 [program:crashy]
 command=/bin/sh -c "exit 1"
 autostart=false
-startsecs=1
+startsecs=10
 startretries=2
 
 [program:clean]
-command=/bin/sh -c "sleep 2; exit 0"
+command=/bin/sh -c "sleep 4; exit 0"
 autostart=false
 startsecs=1
 
@@ -38,11 +38,21 @@ command=/bin/sleep 1000
 autostart=false
 startsecs=1
 
+[program:talker]
+command=/bin/sh -c "echo hello from talker; exec sleep 1000"
+autostart=false
+startsecs=0
+stdout_events_enabled=true
+
 [program:victim]
 command=/bin/sleep 1001
 autostart=false
 startsecs=1
 `
+
+// (crashy's startsecs and clean's run are long enough that a loaded
+// machine does not make supervisord, which decides both on its loop's
+// 1 s turns, see a crash as a run or an exit as a crash.)
 
 // eventsScenario drives the processes through a crash loop (crashy: BACKOFF
 // until FATAL), an expected exit (clean), a start and a stop (longrun),
@@ -63,9 +73,10 @@ func eventsScenario(t *testing.T, w *world, dir string) string {
 	w.waitState(t, "longrun", "RUNNING", 0)
 	w.ctl("stop", "longrun")
 	w.waitState(t, "longrun", "STOPPED", 0)
+	w.ctl("start", "talker")
 	w.ctl("start", "victim")
 	// the listener restarts victim when it hears it RUNNING
-	want := map[string]int{"crashy": 7, "clean": 3, "longrun": 4, "victim": 6}
+	want := map[string]int{"crashy": 7, "clean": 3, "longrun": 4, "victim": 6, "talker": 2, "talker log": 1}
 	log := filepath.Join(dir, "events.log")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -88,7 +99,7 @@ func eventsScenario(t *testing.T, w *world, dir string) string {
 	w.waitState(t, "victim", "RUNNING", 0)
 	byProc, _ := readEvents(t, log)
 	var b strings.Builder
-	for _, name := range []string{"crashy", "clean", "longrun", "victim"} {
+	for _, name := range []string{"crashy", "clean", "longrun", "victim", "talker", "talker log"} {
 		fmt.Fprintf(&b, "%s:\n", name)
 		for _, e := range byProc[name] {
 			b.WriteString("  " + e + "\n")
@@ -121,7 +132,11 @@ func readEvents(t *testing.T, path string) (map[string][]string, bool) {
 		if m == nil {
 			continue
 		}
-		by[m[1]] = append(by[m[1]], eventPID.ReplaceAllString(line, "pid:PID"))
+		key := m[1]
+		if strings.HasPrefix(line, "PROCESS_LOG_") {
+			key += " log" // its order against the state events is not specified
+		}
+		by[key] = append(by[key], eventPID.ReplaceAllString(line, "pid:PID"))
 	}
 	return by, restarted
 }
@@ -130,6 +145,8 @@ func readEvents(t *testing.T, path string) (map[string][]string, bool) {
 // listener written with Supervisor's own supervisor.childutils gets the
 // same PROCESS_STATE events (names, from_state, tries, expected, pid
 // given or 0) for a crash loop, an expected exit, a start and a stop,
+// and the same PROCESS_LOG_STDOUT for a line of stdout_events_enabled
+// output (from the journal under serve),
 // from supersede serve over a real systemd user manager as from the real
 // supervisord, and its memmon-style restart over the API (stopProcess,
 // startProcess) restarts the unit: the unit's main pid changes.

@@ -44,6 +44,11 @@
 //     it stops or supervisor.shutdown is called; REMOTE_COMMUNICATION
 //     from supervisor.sendRemoteCommEvent; TICK_* from the bus, whose
 //     clock runs only while a pool subscribes to a TICK type.
+//   - PROCESS_LOG_* of processes with stdout_events_enabled or
+//     stderr_events_enabled come from the journal, one `journalctl -f`
+//     per such process while a pool subscribes to them, a line per
+//     event, of the enabled channel (the journal does not record the
+//     stream).
 //   - PROCESS_COMMUNICATION_* cannot be: the units' output goes to the
 //     journal, not through serve, so no capture mode can be seen.
 //

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -88,6 +89,10 @@ type hub struct {
 	listeners map[string]*events.Listener // by unit
 	tracks    *sysd.Tracks
 	rewatch   chan struct{} // the manager was swapped: watch the new one
+
+	logs    context.CancelFunc // ends the journal follows of the configuration before
+	logsWG  sync.WaitGroup
+	logsCtx context.Context // serve's life
 }
 
 func newHub(b *backend, identifier string, log *slog.Logger) *hub {
@@ -354,7 +359,88 @@ func unitOfCgroupFile(data string) string {
 	return sysd.UnitOfCgroup(path)
 }
 
+// followLogs follows, for PROCESS_LOG_STDOUT and _STDERR, the journal
+// of each process of cfg with stdout_events_enabled or
+// stderr_events_enabled, while a pool subscribes to them: one
+// `journalctl -f` per such process, which wakes serve only when the
+// process writes. The journal does not record which stream a line came
+// from: every line is an event of the channel whose events are enabled
+// (stdout when both are). A process whose output goes to files
+// (--log-files) has none.
+func (h *hub) followLogs(cfg *translate.Config) {
+	h.mu.Lock()
+	if h.logs != nil {
+		h.logs()
+		h.logs = nil
+	}
+	ctx := h.logsCtx
+	h.mu.Unlock()
+	if ctx == nil || !h.bus.Subscribed(events.ProcessLogStdout) && !h.bus.Subscribed(events.ProcessLogStderr) {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	h.mu.Lock()
+	h.logs = cancel
+	h.mu.Unlock()
+	for _, g := range cfg.Groups {
+		for _, p := range g.Processes {
+			ch := events.Stdout
+			switch {
+			case p.Stdout.EventsEnabled:
+			case p.Stderr.EventsEnabled:
+				ch = events.Stderr
+			default:
+				continue
+			}
+			h.logsWG.Add(1)
+			go func() {
+				defer h.logsWG.Done()
+				h.followLog(ctx, g.Name, p.Name, ch)
+			}()
+		}
+	}
+}
+
+// followLog publishes each line of one process's output in the journal
+// until ctx is done.
+func (h *hub) followLog(ctx context.Context, group, name string, ch events.Channel) {
+	m, done := h.b.acquire()
+	unit, journal, err := m.JournalFor(ctx, group, name, ch.String())
+	if err != nil || !journal {
+		done()
+		return
+	}
+	r, err := m.FollowNewOutput(ctx, unit)
+	done()
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Warn(fmt.Sprintf("PROCESS_LOG events of %s:%s: %v", group, name, err))
+		}
+		return
+	}
+	defer r.Close()
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			src := events.Source{Name: name, Group: group, PID: h.tracks.PID(unit)}
+			h.bus.Publish(events.NewProcessLog(ch, src, line))
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 // publish hands e to the pools.
 func (h *hub) publish(e events.Event) { h.bus.Publish(e) }
 
-func (h *hub) close() { h.bus.Close() }
+func (h *hub) close() {
+	h.mu.Lock()
+	if h.logs != nil {
+		h.logs()
+	}
+	h.mu.Unlock()
+	h.logsWG.Wait()
+	h.bus.Close()
+}

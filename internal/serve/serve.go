@@ -106,12 +106,14 @@ func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Option
 	h.publish(events.NewSupervisorRunning())
 	defer h.close()
 	defer h.publish(events.NewSupervisorStopping())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h.logsCtx = ctx
+	h.followLogs(cfg)
 	// serve spawns nothing: its descriptors are for connections and
 	// the log reads they make (xmlrpc.ConnLimit)
 	srv := xmlrpc.NewServer(b, xmlrpc.Options{Logger: log, Limits: xmlrpc.Limits{MaxConns: xmlrpc.ConnLimit(0)}, UI: opts.UI})
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(lns))
 	for _, l := range lns {
@@ -202,6 +204,7 @@ func reload(ctx context.Context, b *backend, opts Options, log *slog.Logger) {
 	if b.hub != nil {
 		b.hub.setConfig(cfg)
 		b.hub.swapped()
+		b.hub.followLogs(cfg)
 	}
 	log.Info("daemon-reload: configuration read again from " + opts.ConfigPath)
 }

@@ -75,6 +75,16 @@ func (t *Tracks) State(unit string) (status.State, bool) {
 	return tr.state, true
 }
 
+// PID returns the pid of unit's program as last seen, 0 if none.
+func (t *Tracks) PID(unit string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if tr, ok := t.by[unit]; ok {
+		return tr.pid
+	}
+	return 0
+}
+
 // WatchStates reports every change of Supervisor's state of the
 // configuration's processes, derived from their units' D-Bus signals
 // (PropertiesChanged of each unit; systemd sends one for every change of

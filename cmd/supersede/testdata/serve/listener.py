@@ -3,8 +3,8 @@ as superlance's are, for serve_events_test.go.
 
 listener.py LOG WATCHED [RESTART]
 
-It appends each PROCESS_STATE event of a process named in WATCHED (a
-comma-separated list) to LOG, as "EVENTNAME PAYLOAD". When RESTART names
+It appends each event of a process named in WATCHED (a comma-separated
+list) to LOG, as "EVENTNAME PAYLOAD" (a payload's newlines as "|"). When RESTART names
 a process, the first time that process is RUNNING it restarts it over
 the XML-RPC API, as superlance's memmon does for a process over its
 memory limit (supervisor.stopProcess, then supervisor.startProcess, from
@@ -23,10 +23,12 @@ def main():
     restarted = False
     while True:
         headers, payload = childutils.listener.wait(sys.stdin, sys.stdout)
-        fields = dict(f.split(':', 1) for f in payload.split())
+        head, _, data = payload.partition('\n')
+        fields = dict(f.split(':', 1) for f in head.split())
         name = fields.get('processname')
         if name in watched:
-            log.write('%s %s\n' % (headers['eventname'], payload))
+            # PROCESS_LOG_*: the output after the header line, on one line
+            log.write('%s %s\n' % (headers['eventname'], payload.replace('\n', '|')))
             log.flush()
         if (restart and name == restart and not restarted
                 and headers['eventname'] == 'PROCESS_STATE_RUNNING'):
