@@ -165,6 +165,27 @@ func (m *Manager) whatIsLeft() string {
 			fmt.Fprintf(&b, "(%v)\n", err)
 		}
 	}
+	// A service that does not stop: SIGQUIT makes a Go program (serve,
+	// run) print its goroutines to its stderr, the journal; the teardown
+	// kills everything next anyway.
+	out, _, _ := m.run(ctx, "systemctl", "--user", "--no-pager", "--no-legend", "list-units", "--state=deactivating", "--type=service")
+	for line := range strings.Lines(out) {
+		f := strings.Fields(strings.TrimLeft(line, "● "))
+		if len(f) == 0 {
+			continue
+		}
+		unit := f[0]
+		m.run(ctx, "systemctl", "--user", "kill", "--kill-whom=main", "--signal=SIGQUIT", unit)
+		var j string
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			m.run(ctx, "journalctl", "--sync")
+			j, _, _ = m.run(ctx, "journalctl", "--no-pager", "-q", "-n", "400", "--user-unit", unit)
+			if strings.Contains(j, "Main process exited") {
+				break // it has written what it had to say, and ended
+			}
+		}
+		fmt.Fprintf(&b, "$ journalctl --user-unit %s (after SIGQUIT)\n%s", unit, j)
+	}
 	return b.String()
 }
 
