@@ -33,7 +33,13 @@
 //     sysd.WatchStates, which derives Supervisor's state with the same
 //     function status uses and fills in the transitions a reading skipped
 //     along Supervisor's state machine, with its backoff counter (tries),
-//     expected and pid. The watch runs only while the configuration has
+//     expected and pid. Three moments of the compatibility step that
+//     status shows as it reads them (a fresh start's step that has
+//     written its count: BACKOFF; the step giving up: STARTING, then
+//     STOPPING; an ended program's unit running its stop steps:
+//     STOPPING) are taken as Supervisor's state there (STARTING,
+//     BACKOFF, EXITED), so no transition goes through them
+//     (sysd's track.settle). The watch runs only while the configuration has
 //     an [eventlistener:x] pool (whose listeners' own states it gives);
 //     it costs nothing while no unit changes. Its one timer is for a
 //     unit STARTING by the clock (without the compatibility step).

@@ -99,11 +99,8 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		// and Restart=on-abnormal does not restart it. The count starts
 		// again: the next start is one asked for (supervisorctl start,
 		// systemctl start), which supervisord begins with a fresh round
-		// of startretries. The count is kept negated, not zeroed:
-		// until the step has exited, the unit is still in Supervisor's
-		// BACKOFF (sysd reads any count but 0 as that), and it must not
-		// read as a fresh start for that moment.
-		if err := writeCount(state, -n); err != nil {
+		// of startretries.
+		if err := writeCount(state, 0); err != nil {
 			return err
 		}
 		return &failed{1}

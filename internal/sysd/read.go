@@ -245,7 +245,7 @@ func intern(b []byte) string {
 // backingOff reports whether the compatibility step of unit is waiting
 // out Supervisor's backoff: its count of failed starts (internal/shim,
 // in the unit's RuntimeDirectory=, unitgen.StateDir) is not zero while it
-// runs before the program (negative while the step gives up).
+// runs before the program.
 func (m *Manager) backingOff(unit string) bool {
 	rt := "/run"
 	if m.opts.Scope == User {
@@ -258,7 +258,7 @@ func (m *Manager) backingOff(unit string) bool {
 		return false
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	return err == nil && n != 0 // negative: the step gives up (FATAL next)
+	return err == nil && n > 0
 }
 
 // get is one property asked of the unit units[i].

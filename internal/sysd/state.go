@@ -32,10 +32,6 @@ func micro(us uint64) time.Time {
 //	activating (start, start-pre, ...)           STARTING
 //	deactivating, no stop or restart job,        BACKOFF   (the unit runs its stop steps
 //	  died within startsecs                                 before the restart)
-//	deactivating, no stop or restart job,        EXITED    (the same, after startsecs)
-//	  the program ended by itself
-//	deactivating, no stop or restart job,        BACKOFF   (the compatibility step failed
-//	  the program did not run                               before it: FATAL next)
 //	deactivating                                 STOPPING
 //	inactive, never started                      STOPPED   "Not started"
 //	inactive or failed, stopped on request       STOPPED
@@ -104,22 +100,6 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			out.Stop = micro(st.Exit)
 			out.State = status.Backoff
 			out.SpawnErr = spawnErrTooQuick
-		} else if st.Job != "stop" && st.Job != "restart" && st.MainPID == 0 && st.Start == 0 {
-			// no stop was asked for and the program has not run: the
-			// compatibility step failed before it (it gave up after
-			// startretries, or a chdir failed) and the unit runs its
-			// stop steps. Supervisor is in BACKOFF; FATAL or the next
-			// try follows.
-			out.State = status.Backoff
-			out.SpawnErr = spawnErrTooQuick
-		} else if st.Job != "stop" && st.Job != "restart" && st.MainPID == 0 && st.Exit != 0 && st.Exit >= st.Start {
-			// no stop was asked for: the program ended by itself and
-			// its unit runs its stop steps (ExecStopPost). Supervisor
-			// is in EXITED from the death on.
-			out.PID = 0
-			out.Stop = micro(st.Exit)
-			out.ExitStatus = exitStatus(st)
-			out.State = status.Exited
 		}
 	default: // inactive, failed
 		out.Stop = micro(st.Exit)

@@ -46,6 +46,37 @@ type track struct {
 	sub     string        // the unit's sub-state at the last reading
 }
 
+// settle corrects what status reads for a moment of the compatibility
+// step's that has no state of Supervisor's own, seen from where the
+// process was (status shows these moments as it reads them; a
+// transition must not go through them):
+//
+//   - the step of a fresh start has written its count (internal/shim)
+//     and not yet exited: the count reads as a backoff wait; STARTING;
+//   - the step gives up after startretries (it resets its count before
+//     it exits 1): start-pre without a count after BACKOFF is still
+//     BACKOFF, and so is the unit running its stop steps after it with
+//     no program run (Start 0), until it has failed (FATAL);
+//   - the program ended by itself after startsecs and its unit runs its
+//     stop steps (no stop job): Supervisor is EXITED from the death on,
+//     not STOPPING.
+func (tr *track) settle(cur status.Process, st unitState) status.Process {
+	noStop := st.Job != "stop" && st.Job != "restart"
+	switch {
+	case cur.State == status.Backoff && st.Sub == "start-pre" && tr.freshStart():
+		cur.State = status.Starting
+	case cur.State == status.Starting && st.Sub == "start-pre" && !st.Backoff && tr.state == status.Backoff:
+		cur.State = status.Backoff
+	case cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Start == 0 && tr.state == status.Backoff:
+		cur.State = status.Backoff
+	case cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Exit != 0 && st.Exit >= st.Start:
+		cur.State = status.Exited
+		cur.ExitStatus = exitStatus(st)
+		cur.Stop = micro(st.Exit)
+	}
+	return cur
+}
+
 // freshStart reports whether the unit, in its start-pre step now, is in
 // the step of a start that did not follow a failed one: from STOPPED,
 // EXITED or FATAL, or still in the same step it was STARTING in. Its
@@ -225,11 +256,7 @@ func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, du
 			}
 			tracks.by[p.unit] = tr
 		} else {
-			if cur.State == status.Backoff && sts[i].Sub == "start-pre" && tr.freshStart() {
-				// the step of a fresh start has written its count
-				// (internal/shim) and not yet exited: not a backoff wait
-				cur.State = status.Starting
-			}
+			cur = tr.settle(cur, sts[i])
 			out = append(out, tr.advance(p, cur, sts[i])...)
 		}
 		tr.sub = sts[i].Sub
