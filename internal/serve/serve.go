@@ -96,7 +96,12 @@ func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Option
 		return err
 	}
 	b := &backend{cur: m}
-	defer b.close()
+	abandoned := false // the stop gave up waiting: leave the rest to the exit
+	defer func() {
+		if !abandoned {
+			b.close()
+		}
+	}()
 	h := newHub(b, cfg.Supervisord.Identifier, log)
 	b.hub = h
 	h.setConfig(cfg)
@@ -104,7 +109,11 @@ func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Option
 		h.publish(events.NewProcessGroupAdded(g.Name))
 	}
 	h.publish(events.NewSupervisorRunning())
-	defer h.close()
+	defer func() {
+		if !abandoned {
+			h.close()
+		}
+	}()
 	defer h.publish(events.NewSupervisorStopping())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -143,8 +152,23 @@ func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Option
 		}()
 	}
 	<-ctx.Done()
-	srv.Close()
-	wg.Wait()
+	// A stop (SIGTERM) ends serve within stopGrace whatever a request,
+	// a log stream or the manager's connection is waiting for: the
+	// manager waits for serve (TimeoutStopSec=, 90 s) before it can stop
+	// the rest, and a client must not hold that up.
+	stopped := make(chan struct{})
+	go func() {
+		srv.Close()
+		wg.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(stopGrace):
+		abandoned = true
+		log.Error(fmt.Sprintf("stopping: connections, log streams or the manager's connection did not end within %v; exiting without waiting for them", stopGrace))
+		return nil
+	}
 	close(errs)
 	var all []error
 	for err := range errs {
@@ -152,6 +176,9 @@ func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Option
 	}
 	return errors.Join(all...)
 }
+
+// stopGrace bounds serve's stop after ctx is done.
+const stopGrace = 5 * time.Second
 
 func managerOptions(opts Options) sysd.Options {
 	return sysd.Options{Scope: opts.Scope, ConfigPath: opts.ConfigPath, Load: opts.Load,
