@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/supersede/supersede/internal/status"
@@ -249,11 +250,19 @@ type follower struct {
 	io.Reader
 	cancel context.CancelFunc
 	cmd    *exec.Cmd
+	once   sync.Once
 }
 
-// Close stops journalctl and waits for it.
+// Close stops journalctl and waits for it, once: /logtail closes its
+// source both when its client goes and when the stream ends, at the same
+// moment, and two concurrent exec.Cmd.Wait race (the race detector
+// reports it) and could leave the second waiting for ever, with the
+// stream and serve's stop behind it (the teardown hang of the serve
+// tests under load).
 func (f *follower) Close() error {
-	f.cancel()
-	f.cmd.Wait()
+	f.once.Do(func() {
+		f.cancel()
+		f.cmd.Wait()
+	})
 	return nil
 }
