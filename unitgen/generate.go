@@ -353,6 +353,11 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 		add("Unit", "After", socket)
 	}
 	shim := g.shim(pl)
+	if pl.g.Type == translate.GroupEventListener && g.servesEvents(shim) {
+		events := g.eventsSocket()
+		add("Unit", "Requires", events)
+		add("Unit", "After", events)
+	}
 	// A command supervisord cannot spawn (an unclosed quote, an empty
 	// command =) fails only that program, at every spawn: BACKOFF, then
 	// FATAL. Its unit does the same through the step, whatever its
@@ -465,7 +470,9 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 		}
 	}
 	if pl.g.Type == translate.GroupEventListener {
-		if shim != "" {
+		if g.servesEvents(shim) {
+			g.listenerWarning(pl) // serve.go: supersede serve runs the pool
+		} else if shim != "" {
 			g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events; it runs with a standard input that stays open and never delivers one, so it waits, RUNNING, as for events that never come (use supersede run to serve it events)", pl.g.Section)
 		} else {
 			g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, and its standard input is /dev/null: it reads end-of-file, which most listeners take as an error, so it will likely crash until FATAL (use supersede run to serve it events)", pl.g.Section)
@@ -514,7 +521,9 @@ func (g *generator) execStart(pl *planned, shim string) (string, bool) {
 	} else if !filepath.IsAbs(filename) {
 		filename = filepath.Join(dir, filename)
 	}
-	if shim != "" && pl.g.Type == translate.GroupEventListener {
+	if g.servesEvents(shim) && pl.g.Type == translate.GroupEventListener {
+		return g.listenerExec(shim, filename, p.Argv), true // serve.go
+	} else if shim != "" && pl.g.Type == translate.GroupEventListener {
 		return execLine(shim, append([]string{shim, "shim", "hold-stdin", filename}, p.Argv...)), true
 	}
 	return execLine(filename, p.Argv), true

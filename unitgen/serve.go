@@ -57,6 +57,7 @@ func (g *generator) serve() {
 	}
 	add("Socket", "Service", service)
 	add("Install", "WantedBy", "sockets.target")
+	events := g.hasListeners() && g.servesEvents(g.shim(nil))
 
 	argv := []string{g.opts.Serve, "serve", "-c", g.configPath()}
 	if g.opts.User {
@@ -84,6 +85,9 @@ func (g *generator) serve() {
 	}
 	add("Unit", "Requires", socket)
 	add("Unit", "After", socket)
+	if events {
+		add("Service", "Sockets", socket+" "+g.eventsSocket())
+	}
 	typ := "exec"
 	if g.opts.SystemdVersion < 240 {
 		typ = "simple"
@@ -94,6 +98,77 @@ func (g *generator) serve() {
 	g.res.Units = append(g.res.Units,
 		Unit{Name: socket, Data: g.render(g.header(first.Pos, first.Section), so), Pos: first.Pos, WantedBy: []string{"sockets.target"}},
 		Unit{Name: service, Data: g.render(g.header(first.Pos, first.Section), o), Pos: first.Pos})
+	if events {
+		g.eventsUnit(service, first)
+	}
+}
+
+// EventsSocket is the path, relative to the manager's runtime directory
+// (%t: $XDG_RUNTIME_DIR of a user manager, /run for the system one), of
+// the socket on which supersede serve runs the configuration's event
+// listener pools: each listener's unit connects its standard input and
+// output to it (supersede shim listen) and serve speaks Supervisor's
+// listener protocol there. serve tells one listener from another by the
+// cgroup of the peer, so the socket may be open to all (a listener may
+// run as any user=).
+func EventsSocket(prefix string) string { return prefix + "supersede-events.sock" }
+
+// eventsSocket is the name of the socket unit of EventsSocket.
+func (g *generator) eventsSocket() string {
+	name, _ := UnitName(g.opts.Prefix, serveName+"-events", Socket)
+	return name
+}
+
+// hasListeners reports whether the configuration has an
+// [eventlistener:x] pool.
+func (g *generator) hasListeners() bool {
+	for _, grp := range g.cfg.Groups {
+		if grp.Type == translate.GroupEventListener {
+			return true
+		}
+	}
+	return false
+}
+
+// servesEvents reports whether supersede serve runs the configuration's
+// event listener pools: serve's units are written, and the listener's
+// unit runs the compatibility step (shim is its supersede binary).
+func (g *generator) servesEvents(shim string) bool {
+	return shim != "" && g.opts.Serve != "" && len(g.cfg.Servers) > 0
+}
+
+// eventsUnit writes the socket unit of EventsSocket, which activates
+// serve as its API socket does.
+func (g *generator) eventsUnit(service string, first translate.Server) {
+	var so []unit.UnitOption
+	add := func(section, name, value string) { so = append(so, opt(section, name, value)) }
+	add("Unit", "Description", "Supervisor event listeners of "+text(g.cfg.File)+" (supersede serve)")
+	if src, err := plain(g.cfg.File, true); err == nil {
+		add("Unit", "SourcePath", src)
+	}
+	add("Socket", "ListenStream", "%t/"+EventsSocket(g.opts.Prefix))
+	add("Socket", "SocketMode", "0666")
+	add("Socket", "RemoveOnStop", "yes")
+	add("Socket", "Service", service)
+	add("Install", "WantedBy", "sockets.target")
+	name := g.eventsSocket()
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(first.Pos, first.Section), so), Pos: first.Pos, WantedBy: []string{"sockets.target"}})
+}
+
+// listenerExec is the ExecStart of an event listener that supersede
+// serve serves: the compatibility step connects its standard input and
+// output to serve's events socket, then execs the listener.
+func (g *generator) listenerExec(shim, filename string, argv []string) string {
+	scope := "--system"
+	if g.opts.User {
+		scope = "--user"
+	}
+	return execLine(shim, append([]string{shim, "shim", "listen", scope, EventsSocket(g.opts.Prefix), filename}, argv...))
+}
+
+// listenerWarning says what becomes of an event listener under serve.
+func (g *generator) listenerWarning(pl *planned) {
+	g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: supersede serve runs its pool (enable %s and %s): its unit connects its standard input and output to serve, which sends it the events systemd lets serve derive (PROCESS_STATE_*, PROCESS_GROUP_*, SUPERVISOR_STATE_CHANGE_*, TICK_*, PROCESS_LOG_*; never PROCESS_COMMUNICATION_*)", pl.g.Section, g.eventsSocket(), func() string { s, _ := ServeUnits(g.opts.Prefix); return s }())
 }
 
 // listen adds ListenStream= and the socket's mode and owner for one

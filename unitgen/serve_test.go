@@ -157,3 +157,59 @@ func TestServeUnitsVerify(t *testing.T) {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, b)
 	}
 }
+
+// With serve's units, an event listener's unit connects to serve's
+// events socket (supersede shim listen) instead of waiting on a stdin
+// that never delivers: serve runs the pool. The events socket activates
+// serve too, and the warning says what is true now.
+func TestServeRunsListenerPools(t *testing.T) {
+	cfg, dir := loadServeConfig(t, serveConf+"\n[eventlistener:mon]\ncommand=/bin/cat\nevents=PROCESS_STATE\n")
+	const shim = "/usr/local/bin/supersede"
+	res, err := Generate(cfg, Options{Serve: shim, Shim: shim, User: true, SystemdVersion: 252, Dir: dir, Environ: []string{"PATH=/usr/bin:/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	socket, service := ServeUnits("")
+	events := "supersede-serve-events.socket"
+	e := unitData(res, events)
+	for _, want := range []string{"ListenStream=%t/" + EventsSocket("") + "\n", "SocketMode=0666\n", "Service=" + service + "\n", "RemoveOnStop=yes\n"} {
+		if !strings.Contains(e, want) {
+			t.Errorf("%s lacks %q:\n%s", events, want, e)
+		}
+	}
+	if v := unitData(res, service); !strings.Contains(v, "Sockets="+socket+" "+events+"\n") {
+		t.Errorf("%s does not take the events socket:\n%s", service, v)
+	}
+	l := unitData(res, "mon.service")
+	for _, want := range []string{
+		`ExecStart="` + shim + `" "shim" "listen" "--user" "` + EventsSocket("") + `" "/bin/cat" "/bin/cat"` + "\n",
+		"Requires=" + events + "\n", "After=" + events + "\n",
+	} {
+		if !strings.Contains(l, want) {
+			t.Errorf("mon.service lacks %q:\n%s", want, l)
+		}
+	}
+	if strings.Contains(l, "hold-stdin") {
+		t.Errorf("mon.service still holds its stdin:\n%s", l)
+	}
+	found := false
+	for _, w := range res.Warnings {
+		if strings.Contains(w.Msg, "[eventlistener:mon]") {
+			found = true
+			if !strings.Contains(w.Msg, "supersede serve runs its pool") {
+				t.Errorf("warning: %s", w.Msg)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no warning about the listener: %v", res.Warnings)
+	}
+	// without serve's units, the listener waits on its stdin as before
+	res, err = Generate(cfg, Options{Shim: shim, User: true, SystemdVersion: 252, Dir: dir, Environ: []string{"PATH=/usr/bin:/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := unitData(res, "mon.service"); !strings.Contains(l, `"hold-stdin"`) || unitData(res, events) != "" {
+		t.Errorf("without serve: mon.service\n%s", l)
+	}
+}

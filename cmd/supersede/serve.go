@@ -58,7 +58,20 @@ func runServe(ctx context.Context, e *env) error {
 		return &usageError{err: serve.ErrNoServers}
 	}
 	log := daemon.JournalLogger(e.stderr, e.environ)
-	lns, missing, err := serve.Activated(cfg)
+	scope := sysd.System
+	if *user {
+		scope = sysd.User
+	}
+	getenv := func(k string) string {
+		for i := len(e.environ) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(e.environ[i], k+"="); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	events := serve.EventsPath(scope, *prefix, getenv)
+	lns, missing, err := serve.Activated(cfg, events)
 	if err != nil {
 		return err
 	}
@@ -74,18 +87,6 @@ func runServe(ctx context.Context, e *env) error {
 			lns = append(lns, serve.Listener{Section: missing[i].Section, Ln: ln, Auth: daemon.AuthOf(missing[i])})
 		}
 	}
-	scope := sysd.System
-	if *user {
-		scope = sysd.User
-	}
-	getenv := func(k string) string {
-		for i := len(e.environ) - 1; i >= 0; i-- {
-			if v, ok := strings.CutPrefix(e.environ[i], k+"="); ok {
-				return v
-			}
-		}
-		return ""
-	}
 	if *pidfile != "" {
 		if err := daemon.WritePidfile(*pidfile); err != nil {
 			for _, l := range lns {
@@ -98,6 +99,6 @@ func runServe(ctx context.Context, e *env) error {
 	ctx, stop := daemon.StopOnSignal(ctx, log, "serve follows the manager's daemon-reload and has no log file to reopen")
 	defer stop()
 	return serve.Run(ctx, cfg, lns, serve.Options{Scope: scope, ConfigPath: path, Load: opts,
-		Prefix: *prefix, LogFiles: *logFiles, Getenv: getenv, Logger: log,
+		Prefix: *prefix, LogFiles: *logFiles, Getenv: getenv, Logger: log, EventsPath: events,
 		UI: func(api *xmlrpc.Local) http.Handler { return webui.New(api, webui.Options{}) }})
 }

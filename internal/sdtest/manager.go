@@ -129,6 +129,68 @@ func (p *proc) stop(sig syscall.Signal, timeout time.Duration) error {
 	}
 }
 
+// stopReporting is stop, which on a timeout first asks report what the
+// process is waiting for (while it still runs) and adds that to the
+// error.
+func (p *proc) stopReporting(sig syscall.Signal, timeout time.Duration, report func() string) error {
+	if p == nil || p.exited() {
+		return nil
+	}
+	p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(timeout):
+	}
+	left := report()
+	if err := p.stop(syscall.SIGKILL, killTimeout); err != nil {
+		return fmt.Errorf("%w\n%s", err, left)
+	}
+	return fmt.Errorf("%s (pid %d) ignored %v for %v; killed\n%s", p.cmd.Path, p.cmd.Process.Pid, sig, timeout, left)
+}
+
+// whatIsLeft lists the jobs of a manager that does not stop, and the
+// units not yet inactive, with the processes of their cgroups: what a
+// teardown that times out waits for.
+func (m *Manager) whatIsLeft() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var b strings.Builder
+	for _, args := range [][]string{
+		{"--user", "--no-pager", "list-jobs"},
+		{"--user", "--no-pager", "list-units", "--all", "--state=active,activating,deactivating,reloading"},
+		{"--user", "--no-pager", "status", "--lines=0"},
+	} {
+		out, stderr, err := m.run(ctx, "systemctl", args...)
+		fmt.Fprintf(&b, "$ systemctl %s\n%s%s", strings.Join(args, " "), out, stderr)
+		if err != nil {
+			fmt.Fprintf(&b, "(%v)\n", err)
+		}
+	}
+	// A service that does not stop: SIGQUIT makes a Go program (serve,
+	// run) print its goroutines to its stderr, the journal; the teardown
+	// kills everything next anyway.
+	out, _, _ := m.run(ctx, "systemctl", "--user", "--no-pager", "--no-legend", "list-units", "--state=deactivating", "--type=service")
+	for line := range strings.Lines(out) {
+		f := strings.Fields(strings.TrimLeft(line, "● "))
+		if len(f) == 0 {
+			continue
+		}
+		unit := f[0]
+		m.run(ctx, "systemctl", "--user", "kill", "--kill-whom=main", "--signal=SIGQUIT", unit)
+		var j string
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			m.run(ctx, "journalctl", "--sync")
+			j, _, _ = m.run(ctx, "journalctl", "--no-pager", "-q", "-n", "400", "--user-unit", unit)
+			if strings.Contains(j, "Main process exited") {
+				break // it has written what it had to say, and ended
+			}
+		}
+		fmt.Fprintf(&b, "$ journalctl --user-unit %s (after SIGQUIT)\n%s", unit, j)
+	}
+	return b.String()
+}
+
 var managerCount atomic.Int64
 
 // journaldScript prepares the private mount namespace it runs in, moves
@@ -610,7 +672,7 @@ func (m *Manager) stop() error {
 	if p := m.s.manager; p != nil && p.exited() {
 		errs = append(errs, fmt.Errorf("systemd --user had exited before teardown: %v", p.cmd.ProcessState))
 	}
-	if err := m.s.manager.stop(syscall.SIGTERM, stopTimeout); err != nil {
+	if err := m.s.manager.stopReporting(syscall.SIGTERM, stopTimeout, m.whatIsLeft); err != nil {
 		errs = append(errs, err)
 	}
 	// Left-overs in the manager's cgroup (a KillMode=process child, a

@@ -19,12 +19,14 @@ import (
 // [unix_http_server] or [inet_http_server] by its path or port; missing
 // lists the sections that got no socket, for the caller to open as
 // supervisord would. Without socket activation every section is missing.
-// A passed socket that matches no section is an error: the socket unit
-// and the configuration disagree.
+// A passed socket on the path events (EventsPath; "" for none) is the
+// events socket of the listener pools (Listener.Events). A passed socket
+// that matches nothing is an error: the socket unit and the
+// configuration disagree.
 //
 // go-systemd's activation package reads LISTEN_PID and LISTEN_FDS and
 // unsets them, so that programs serve starts do not inherit them.
-func Activated(cfg *translate.Config) (lns []Listener, missing []translate.Server, err error) {
+func Activated(cfg *translate.Config, events string) (lns []Listener, missing []translate.Server, err error) {
 	files := activation.Files(true)
 	taken := make([]bool, len(cfg.Servers))
 	fail := func(err error) ([]Listener, []translate.Server, error) {
@@ -41,6 +43,10 @@ func Activated(cfg *translate.Config) (lns []Listener, missing []translate.Serve
 		}
 		f.Close()
 		files[i] = nil
+		if a, ok := ln.Addr().(*net.UnixAddr); ok && events != "" && samePath(a.Name, events) {
+			lns = append(lns, Listener{Section: "events", Ln: ln, Events: true})
+			continue
+		}
 		j := matchServer(cfg.Servers, ln.Addr())
 		if j < 0 || taken[j] {
 			ln.Close()

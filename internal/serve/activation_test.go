@@ -39,7 +39,7 @@ func TestActivatedWithoutSystemd(t *testing.T) {
 	t.Setenv("LISTEN_PID", "")
 	t.Setenv("LISTEN_FDS", "")
 	cfg := &translate.Config{File: "x.conf", Servers: []translate.Server{{Section: "unix_http_server", Unix: true, File: "/x"}}}
-	lns, missing, err := Activated(cfg)
+	lns, missing, err := Activated(cfg, "")
 	if err != nil || len(lns) != 0 || len(missing) != 1 {
 		t.Errorf("Activated = %v, %v, %v; want nothing inherited, one missing", lns, missing, err)
 	}

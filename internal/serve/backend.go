@@ -6,6 +6,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/supersede/supersede/fallback/events"
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/internal/sysd"
 	"github.com/supersede/supersede/internal/xmlrpc"
@@ -20,6 +21,14 @@ type backend struct {
 	mu    sync.Mutex
 	cur   *sysd.Manager
 	users map[*sysd.Manager]int
+	hub   *hub // the events of the calls that make them (nil: none)
+}
+
+// publish hands e to the event listener pools, if serve runs them.
+func (b *backend) publish(e events.Event) {
+	if b.hub != nil {
+		b.hub.publish(e)
+	}
 }
 
 func (b *backend) acquire() (*sysd.Manager, func()) {
@@ -90,6 +99,7 @@ func (b *backend) ClearMainLog(ctx context.Context) error {
 func (b *backend) Shutdown(ctx context.Context) error {
 	m, done := b.acquire()
 	defer done()
+	b.publish(events.NewSupervisorStopping())
 	return m.Shutdown(ctx)
 }
 
@@ -114,13 +124,21 @@ func (b *backend) Configured(ctx context.Context) ([]*translate.Group, []string,
 func (b *backend) AddGroup(ctx context.Context, group string) error {
 	m, done := b.acquire()
 	defer done()
-	return m.AddGroup(ctx, group)
+	if err := m.AddGroup(ctx, group); err != nil {
+		return err
+	}
+	b.publish(events.NewProcessGroupAdded(group))
+	return nil
 }
 
 func (b *backend) RemoveGroup(ctx context.Context, group string) error {
 	m, done := b.acquire()
 	defer done()
-	return m.RemoveGroup(ctx, group)
+	if err := m.RemoveGroup(ctx, group); err != nil {
+		return err
+	}
+	b.publish(events.NewProcessGroupRemoved(group))
+	return nil
 }
 
 func (b *backend) Processes(ctx context.Context) ([]status.Process, error) {
@@ -186,7 +204,11 @@ func (b *backend) WriteStdin(ctx context.Context, group, name string, data []byt
 func (b *backend) SendRemoteComm(ctx context.Context, typ, data string) error {
 	m, done := b.acquire()
 	defer done()
-	return m.SendRemoteComm(ctx, typ, data)
+	if err := m.SendRemoteComm(ctx, typ, data); err != nil {
+		return err
+	}
+	b.publish(events.NewRemoteCommunication(typ, data))
+	return nil
 }
 
 // Output reads a journal-backed channel of a process from the journal

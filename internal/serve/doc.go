@@ -20,8 +20,59 @@
 //   - a process whose output goes to the journal (the default of the
 //     units) has its output read from there (xmlrpc.OutputKeeper), and
 //     readLog reads the manager's own messages, as supersede ctl does;
-//   - it idles at no cost: nothing polls, every wake-up is a request or
-//     a signal from the manager.
+//   - it idles at no cost: nothing polls, every wake-up is a request, a
+//     listener's message or a signal from the manager.
+//
+// # Events and event listener pools
+//
+// serve is also supervisord's event system for the units (events.go),
+// with fallback/events' Bus, pools and listener protocol, the same code
+// supersede run uses:
+//
+//   - PROCESS_STATE_* come from the manager's D-Bus signals (each unit's
+//     PropertiesChanged: its active and sub state and its job), through
+//     sysd.WatchStates, which derives Supervisor's state with the same
+//     function status uses and fills in the transitions a reading skipped
+//     along Supervisor's state machine, with its backoff counter (tries),
+//     expected and pid. Three moments of the compatibility step that
+//     status shows as it reads them (a fresh start's step that has
+//     written its count: BACKOFF; the step giving up: STARTING, then
+//     STOPPING; an ended program's unit running its stop steps:
+//     STOPPING) are taken as Supervisor's state there (STARTING,
+//     BACKOFF, EXITED), so no transition goes through them
+//     (sysd's track.settle). The watch runs only while the configuration has
+//     an [eventlistener:x] pool (whose listeners' own states it gives);
+//     it costs nothing while no unit changes. Its one timer is for a
+//     unit STARTING by the clock (without the compatibility step).
+//   - PROCESS_GROUP_ADDED and _REMOVED follow the API's addProcessGroup
+//     and removeProcessGroup (supervisorctl update, add, remove), and are
+//     published for every group at start-up, as supervisord does;
+//     SUPERVISOR_STATE_CHANGE_RUNNING when serve starts, _STOPPING when
+//     it stops or supervisor.shutdown is called; REMOTE_COMMUNICATION
+//     from supervisor.sendRemoteCommEvent; TICK_* from the bus, whose
+//     clock runs only while a pool subscribes to a TICK type.
+//   - PROCESS_LOG_* of processes with stdout_events_enabled or
+//     stderr_events_enabled come from the journal, one `journalctl -f`
+//     per such process while a pool subscribes to them, a line per
+//     event, of the enabled channel (the journal does not record the
+//     stream).
+//   - PROCESS_COMMUNICATION_* cannot be: the units' output goes to the
+//     journal, not through serve, so no capture mode can be seen.
+//
+// The listener processes are units, not children of serve: each
+// [eventlistener:x] process is a unit like any program (systemd starts,
+// restarts and stops it with Supervisor's rules through the
+// compatibility step; status, start, stop and signal work on it as on
+// the others), whose step `supersede shim listen` connects its standard
+// input and output to serve's events socket (unitgen.EventsSocket) and
+// execs the listener. serve attaches the connection to the pool of the
+// process whose unit the peer runs in (SO_PEERCRED, then its cgroup: a
+// connection from any other process is refused, so the socket may be
+// open to every user=), and speaks Supervisor's listener protocol on it.
+// So one process model serves every program, and a listener restarted
+// by systemd reconnects; as children of serve, listeners would need a
+// second supervisor inside serve, with states status could not show. The
+// events socket activates serve, as the API socket does.
 //
 // Who may control the programs is decided by the listeners alone, as
 // under supervisord: the unix socket's owner and mode (chmod=, chown=)

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/supersede/supersede/fallback/events"
 	"github.com/supersede/supersede/internal/sysd"
 	"github.com/supersede/supersede/internal/xmlrpc"
 	"github.com/supersede/supersede/translate"
@@ -38,6 +39,11 @@ type Options struct {
 	// UI, when set, serves every path that is not the API (the web
 	// status page, internal/webui), as supersede run does.
 	UI func(*xmlrpc.Local) http.Handler
+
+	// EventsPath is the events socket (EventsPath), opened by Run when
+	// the configuration has event listener pools and no Listener with
+	// Events was passed (serve started without socket activation).
+	EventsPath string
 }
 
 // Listener is one socket to serve, with the credentials of the section
@@ -46,6 +52,7 @@ type Listener struct {
 	Section string // "unix_http_server" or "inet_http_server", for messages
 	Ln      net.Listener
 	Auth    xmlrpc.Auth
+	Events  bool // the events socket of the listener pools, not the API
 }
 
 // Run serves the API for the units of cfg (read from opts.ConfigPath) on
@@ -58,22 +65,64 @@ func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Option
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var evLn net.Listener
+	for i, l := range lns {
+		if l.Events {
+			evLn = l.Ln
+			lns = append(lns[:i:i], lns[i+1:]...)
+			break
+		}
+	}
 	if len(lns) == 0 {
+		if evLn != nil {
+			evLn.Close()
+		}
 		return ErrNoServers
+	}
+	if evLn == nil && HasListeners(cfg) {
+		ln, err := ListenEvents(opts.EventsPath)
+		if err != nil {
+			closeAll(lns)
+			return err
+		}
+		evLn = ln
 	}
 	m, err := sysd.New(ctx, cfg, managerOptions(opts))
 	if err != nil {
 		closeAll(lns)
+		if evLn != nil {
+			evLn.Close()
+		}
 		return err
 	}
 	b := &backend{cur: m}
-	defer b.close()
+	abandoned := false // the stop gave up waiting: leave the rest to the exit
+	defer func() {
+		if !abandoned {
+			b.close()
+		}
+	}()
+	h := newHub(b, cfg.Supervisord.Identifier, log)
+	b.hub = h
+	h.setConfig(cfg)
+	for _, g := range cfg.Groups {
+		h.publish(events.NewProcessGroupAdded(g.Name))
+	}
+	h.publish(events.NewSupervisorRunning())
+	defer func() {
+		if !abandoned {
+			h.close()
+		}
+	}()
+	defer h.publish(events.NewSupervisorStopping())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h.logsCtx = ctx
+	h.followLogs(cfg)
 	// serve spawns nothing: its descriptors are for connections and
 	// the log reads they make (xmlrpc.ConnLimit)
 	srv := xmlrpc.NewServer(b, xmlrpc.Options{Logger: log, Limits: xmlrpc.Limits{MaxConns: xmlrpc.ConnLimit(0)}, UI: opts.UI})
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(lns))
 	for _, l := range lns {
@@ -86,14 +135,40 @@ func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Option
 			}
 		}()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		follow(ctx, b, opts, log)
 	}()
+	go func() {
+		defer wg.Done()
+		h.watch(ctx)
+	}()
+	if evLn != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.serveListeners(ctx, evLn)
+		}()
+	}
 	<-ctx.Done()
-	srv.Close()
-	wg.Wait()
+	// A stop (SIGTERM) ends serve within stopGrace whatever a request,
+	// a log stream or the manager's connection is waiting for: the
+	// manager waits for serve (TimeoutStopSec=, 90 s) before it can stop
+	// the rest, and a client must not hold that up.
+	stopped := make(chan struct{})
+	go func() {
+		srv.Close()
+		wg.Wait()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(stopGrace):
+		abandoned = true
+		log.Error(fmt.Sprintf("stopping: connections, log streams or the manager's connection did not end within %v; exiting without waiting for them", stopGrace))
+		return nil
+	}
 	close(errs)
 	var all []error
 	for err := range errs {
@@ -101,6 +176,9 @@ func Run(ctx context.Context, cfg *translate.Config, lns []Listener, opts Option
 	}
 	return errors.Join(all...)
 }
+
+// stopGrace bounds serve's stop after ctx is done.
+const stopGrace = 5 * time.Second
 
 func managerOptions(opts Options) sysd.Options {
 	return sysd.Options{Scope: opts.Scope, ConfigPath: opts.ConfigPath, Load: opts.Load,
@@ -150,5 +228,10 @@ func reload(ctx context.Context, b *backend, opts Options, log *slog.Logger) {
 		return
 	}
 	b.swap(m)
+	if b.hub != nil {
+		b.hub.setConfig(cfg)
+		b.hub.swapped()
+		b.hub.followLogs(cfg)
+	}
 	log.Info("daemon-reload: configuration read again from " + opts.ConfigPath)
 }

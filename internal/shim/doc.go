@@ -37,7 +37,13 @@
 //
 // "hold-stdin" runs an event listener with a standard input that never
 // reaches end-of-file: systemd delivers no Supervisor events, and a
-// listener given /dev/null reads EOF at once and crashes.
+// listener given /dev/null reads EOF at once and crashes. It is used
+// where no supersede serve runs the configuration's pools.
+//
+// "listen --user|--system SOCKET PATH ARGV..." runs an event listener
+// with standard input and output connected to supersede serve's events
+// socket (internal/serve): serve speaks Supervisor's listener protocol
+// with it.
 //
 // The steps print nothing else: what they would say, supervisord says in
 // its own log, not in the program's. They read and write only STATE, and

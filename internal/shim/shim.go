@@ -30,7 +30,7 @@ var Second = time.Second
 // Main runs `supersede shim STEP ARGS...` and returns its exit code.
 func Main(args, environ []string, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|exited|hold-stdin|spawn-error ARGS (run by systemd units that supersede wrote)")
+		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|exited|hold-stdin|listen|spawn-error ARGS (run by systemd units that supersede wrote)")
 		return 2
 	}
 	var err error
@@ -41,6 +41,8 @@ func Main(args, environ []string, stderr io.Writer) int {
 		err = startsecs(args[1:], environ)
 	case "hold-stdin":
 		err = holdStdin(args[1:], environ)
+	case "listen":
+		err = listen(args[1:], environ)
 	case "exited":
 		err = exited(args[1:])
 	case "spawn-error":
@@ -366,6 +368,48 @@ func holdStdin(args, environ []string) error {
 	err := unix.Exec(args[0], args[1:], environ)
 	runtime.KeepAlive(p)
 	return fmt.Errorf("couldn't exec %s: %s", args[0], errnoName(err))
+}
+
+// listen is the ExecStart of an event listener that supersede serve
+// serves: --user|--system NAME PATH ARGV0 ARGS... It connects to serve's
+// events socket NAME in the manager's runtime directory ($XDG_RUNTIME_DIR
+// for --user, /run for --system) and execs the program with that
+// connection as its standard input and output, so it speaks Supervisor's
+// listener protocol with serve itself: the events come on stdin, READY
+// and RESULT go back on stdout. The program stays the unit's main
+// process; its stderr stays the unit's.
+func listen(args, environ []string) error {
+	if len(args) < 4 || (args[0] != "--user" && args[0] != "--system") {
+		return errors.New("usage: listen --user|--system SOCKET PATH ARGV0 [ARGS...]")
+	}
+	dir := "/run"
+	if args[0] == "--user" {
+		dir = ""
+		for _, kv := range environ {
+			if v, ok := strings.CutPrefix(kv, "XDG_RUNTIME_DIR="); ok {
+				dir = v
+			}
+		}
+		if dir == "" {
+			return errors.New("listen --user: XDG_RUNTIME_DIR is not set, so the events socket of supersede serve cannot be found")
+		}
+	}
+	path := filepath.Join(dir, args[1])
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		return fmt.Errorf("connecting to the events socket %s of supersede serve: %w (is the serve socket unit running? systemctl enable --now its .socket)", path, err)
+	}
+	for _, to := range []int{0, 1} {
+		if err := unix.Dup3(fd, to, 0); err != nil {
+			return err
+		}
+	}
+	unix.Close(fd)
+	err = unix.Exec(args[2], args[3:], environ)
+	return fmt.Errorf("couldn't exec %s: %s", args[2], errnoName(err))
 }
 
 func readCount(state string) int {

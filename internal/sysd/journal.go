@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/supersede/supersede/internal/status"
@@ -201,6 +202,41 @@ func (m *Manager) FollowJournal(ctx context.Context, unit string, head int) (io.
 	return &follower{Reader: io.MultiReader(bytes.NewReader(out), bufio.NewReader(stdout)), cancel: cancel, cmd: cmd}, nil
 }
 
+// FollowNewOutput follows a unit's output in the journal from now on
+// (journalctl -f -n 0), for serve's PROCESS_LOG events: each line as it
+// comes, until ctx is done or the reader is closed.
+func (m *Manager) FollowNewOutput(ctx context.Context, unit string) (io.ReadCloser, error) {
+	path, err := exec.LookPath("journalctl")
+	if err != nil {
+		return nil, fmt.Errorf("following the journal needs journalctl: %w", err)
+	}
+	// From the journal's last entry, whatever its unit: a follow with
+	// -n 0 and a match that nothing matched yet was seen to miss the
+	// entries that came later (systemd 252, journalctl -f under serve).
+	args := []string{"--no-pager", "-q", "-o", "cat", "-f"}
+	if out, err := journalctl(ctx, "-n", "1", "--show-cursor"); err == nil {
+		if i := bytes.LastIndex(out, []byte("-- cursor: ")); i >= 0 {
+			args = append(args, "--after-cursor", strings.TrimSpace(string(out[i+len("-- cursor: "):])))
+		}
+	}
+	if len(args) == 5 {
+		args = append(args, "-n", "0")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(ctx, path, append(args, m.journalMatch(unit)...)...)
+	cmd.SysProcAttr = dieWithParent()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		return nil, err
+	}
+	return &follower{Reader: stdout, cancel: cancel, cmd: cmd}, nil
+}
+
 // dieWithParent makes journalctl end when ctl does, however it ends:
 // `tail -f` under a SIGTERM (which kills ctl, as it kills supervisorctl)
 // must not leave a journalctl following forever. The signal comes when
@@ -214,11 +250,19 @@ type follower struct {
 	io.Reader
 	cancel context.CancelFunc
 	cmd    *exec.Cmd
+	once   sync.Once
 }
 
-// Close stops journalctl and waits for it.
+// Close stops journalctl and waits for it, once: /logtail closes its
+// source both when its client goes and when the stream ends, at the same
+// moment, and two concurrent exec.Cmd.Wait race (the race detector
+// reports it) and could leave the second waiting for ever, with the
+// stream and serve's stop behind it (the teardown hang of the serve
+// tests under load).
 func (f *follower) Close() error {
-	f.cancel()
-	f.cmd.Wait()
+	f.once.Do(func() {
+		f.cancel()
+		f.cmd.Wait()
+	})
 	return nil
 }

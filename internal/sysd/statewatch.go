@@ -1,0 +1,451 @@
+package sysd
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	godbus "github.com/godbus/dbus/v5"
+
+	"github.com/supersede/supersede/internal/status"
+)
+
+// StateChange is one change of a process's Supervisor state, with the
+// fields of Supervisor's PROCESS_STATE_* events: the backoff counter
+// (tries) after the change, whether an exit was expected, and the pid as
+// the change happens (the exiting pid for EXITED and STOPPED).
+type StateChange struct {
+	Group, Name string
+	Unit        string
+	From, To    status.State
+	Tries       int
+	Expected    bool
+	PID         int
+}
+
+// Tracks is what WatchStates knows of each unit between calls: the
+// state last reported, so that a watch started again (after a
+// daemon-reload, on a new Manager) goes on from there.
+type Tracks struct {
+	mu sync.Mutex
+	by map[string]*track
+}
+
+// track is one process as the watch last saw it.
+type track struct {
+	state   status.State
+	pid     int           // the pid of the last run seen (the one an EXITED or STOPPED reports)
+	start   time.Time     // the program's start time of the last run seen
+	stop    time.Time     // its stop time
+	backoff int           // Supervisor's backoff counter, as its state machine keeps it
+	timer   *time.Timer   // set while the state is STARTING by the clock (startsecs, no step)
+	minUp   time.Duration // startsecs
+	sub     string        // the unit's sub-state at the last reading
+}
+
+// settle corrects what status reads for a moment of the compatibility
+// step's that has no state of Supervisor's own, seen from where the
+// process was (status shows these moments as it reads them; a
+// transition must not go through them):
+//
+//   - the step of a fresh start has written its count (internal/shim)
+//     and not yet exited: the count reads as a backoff wait; STARTING;
+//   - the step gives up after startretries (it resets its count before
+//     it exits 1): start-pre without a count after BACKOFF is still
+//     BACKOFF, and so is the unit running its stop steps after it with
+//     no program run (Start 0), until it has failed (FATAL);
+//   - the program ended by itself after startsecs and its unit runs its
+//     stop steps (no stop job): Supervisor is EXITED from the death on,
+//     not STOPPING.
+func (tr *track) settle(cur status.Process, st unitState) status.Process {
+	noStop := st.Job != "stop" && st.Job != "restart"
+	switch {
+	case cur.State == status.Backoff && st.Sub == "start-pre" && tr.freshStart():
+		cur.State = status.Starting
+	case cur.State == status.Starting && st.Sub == "start-pre" && !st.Backoff && tr.state == status.Backoff:
+		cur.State = status.Backoff
+	case cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Start == 0 && tr.state == status.Backoff:
+		cur.State = status.Backoff
+	case cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Exit != 0 && st.Exit >= st.Start:
+		cur.State = status.Exited
+		cur.ExitStatus = exitStatus(st)
+		cur.Stop = micro(st.Exit)
+	}
+	return cur
+}
+
+// freshStart reports whether the unit, in its start-pre step now, is in
+// the step of a start that did not follow a failed one: from STOPPED,
+// EXITED or FATAL, or still in the same step it was STARTING in. Its
+// step then waits for nothing, however its count reads.
+func (tr *track) freshStart() bool {
+	switch tr.state {
+	case status.Stopped, status.Exited, status.Fatal:
+		return true
+	case status.Starting:
+		return tr.sub == "start-pre"
+	}
+	return false
+}
+
+// NewTracks returns empty tracks: the first watch takes the states it
+// reads as where every process stands, and reports nothing for them.
+func NewTracks() *Tracks { return &Tracks{by: map[string]*track{}} }
+
+// State returns the state last reported for unit, and whether it is known.
+func (t *Tracks) State(unit string) (status.State, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tr, ok := t.by[unit]
+	if !ok {
+		return 0, false
+	}
+	return tr.state, true
+}
+
+// PID returns the pid of unit's program as last seen, 0 if none.
+func (t *Tracks) PID(unit string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if tr, ok := t.by[unit]; ok {
+		return tr.pid
+	}
+	return 0
+}
+
+// WatchStates reports every change of Supervisor's state of the
+// configuration's processes, derived from their units' D-Bus signals
+// (PropertiesChanged of each unit; systemd sends one for every change of
+// its active and sub state and of its job) through the same derivation
+// as status (supervisorState), so the state a change reports is the
+// state status shows. It returns when ctx is done or the connection
+// breaks, with the reason. ready, if not nil, is called once the
+// subscription is in place and the starting states are read.
+//
+// A signal may stand for several of Supervisor's transitions (systemd
+// coalesces the changes of one turn of its loop, and a read comes after
+// the signal): emit gets every transition of Supervisor's state machine
+// between the state last reported and the one read, in Supervisor's
+// order (path), with the backoff counter as Supervisor keeps it.
+//
+// It costs nothing while the units are idle: the manager pushes the
+// signals; the only timer is one per process that is STARTING by the
+// clock (units without the compatibility step), due when startsecs
+// passes.
+func (m *Manager) WatchStates(ctx context.Context, tracks *Tracks, ready func(), emit func(StateChange)) error {
+	c, err := dialEndpoint(ctx, m.ep)
+	if err != nil {
+		return fmt.Errorf("watching the units: %w", err)
+	}
+	defer c.Close()
+	sigs := make(chan *godbus.Signal, 256)
+	c.Signal(sigs)
+	if !m.ep.private {
+		if err := c.AddMatchSignalContext(ctx, godbus.WithMatchInterface("org.freedesktop.DBus.Properties"),
+			godbus.WithMatchMember("PropertiesChanged"), godbus.WithMatchPathNamespace("/org/freedesktop/systemd1/unit")); err != nil {
+			return fmt.Errorf("watching the units: %w", err)
+		}
+		obj := c.Object(destSystemd, "/org/freedesktop/systemd1")
+		if err := obj.CallWithContext(ctx, ifaceManager+".Subscribe", 0).Err; err != nil {
+			return fmt.Errorf("watching the units: Subscribe: %w", err)
+		}
+	}
+	m.mu.Lock()
+	procs := slices.Clone(m.procs)
+	m.mu.Unlock()
+	byPath := make(map[godbus.ObjectPath]*proc, len(procs))
+	for _, p := range procs {
+		byPath[p.path] = p
+	}
+	due := make(chan *proc, 16) // a STARTING process whose startsecs passed
+	defer func() {
+		tracks.mu.Lock()
+		for _, tr := range tracks.by {
+			if tr.timer != nil {
+				tr.timer.Stop()
+				tr.timer = nil
+			}
+		}
+		tracks.mu.Unlock()
+	}()
+	if err := m.observe(ctx, tracks, procs, due, emit); err != nil {
+		return fmt.Errorf("watching the units: %w", err)
+	}
+	if ready != nil {
+		ready()
+	}
+	for {
+		var dirty []*proc
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case p := <-due:
+			dirty = append(dirty, p)
+		case s, ok := <-sigs:
+			if !ok {
+				return fmt.Errorf("watching the units: the connection to %s closed", m.ep.addr)
+			}
+			if p := unitOfSignal(byPath, s); p != nil {
+				dirty = append(dirty, p)
+			}
+		}
+		// take every signal already there: one read for all of them
+	drain:
+		for {
+			select {
+			case s, ok := <-sigs:
+				if !ok {
+					break drain
+				}
+				if p := unitOfSignal(byPath, s); p != nil && !slices.Contains(dirty, p) {
+					dirty = append(dirty, p)
+				}
+			default:
+				break drain
+			}
+		}
+		if err := m.observe(ctx, tracks, dirty, due, emit); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("watching the units: %w", err)
+		}
+	}
+}
+
+// unitOfSignal is the process whose unit a PropertiesChanged signal is
+// about, nil for other signals and units.
+func unitOfSignal(byPath map[godbus.ObjectPath]*proc, s *godbus.Signal) *proc {
+	if s.Name != "org.freedesktop.DBus.Properties.PropertiesChanged" || len(s.Body) == 0 {
+		return nil
+	}
+	if iface, _ := s.Body[0].(string); iface != ifaceUnit && iface != ifaceService {
+		return nil
+	}
+	return byPath[s.Path]
+}
+
+// observe reads the units of procs and reports the transitions since
+// their tracks.
+func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, due chan<- *proc, emit func(StateChange)) error {
+	if len(procs) == 0 {
+		return nil
+	}
+	units := make([]string, len(procs))
+	for i, p := range procs {
+		units[i] = p.unit
+	}
+	sts, err := m.read(ctx, units)
+	if err != nil {
+		return err
+	}
+	now := m.now()
+	var out []StateChange
+	tracks.mu.Lock()
+	for i, p := range procs {
+		cur := supervisorState(p.p, sts[i], now)
+		tr := tracks.by[p.unit]
+		if tr == nil {
+			// the starting point: nothing to report
+			tr = &track{state: cur.State, pid: cur.PID, start: cur.Start, stop: cur.Stop, minUp: p.p.MinUptime}
+			if cur.State == status.Backoff {
+				tr.backoff = 1
+			}
+			tracks.by[p.unit] = tr
+		} else {
+			cur = tr.settle(cur, sts[i])
+			out = append(out, tr.advance(p, cur, sts[i])...)
+		}
+		tr.sub = sts[i].Sub
+		tr.minUp = p.p.MinUptime
+		if tr.timer != nil {
+			tr.timer.Stop()
+			tr.timer = nil
+		}
+		if cur.State == status.Starting && (sts[i].Active == "active" || sts[i].Active == "reloading") {
+			// STARTING by the clock: look again when startsecs has passed
+			pp := p
+			left := cur.Start.Add(p.p.MinUptime).Sub(now) + time.Millisecond
+			tr.timer = time.AfterFunc(max(left, time.Millisecond), func() {
+				select {
+				case due <- pp:
+				case <-ctx.Done():
+				}
+			})
+		}
+	}
+	tracks.mu.Unlock()
+	for _, c := range out {
+		emit(c)
+	}
+	return nil
+}
+
+// advance moves tr to cur along Supervisor's state machine and returns
+// the transitions, with Supervisor's backoff counter: BACKOFF counts one
+// up, RUNNING, EXITED and FATAL (give_up) reset it, STARTING reports it.
+func (tr *track) advance(p *proc, cur status.Process, st unitState) []StateChange {
+	// a run is told by its program's start time; systemd clears it as
+	// a start begins (the step before the program), so the last one
+	// seen is kept over that
+	// a little (systemd reads it from ExecStart's status while the
+	// program runs and from ExecMain* after: they differ by up to a
+	// fraction of a millisecond); two runs are at least RestartSec= (100
+	// ms) or a stop and a start apart
+	d := cur.Start.Sub(tr.start)
+	newRun := !cur.Start.IsZero() && !tr.start.IsZero() && (d > sameRun || d < -sameRun)
+	if cur.State == tr.state && !newRun {
+		if cur.PID != 0 {
+			tr.pid = cur.PID
+		}
+		tr.keep(cur)
+		return nil
+	}
+	path := statePath(tr.state, cur.State, false)
+	if newRun {
+		// a new run of the program began since: through its STARTING
+		path = statePath(tr.state, status.Starting, tr.state == status.Starting)
+		if cur.State != status.Starting {
+			path = append(path, statePath(status.Starting, cur.State, false)...)
+		}
+	}
+	var out []StateChange
+	for _, to := range path {
+		c := StateChange{Group: p.g.Name, Name: p.p.Name, Unit: p.unit, From: tr.state, To: to}
+		switch to {
+		case status.Backoff:
+			tr.backoff++
+			c.Tries = tr.backoff
+		case status.Starting:
+			c.Tries = tr.backoff
+			tr.pid = cur.PID       // the new run's, when it is the one read
+			tr.start = time.Time{} // a new run: its start is not known yet
+		case status.Running:
+			tr.backoff = 0
+			if cur.PID != 0 {
+				tr.pid = cur.PID
+			}
+			c.PID = tr.pid
+		case status.Stopping:
+			if cur.PID != 0 {
+				tr.pid = cur.PID
+			}
+			c.PID = tr.pid
+		case status.Exited:
+			tr.backoff = 0
+			c.PID = tr.pid
+			c.Expected = slices.Contains(p.p.ExitCodes, cur.ExitStatus)
+			if cur.State != status.Exited {
+				// an exit seen only through the restart that followed it
+				c.Expected = slices.Contains(p.p.ExitCodes, exitStatus(st))
+			}
+			tr.pid = 0
+		case status.Stopped:
+			c.PID = tr.pid
+			if tr.state == status.Backoff {
+				c.PID = 0
+			}
+			tr.pid = 0
+		case status.Fatal:
+			tr.backoff = 0
+		}
+		tr.state = to
+		out = append(out, c)
+	}
+	tr.keep(cur)
+	if cur.PID != 0 {
+		tr.pid = cur.PID
+	}
+	return out
+}
+
+// sameRun is how far apart two readings of one run's start time may be.
+const sameRun = 50 * time.Millisecond
+
+// keep records the run cur is of.
+func (tr *track) keep(cur status.Process) {
+	if !cur.Start.IsZero() {
+		tr.start = cur.Start
+	}
+	tr.stop = cur.Stop
+}
+
+// supervisorEdges is Supervisor 4.2.5's process state machine
+// (supervisor.md §7): the states each state changes to directly. The
+// order of each list is the preference when two paths are as short.
+var supervisorEdges = map[status.State][]status.State{
+	status.Stopped:  {status.Starting},
+	status.Starting: {status.Running, status.Backoff, status.Stopping},
+	status.Running:  {status.Exited, status.Stopping},
+	status.Backoff:  {status.Starting, status.Fatal, status.Stopped},
+	status.Stopping: {status.Stopped},
+	status.Exited:   {status.Starting},
+	status.Fatal:    {status.Starting},
+}
+
+// statePath is the shortest path of Supervisor's transitions from from
+// to to (again: a new run in the same state, a path of at least one
+// step), without from itself. A state Supervisor cannot reach that way
+// (UNKNOWN) is reached in one step.
+func statePath(from, to status.State, again bool) []status.State {
+	type node struct {
+		s    status.State
+		prev *node
+	}
+	start := &node{s: from}
+	queue := []*node{start}
+	seen := map[status.State]bool{}
+	if !again {
+		seen[from] = true
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		for _, next := range supervisorEdges[n.s] {
+			if seen[next] {
+				continue
+			}
+			seen[next] = true
+			nn := &node{s: next, prev: n}
+			if next == to {
+				var path []status.State
+				for x := nn; x != start; x = x.prev {
+					path = append(path, x.s)
+				}
+				slices.Reverse(path)
+				return path
+			}
+			queue = append(queue, nn)
+		}
+	}
+	return []status.State{to}
+}
+
+// UnitProcess returns the group and name of the process whose unit is
+// unit, and whether there is one.
+func (m *Manager) UnitProcess(unit string) (group, name string, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.procs {
+		if p.unit == unit {
+			return p.g.Name, p.p.Name, true
+		}
+	}
+	return "", "", false
+}
+
+// UnitOfCgroup is the unit a process of the manager runs in, from the
+// cgroup path /proc/PID/cgroup gives ("" if it names none): the last
+// component that is a service.
+func UnitOfCgroup(cgroup string) string {
+	parts := strings.Split(strings.TrimSpace(cgroup), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if strings.HasSuffix(parts[i], ".service") {
+			return parts[i]
+		}
+	}
+	return ""
+}
