@@ -10,7 +10,7 @@
 // reads $SUPERSEDE_CONFIG, else the file named at build time with
 // -ldflags "-X main.config=/etc/supervisor/supervisord.conf", else the
 // file supervisord would find, and writes units into LATE-DIR. It links
-// neither D-Bus nor HTTP (see deps_test.go).
+// neither D-Bus nor HTTP (internal/depcheck).
 package main
 
 import (

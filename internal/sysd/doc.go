@@ -16,6 +16,6 @@
 // or from its log file when the units keep log files.
 //
 // It must not be imported by translate, unitgen, internal/status,
-// internal/xmlrpc, internal/ctl or fallback (deps_test.go), and the
+// internal/xmlrpc, internal/ctl or fallback (internal/depcheck), and the
 // generator never links it.
 package sysd
