@@ -27,6 +27,7 @@ type unitState struct {
 	Status            int32  // ExecMainStatus: the exit status, or the signal
 	Job               string // the type of the unit's queued job ("stop", "start", "restart", ...), "" for none
 	Backoff           bool   // waiting in the compatibility step's backoff (internal/shim)
+	Count             int    // the step's count of failed starts, read with Backoff (1 also while a fresh start's step ends)
 	// LastStart and LastStop are the last run's times as the
 	// compatibility step kept them when it gave up (shim.LastRunSuffix),
 	// µs; read for a failed unit whose ExecStart status systemd cleared.
@@ -83,7 +84,7 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 }
 
 // markBackoff marks the units whose compatibility step waits out
-// Supervisor's backoff before the program (see backingOff), adds the
+// Supervisor's backoff before the program (see failedStarts), adds the
 // last run's times of the units whose step gave up (lastRun), and the
 // time of the last reload to stopped units (reloadMark).
 func (m *Manager) markBackoff(units []string, out []unitState) {
@@ -92,7 +93,8 @@ func (m *Manager) markBackoff(units []string, out []unitState) {
 		st := &out[i]
 		switch {
 		case st.Active == "activating" && st.Sub == "start-pre":
-			st.Backoff = m.backingOff(units[i])
+			st.Count = m.failedStarts(units[i])
+			st.Backoff = st.Count > 0
 		case st.Active == "inactive" || st.Active == "failed":
 			if !read {
 				reloaded, read = m.reloadMark(), true
@@ -317,21 +319,25 @@ func intern(b []byte) string {
 	return string(b)
 }
 
-// backingOff reports whether the compatibility step of unit is waiting
-// out Supervisor's backoff: its count of failed starts (internal/shim,
-// in the unit's RuntimeDirectory=, unitgen.StateDir) is not zero while it
-// runs before the program.
-func (m *Manager) backingOff(unit string) bool {
+// failedStarts is the compatibility step's count of failed starts of
+// unit (internal/shim, in the unit's RuntimeDirectory=, unitgen.StateDir):
+// not zero while the step runs before the program, it waits out
+// Supervisor's backoff (or, at 1, a fresh start's step is ending; above
+// startretries, it is giving up).
+func (m *Manager) failedStarts(unit string) int {
 	rt := m.runtimeDir()
 	if rt == "" {
-		return false
+		return 0
 	}
 	b, err := os.ReadFile(filepath.Join(rt, strings.TrimSuffix(unit, ".service"), shim.CountFile))
 	if err != nil {
-		return false
+		return 0
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	return err == nil && n > 0
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // get is one property asked of the unit units[i].

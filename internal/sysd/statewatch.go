@@ -52,7 +52,10 @@ type track struct {
 // transition must not go through them):
 //
 //   - the step of a fresh start has written its count (internal/shim)
-//     and not yet exited: the count reads as a backoff wait; STARTING;
+//     and not yet exited: the count, 1, reads as a backoff wait;
+//     STARTING. (A count above 1 is never a fresh start's: a watch that
+//     missed a run and its death, on a loaded machine, must not take
+//     the step that gives up for the step it saw last.)
 //   - the step gives up after startretries (it resets its count before
 //     it exits 1): start-pre without a count after BACKOFF is still
 //     BACKOFF, and so is the unit running its stop steps after it with
@@ -63,7 +66,7 @@ type track struct {
 func (tr *track) settle(cur status.Process, st unitState) status.Process {
 	noStop := st.Job != "stop" && st.Job != "restart"
 	switch {
-	case cur.State == status.Backoff && st.Sub == "start-pre" && tr.freshStart():
+	case cur.State == status.Backoff && st.Sub == "start-pre" && st.Count <= 1 && tr.freshStart():
 		cur.State = status.Starting
 	case cur.State == status.Starting && st.Sub == "start-pre" && !st.Backoff && tr.state == status.Backoff:
 		cur.State = status.Backoff
