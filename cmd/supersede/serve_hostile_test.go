@@ -40,7 +40,11 @@ func TestServeHostileInputOnSystemd(t *testing.T) {
 			t.Fatalf("after %s, status through serve: %q %q (exit %d)", after, r.stdout, r.stderr, r.code)
 		}
 	}
-	status("the start") // socket activation starts serve
+	// socket activation starts serve; the program may still be in its
+	// first start (README: a fresh start's step can read BACKOFF for an
+	// instant), so wait for RUNNING before the first check
+	w.waitState(t, "sleeper", "RUNNING", 0)
+	status("the start")
 	pid, err := strconv.Atoi(sm.Show("supersede-serve.service", "MainPID")["MainPID"])
 	if err != nil || pid == 0 {
 		t.Fatalf("serve's MainPID: %v %d", err, pid)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -27,13 +28,19 @@ import (
 // (_TRANSPORT=stdout), not systemd's messages about the unit, as
 // Supervisor's log files hold only what the program wrote.
 
-// journalMatch is journalctl's selection of a unit's output.
+// journalMatch is journalctl's selection of a unit's output. Under a
+// user manager journald names the unit from the writer's cgroup
+// (_SYSTEMD_USER_UNIT); when the writer is gone before its line is read
+// (a step that printed Supervisor's spawn error and died at once, on a
+// busy machine), journald falls back to the unit the stream was opened
+// for and records it as _SYSTEMD_UNIT, under the user's uid: both are
+// the unit's output.
 func (m *Manager) journalMatch(unit string) []string {
-	field := "_SYSTEMD_UNIT="
 	if m.opts.Scope == User {
-		field = "_SYSTEMD_USER_UNIT="
+		return []string{"_SYSTEMD_USER_UNIT=" + unit, "_TRANSPORT=stdout",
+			"+", "_SYSTEMD_UNIT=" + unit, "_TRANSPORT=stdout", "_UID=" + strconv.Itoa(os.Getuid())}
 	}
-	return []string{field + unit, "_TRANSPORT=stdout"}
+	return []string{"_SYSTEMD_UNIT=" + unit, "_TRANSPORT=stdout"}
 }
 
 // managerMatch selects the manager's own messages, supervisord's main
