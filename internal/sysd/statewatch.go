@@ -300,6 +300,13 @@ func (tr *track) advance(p *proc, cur status.Process, st unitState) []StateChang
 	// ms) or a stop and a start apart
 	d := cur.Start.Sub(tr.start)
 	newRun := !cur.Start.IsZero() && !tr.start.IsZero() && (d > sameRun || d < -sameRun)
+	if cur.State == status.Fatal && st.Start == 0 {
+		// FATAL's times are those the compatibility step kept of the last
+		// run (systemd cleared them as the step gave up): its own clock,
+		// taken before the spawn, not systemd's; on a slow machine they
+		// differ by more than sameRun. Giving up starts nothing.
+		newRun = false
+	}
 	if cur.State == tr.state && !newRun {
 		if cur.PID != 0 {
 			tr.pid = cur.PID

@@ -81,3 +81,17 @@ func TestSettleFreshStartCount(t *testing.T) {
 		}
 	}
 }
+
+// A give-up after BACKOFF is one transition, BACKOFF to FATAL, though
+// FATAL's start time (the step's own record of the last run) differs
+// from the one the watch saw by more than sameRun on a slow machine.
+func TestAdvanceFatalIsNoNewRun(t *testing.T) {
+	p := &proc{p: &translate.Process{Name: "x", ExitCodes: []int{0}, MinUptime: time.Second}, g: &translate.Group{Name: "x"}, unit: "x.service"}
+	seen := time.Now().Add(-5 * time.Second)
+	tr := &track{state: status.Backoff, start: seen, backoff: 3}
+	cur := status.Process{State: status.Fatal, Start: seen.Add(-2 * time.Second)}
+	got := tr.advance(p, cur, unitState{Load: "loaded", Active: "failed", Sub: "failed"})
+	if len(got) != 1 || got[0].From != status.Backoff || got[0].To != status.Fatal {
+		t.Errorf("give-up: %+v, want one BACKOFF to FATAL", got)
+	}
+}
