@@ -104,8 +104,17 @@ func runMigrate(ctx context.Context, e *env) error {
 	if *state == "" {
 		*state = defaultStateFile(*user, getenv, cfg.File)
 	}
-	if !fs.Changed("link-dir") {
-		*linkDir = filepath.Dir(selfPath(e.exe))
+	self := selfPath(e.exe)
+	switch {
+	case self == "" && !fs.Changed("link-dir"):
+		// not run as an installed supersede (a renamed binary, go run):
+		// nothing to link supervisorctl to
+		fmt.Fprintln(e.stderr, "supersede migrate: not linking supervisorctl: this binary is not named supersede, so there is nothing to link it to (run the installed supersede, or link it yourself afterwards)")
+		*linkDir = ""
+	case self == "" && *linkDir != "":
+		return &usageError{err: fmt.Errorf("--link-dir %s: this binary is not named supersede, so there is nothing to link supervisorctl to", *linkDir), hint: "run the installed supersede, or pass --link-dir= to link nothing"}
+	case !fs.Changed("link-dir"):
+		*linkDir = filepath.Dir(self)
 	}
 	url, user2, pass := "http://localhost:9001", "", ""
 	if cfg.Ctl != nil {
@@ -135,7 +144,7 @@ func runMigrate(ctx context.Context, e *env) error {
 		}
 	}
 	mo := migrate.Options{Config: cfg, Load: opts, Units: res, Gen: gen, Scope: scope, Getenv: getenv,
-		UnitDir: *unitDir, StateFile: *state, LinkDir: *linkDir, Self: selfPath(e.exe),
+		UnitDir: *unitDir, StateFile: *state, LinkDir: *linkDir, Self: self,
 		ServerURL: url, Username: user2, Password: pass, Groups: *groups,
 		Out: e.stdout, Err: e.stderr, CrashAfter: crash}
 	switch {
