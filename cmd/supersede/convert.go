@@ -76,8 +76,18 @@ func runConvert(_ context.Context, e *env) error {
 			fmt.Fprintf(e.stderr, "warning: %s\n", w)
 		}
 	}
-	if *strict && len(res.Warnings) > 0 {
-		fmt.Fprintf(e.stderr, "supersede: --strict: %d difference(s) from Supervisor; nothing written\n", len(res.Warnings))
+	warnings := len(res.Warnings)
+	if *shimPath == "" && !fs.Changed("shim") {
+		// not --shim= by choice: this binary cannot be the step
+		warnings++
+		if *strict {
+			fmt.Fprintf(e.stderr, "%s\n", noShimWarning(e.exe))
+		} else {
+			fmt.Fprintf(e.stderr, "warning: %s\n", noShimWarning(e.exe))
+		}
+	}
+	if *strict && warnings > 0 {
+		fmt.Fprintf(e.stderr, "supersede: --strict: %d difference(s) from Supervisor; nothing written\n", warnings)
 		return &configError{errors.New("strict")}
 	}
 	if *out == "" {
@@ -93,7 +103,15 @@ func runConvert(_ context.Context, e *env) error {
 	next := func(anchor string) string {
 		return nextSteps(e.environ, *out, path, anchor, *user, sysd.IsRunning())
 	}
-	return reportChanges(e.stdout, changes, *dryRun, *showDiff, *prefix, len(res.Warnings), next)
+	return reportChanges(e.stdout, changes, *dryRun, *showDiff, *prefix, warnings, next)
+}
+
+// noShimWarning says that the units go without the compatibility step
+// because the running binary cannot be it (selfPath found none), and how
+// to have it: for convert and migrate run without --shim.
+func noShimWarning(argv0 string) string {
+	return "the units get no compatibility step (docs/MAPPING.md: constant 100 ms restarts instead of Supervisor's backoff, FATAL by systemd's start rate limit, no chdir lines, no locale, no unit for a command supervisord cannot spawn): " +
+		noSelfReason(argv0) + ", so there is nothing for them to run (pass --shim PATH naming the installed supersede, or --shim= to go without it)"
 }
 
 // configFailure prints a config or mapping error and makes it exit 2.

@@ -109,10 +109,10 @@ func runMigrate(ctx context.Context, e *env) error {
 	case self == "" && !fs.Changed("link-dir"):
 		// not run as an installed supersede (a renamed binary, go run):
 		// nothing to link supervisorctl to
-		fmt.Fprintln(e.stderr, "supersede migrate: not linking supervisorctl: this binary is not named supersede, so there is nothing to link it to (run the installed supersede, or link it yourself afterwards)")
+		fmt.Fprintf(e.stderr, "supersede migrate: not linking supervisorctl: %s, so there is nothing to link it to (run the installed supersede, or link it yourself afterwards)\n", noSelfReason(e.exe))
 		*linkDir = ""
 	case self == "" && *linkDir != "":
-		return &usageError{err: fmt.Errorf("--link-dir %s: this binary is not named supersede, so there is nothing to link supervisorctl to", *linkDir), hint: "run the installed supersede, or pass --link-dir= to link nothing"}
+		return &usageError{err: fmt.Errorf("--link-dir %s: %s, so there is nothing to link supervisorctl to", *linkDir, noSelfReason(e.exe)), hint: "run the installed supersede, or pass --link-dir= to link nothing"}
 	case !fs.Changed("link-dir"):
 		*linkDir = filepath.Dir(self)
 	}
@@ -147,6 +147,10 @@ func runMigrate(ctx context.Context, e *env) error {
 		UnitDir: *unitDir, StateFile: *state, LinkDir: *linkDir, Self: self,
 		ServerURL: url, Username: user2, Password: pass, Groups: *groups,
 		Out: e.stdout, Err: e.stderr, CrashAfter: crash}
+	if *shimPath == "" && !fs.Changed("shim") && !*rollback {
+		// as convert: the units would lose the step without a word
+		fmt.Fprintf(e.stderr, "supersede migrate: %s\n", noShimWarning(e.exe))
+	}
 	switch {
 	case *plan:
 		return migrate.Plan(ctx, mo)
