@@ -39,58 +39,12 @@ type iniValue struct {
 // iniSection is a section as configparser holds it: keys in first-insertion order.
 type iniSection struct {
 	name string
-	keys []string
-	vals []*iniValue // vals[i] is the value of keys[i]
-	// index maps a key to its position once there are more than
-	// smallDict keys; below that get scans keys, which spares a map per
-	// section (a program section has a handful of keys).
-	index map[string]int
-	pos   Pos // the header that created it
+	dict[*iniValue]
+	pos Pos // the header that created it
 }
 
 func newIniSection(name string, pos Pos) *iniSection {
 	return &iniSection{name: name, pos: pos}
-}
-
-// find returns the position of key in keys.
-func (s *iniSection) find(key string) (int, bool) {
-	if s.index != nil {
-		i, ok := s.index[key]
-		return i, ok
-	}
-	for i, k := range s.keys {
-		if k == key {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
-// get returns the value of key.
-func (s *iniSection) get(key string) (*iniValue, bool) {
-	if i, ok := s.find(key); ok {
-		return s.vals[i], true
-	}
-	return nil, false
-}
-
-// set sets key to v; a key set again keeps its first position.
-func (s *iniSection) set(key string, v *iniValue) {
-	if i, ok := s.find(key); ok {
-		s.vals[i] = v
-		return
-	}
-	s.keys = append(s.keys, key)
-	s.vals = append(s.vals, v)
-	switch {
-	case s.index != nil:
-		s.index[key] = len(s.keys) - 1
-	case len(s.keys) > smallDict:
-		s.index = make(map[string]int, 2*len(s.keys))
-		for i, k := range s.keys {
-			s.index[k] = i
-		}
-	}
 }
 
 // iniParser is one RawConfigParser into which several files may be read.
@@ -196,14 +150,7 @@ func (p *iniParser) snapshot(name, prefix string) *iniParser {
 	q := newIniParser()
 	cp := func(s *iniSection) *iniSection {
 		c := newIniSection(s.name, s.pos)
-		c.keys = append([]string(nil), s.keys...)
-		c.vals = append([]*iniValue(nil), s.vals...)
-		if s.index != nil {
-			c.index = make(map[string]int, len(s.index))
-			for k, i := range s.index {
-				c.index[k] = i
-			}
-		}
+		c.dict = s.clone(0)
 		return c
 	}
 	q.defaults = cp(p.defaults)

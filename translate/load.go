@@ -196,8 +196,8 @@ func (l *loader) sectionExpansions() *expansions {
 		l.secExp = e
 		return e
 	}
-	clear(e.vals) // let go of the last section's strings
-	e.keys, e.vals, e.index, e.under, e.head = e.keys[:0], e.vals[:0], nil, nil, 0
+	e.reset() // lets go of the last section's strings
+	e.under, e.head = nil, 0
 	return e
 }
 

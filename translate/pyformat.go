@@ -38,12 +38,7 @@ func pyIntValue(n int64) pyValue { return pyValue{n: n, isInt: true} }
 // expansions is an insertion-ordered Python dict of expansion names (str keys).
 // The zero value is not usable; call newExpansions.
 type expansions struct {
-	keys []string
-	vals []pyValue
-	// index maps a key to its position once there are more than
-	// smallDict keys; below that find scans keys, which spares a map per
-	// program section (most hold the four or six names Supervisor offers).
-	index map[string]int
+	dict[pyValue] // most program sections' dicts hold the four or six names Supervisor offers
 	// under, when set, holds further keys: those not in this dict are
 	// looked up there. In dict order, this dict's first head keys come
 	// first, then under's (with this dict's values where it has the key),
@@ -72,41 +67,12 @@ func layer(base, top *expansions) *expansions {
 	if top.under != nil && top.under != base {
 		top = top.clone()
 	}
-	return &expansions{keys: top.keys, vals: top.vals, index: top.index, under: base}
-}
-
-// smallDict is the most keys an expansions holds without an index.
-const smallDict = 8
-
-// find returns the position of name among this dict's own keys.
-func (e *expansions) find(name string) (int, bool) {
-	if e.index != nil {
-		i, ok := e.index[name]
-		return i, ok
-	}
-	for i, k := range e.keys {
-		if k == name {
-			return i, true
-		}
-	}
-	return 0, false
+	return &expansions{dict: top.dict, under: base}
 }
 
 // delete removes name from this dict's own keys (not from under).
 func (e *expansions) delete(name string) {
-	i, ok := e.find(name)
-	if !ok {
-		return
-	}
-	e.keys = slices.Delete(e.keys, i, i+1)
-	e.vals = slices.Delete(e.vals, i, i+1)
-	if e.index != nil {
-		delete(e.index, name)
-		for j := i; j < len(e.keys); j++ {
-			e.index[e.keys[j]] = j
-		}
-	}
-	if i < e.head {
+	if i, ok := e.dict.delete(name); ok && i < e.head {
 		e.head--
 	}
 }
@@ -114,41 +80,19 @@ func (e *expansions) delete(name string) {
 // newExpansions returns an empty expansion dict.
 func newExpansions() *expansions {
 	st := new(smallStore)
-	return &expansions{keys: st.keys[:0], vals: st.vals[:0]}
-}
-
-// set stores d[name] = v; an existing key keeps its position.
-func (e *expansions) set(name string, v pyValue) {
-	if i, ok := e.find(name); ok {
-		e.vals[i] = v
-		return
-	}
-	e.keys = append(e.keys, name)
-	e.vals = append(e.vals, v)
-	switch {
-	case e.index != nil:
-		e.index[name] = len(e.keys) - 1
-	case len(e.keys) > smallDict:
-		e.index = make(map[string]int, 2*len(e.keys))
-		for i, k := range e.keys {
-			e.index[k] = i
-		}
-	}
+	return &expansions{dict: dict[pyValue]{keys: st.keys[:0], vals: st.vals[:0]}}
 }
 
 // setStr stores d[name] = s for a Python str s.
 func (e *expansions) setStr(name, s string) { e.set(name, pyStr(s)) }
 
-// get returns d[name] and whether name is present.
+// get returns d[name] and whether name is present, in this dict or under.
 func (e *expansions) get(name string) (pyValue, bool) {
-	i, ok := e.find(name)
-	if !ok {
-		if e.under != nil {
-			return e.under.get(name)
-		}
-		return pyValue{}, false
+	v, ok := e.dict.get(name)
+	if !ok && e.under != nil {
+		return e.under.get(name)
 	}
-	return e.vals[i], true
+	return v, ok
 }
 
 // clone returns an independent copy (Python d.copy()).
@@ -164,19 +108,7 @@ func (e *expansions) clone() *expansions {
 		}
 		return c
 	}
-	c := &expansions{
-		keys: make([]string, len(e.keys), len(e.keys)+8),
-		vals: make([]pyValue, len(e.vals), len(e.vals)+8),
-	}
-	copy(c.keys, e.keys)
-	copy(c.vals, e.vals)
-	if e.index != nil {
-		c.index = make(map[string]int, len(e.keys)+8)
-		for k, v := range e.index {
-			c.index[k] = v
-		}
-	}
-	return c
+	return &expansions{dict: e.dict.clone(8)}
 }
 
 // update merges o into e in o's order, as Python d.update(o) does.
