@@ -13,9 +13,10 @@
 //   - a crash storm: programs of /bin/false with autorestart=true and
 //     startsecs=0; getAllProcessInfo answers through it, SIGTERM ends the
 //     daemon and every program within stopwaitsecs;
-//   - XML entity expansion, and a corpus of hostile requests (malformed,
-//     billion laughs, XXE, deep nesting, huge bodies, many huge bodies at
-//     once);
+//   - a corpus of hostile requests (malformed, billion laughs, entity
+//     expansion, XXE, deep nesting, wrongly typed calls, huge bodies:
+//     internal/hostile, which serve's suite sends too), and many huge
+//     bodies at once;
 //   - wrongly typed arguments for every method the daemon lists;
 //   - slow clients (a header or a body trickled), abandoned clients
 //     (gone before the answer, or in the middle of a sendProcessStdin

@@ -1,11 +1,9 @@
 package faults
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/supersede/supersede/internal/fallbacktest"
+	"github.com/supersede/supersede/internal/hostile"
 )
 
 // rejected says why r is not a refusal of a hostile request: an HTTP
@@ -44,145 +43,47 @@ func alive(t *testing.T, d *daemon, after string) {
 	}
 }
 
-const getAPIVersion = `<?xml version="1.0"?><methodCall><methodName>supervisor.getAPIVersion</methodName><params>`
-
-// TestEntityExpansion: one 100,000-byte entity referenced 1000 times, a
-// 101 KB request, is refused (supervisord: 400, expat's protection)
-// without the 100 MB it expands to ever being held.
-func TestEntityExpansion(t *testing.T) {
-	both(t, func(t *testing.T, impl fallbacktest.Impl) {
-		d := startDaemon(t, impl, config{})
-		mem := d.memory()
-		body := `<?xml version="1.0"?><!DOCTYPE m [<!ENTITY e "` + strings.Repeat("x", 100000) + `">]>` +
-			`<methodCall><methodName>supervisor.getAPIVersion</methodName><params><param><value><string>` +
-			strings.Repeat("&e;", 1000) + `</string></value></param></params></methodCall>`
-		r, err := d.post([]byte(body), answerBound+5*time.Second)
-		if err != nil {
-			t.Fatalf("%s: %v", impl, err)
-		}
-		t.Logf("%s: HTTP %d in %v", impl, r.status, r.took.Round(time.Millisecond))
-		if err := rejected(r); err != nil {
-			t.Errorf("%s: entity expansion not refused: %v", impl, err)
-		}
-		latency(t, impl, "refusing the entity expansion", r.took, answerBound)
-		mem.check(t, "entity expansion", 20*mib)
-		alive(t, d, "the entity expansion")
-	})
-}
-
-// hostile is one request of the corpus.
-type hostile struct {
-	name  string
-	body  func() []byte
-	took  time.Duration // latency bound
-	mem   int64         // bound on the peak RSS growth since the daemon started, cumulative
-	check func(r response) error
-	// mayAccept: the request may also be answered as if its DTD were not
-	// there: an external DTD or parameter entity that is never fetched
-	// changes nothing (supervisord's expat refuses them).
-	mayAccept bool
-	// supervisord: how the real supervisord is compared on this request.
-	supervisord sdCompare
-}
-
-// sdCompare says what the suite expects of supervisord on a request.
-type sdCompare int
-
-const (
-	sdRefuses sdCompare = iota // refuses it as supersede must (compared)
-	sdDrops                    // closes the connection without an answer: logged, not compared
-	sdSkip                     // not sent: costly, the answer is known (the comment says)
-)
-
-func hostileCorpus() []hostile {
-	str := func(s string) func() []byte { return func() []byte { return []byte(s) } }
-	lol := `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">`
-	for i := 1; i <= 9; i++ {
-		lol += fmt.Sprintf(`<!ENTITY lol%d "%s">`, i, strings.Repeat(fmt.Sprintf("&lol%d;", i-1), 10))
-	}
-	lol += `]><methodCall><methodName>&lol9;</methodName></methodCall>`
-	noPasswd := func(r response) error {
-		if bytes.Contains(r.body, []byte("root:")) {
-			return fmt.Errorf("the answer holds /etc/passwd: %.300s", r.body)
-		}
-		return nil
-	}
-	rnd := rand.New(rand.NewPCG(1, 2))
-	garbage := make([]byte, 4096)
-	for i := range garbage {
-		garbage[i] = byte(rnd.UintN(256))
-	}
-	// The corpus runs in order on one daemon; memory bounds only grow.
-	return []hostile{
-		{name: "truncated", body: str(`<?xml version="1.0"?><methodCall><methodName>supervisor.getState</methodName><params>`)},
-		{name: "not XML", body: str(`hello`)},
-		{name: "binary garbage", body: func() []byte { return garbage }, supervisord: sdDrops},
-		{name: "invalid UTF-8", supervisord: sdDrops, body: str("<?xml version=\"1.0\"?><methodCall><methodName>supervisor.getState\xff\xfe</methodName></methodCall>")},
-		{name: "two roots", body: str(`<methodCall><methodName>supervisor.getState</methodName></methodCall><methodCall><methodName>supervisor.getState</methodName></methodCall>`)},
-		{name: "billion laughs", body: str(lol)},
-		{name: "XXE /etc/passwd", body: str(`<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]>` + getAPIVersion + `<param><value><string>&x;</string></value></param></params></methodCall>`), check: noPasswd},
-		{name: "XXE parameter entity", mayAccept: true, body: str(`<?xml version="1.0"?><!DOCTYPE m [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>` + getAPIVersion + `</params></methodCall>`), check: noPasswd},
-		{name: "XXE /dev/zero", body: str(`<?xml version="1.0"?><!DOCTYPE m [<!ENTITY z SYSTEM "file:///dev/zero">]>` + getAPIVersion + `<param><value><string>&z;</string></value></param></params></methodCall>`)},
-		{name: "external DTD /dev/zero", mayAccept: true, body: str(`<?xml version="1.0"?><!DOCTYPE methodCall SYSTEM "file:///dev/zero">` + getAPIVersion + `</params></methodCall>`)},
-		{name: "deep nesting", mem: 40 * mib, body: func() []byte {
-			const depth = 50000
-			return []byte(getAPIVersion + `<param>` + strings.Repeat(`<value><array><data>`, depth) +
-				strings.Repeat(`</data></array></value>`, depth) + `</param></params></methodCall>`)
-		}},
-		{name: "100000 parameters", mem: 60 * mib, took: 5 * time.Second, body: func() []byte {
-			return []byte(getAPIVersion + strings.Repeat(`<param><value><int>1</int></value></param>`, 100000) + `</params></methodCall>`)
-		}},
-		{name: "10 MB string", mem: 100 * mib, took: 10 * time.Second, body: func() []byte {
-			return []byte(getAPIVersion + `<param><value><string>` + strings.Repeat("x", 10<<20) + `</string></value></param></params></methodCall>`)
-		}},
-		// Over the 64 MiB cap of one request. supervisord takes 6 s and
-		// 580 MiB to answer it with a fault: not sent there.
-		{name: "70 MB body", mem: 256 * mib, took: 10 * time.Second, supervisord: sdSkip, body: func() []byte {
-			return []byte(getAPIVersion + `<param><value><string>` + strings.Repeat("x", 70<<20) + `</string></value></param></params></methodCall>`)
-		}},
-	}
-}
-
-// TestHostileXML sends the corpus, in order, to one daemon: each request
-// is refused (400 or a fault) within its bound, no file's content leaks
-// into an answer, memory stays within the bound, and the daemon answers
-// getState after each.
+// TestHostileXML sends the corpus (internal/hostile, which serve's
+// TestServeHostileInputOnSystemd sends too), in order, to one daemon:
+// each request is refused (400 or a fault) within its bound, no file's
+// content leaks into an answer, memory stays within the bound, and the
+// daemon answers getState after each.
 func TestHostileXML(t *testing.T) {
 	both(t, func(t *testing.T, impl fallbacktest.Impl) {
-		d := startDaemon(t, impl, config{})
+		d := startDaemon(t, impl, config{sections: "[program:sleeper]\ncommand=sleep 1000\nautostart=false\nstartsecs=0\n"})
 		mem := d.memory()
-		for _, h := range hostileCorpus() {
+		for _, h := range hostile.Corpus("sleeper") {
 			sd := impl == fallbacktest.Supervisord
-			if sd && h.supervisord == sdSkip {
+			if sd && h.Supervisord == hostile.Costly {
 				continue
 			}
-			if h.took == 0 {
-				h.took = answerBound
+			if h.Took == 0 {
+				h.Took = answerBound
 			}
-			if h.mem == 0 {
-				h.mem = 20 * mib
+			if h.Mem == 0 {
+				h.Mem = 20 * mib
 			}
-			r, err := d.post(h.body(), h.took+10*time.Second)
+			r, err := d.post(h.Body(), h.Took+10*time.Second)
 			if err == nil {
-				t.Logf("%s: %s: HTTP %d in %v", impl, h.name, r.status, r.took.Round(time.Millisecond))
+				t.Logf("%s: %s: HTTP %d in %v", impl, h.Name, r.status, r.took.Round(time.Millisecond))
 				err = rejected(r)
-				if err != nil && h.mayAccept && r.status == http.StatusOK {
+				if err != nil && h.MayAccept && r.status == http.StatusOK {
 					err = nil
 				}
-				if h.check != nil && err == nil {
-					err = h.check(r)
+				if err == nil {
+					err = hostile.Leak(r.body)
 				}
-				latency(t, impl, h.name, r.took, h.took)
+				latency(t, impl, h.Name, r.took, h.Took)
 			}
 			switch {
 			case err == nil:
-			case sd && h.supervisord == sdDrops:
-				t.Logf("%s: %s: %v (as expected of supervisord)", impl, h.name, err)
+			case sd && h.Supervisord == hostile.Mishands:
+				t.Logf("%s: %s: %v (as expected of supervisord)", impl, h.Name, err)
 			default:
-				t.Errorf("%s: %s: %v", impl, h.name, err)
+				t.Errorf("%s: %s: %v", impl, h.Name, err)
 			}
-			mem.check(t, h.name, h.mem)
-			alive(t, d, h.name)
+			mem.check(t, h.Name, h.Mem)
+			alive(t, d, h.Name)
 		}
 	})
 }
@@ -198,7 +99,7 @@ func TestConcurrentHugeBodies(t *testing.T) {
 	onlySupersede(t, func(t *testing.T, impl fallbacktest.Impl) {
 		const clients = 6
 		d := startDaemon(t, impl, config{})
-		body := []byte(getAPIVersion + `<param><value><string>` + strings.Repeat("x", 40<<20) + `</string></value></param></params></methodCall>`)
+		body := []byte(hostile.GetAPIVersion + `<param><value><string>` + strings.Repeat("x", 40<<20) + `</string></value></param></params></methodCall>`)
 		post := func() (time.Duration, error) {
 			r, err := d.post(body, 90*time.Second)
 			if err == nil && r.status != http.StatusServiceUnavailable { // 503: no turn within 60 s

@@ -2,6 +2,7 @@ package depcheck
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -112,6 +113,41 @@ func TestLayers(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestTestSupport: the packages that hold tests' machinery (real
+// managers, real supervisord, hostile payloads) are linked by no binary
+// supersede ships, and internal/hostile, the payloads the fault suites
+// send to run and serve, depends on nothing of the module: the suites
+// share no code with what they test.
+func TestTestSupport(t *testing.T) {
+	support := []string{"internal/hostile", "internal/testreal", "internal/sdtest", "internal/fallbacktest"}
+	for _, bin := range []string{"cmd/supersede", "cmd/supersede-generator"} {
+		for _, dep := range deps(t, bin) {
+			for _, s := range support {
+				if dep == module+"/"+s {
+					t.Errorf("%s depends on %s, which is test support", bin, s)
+				}
+			}
+		}
+	}
+	for _, dep := range deps(t, "internal/hostile") {
+		if dep != module+"/internal/hostile" && strings.HasPrefix(dep, module+"/") {
+			t.Errorf("internal/hostile depends on %s: the payloads must not share code with the servers they test", dep)
+		}
+	}
+	// the rule proves something only while the suites use the corpus
+	used := map[string]bool{}
+	for pkg, info := range list(t) {
+		if slices.Contains(info.testImports, module+"/internal/hostile") {
+			used[strings.TrimPrefix(pkg, module+"/")] = true
+		}
+	}
+	for _, want := range []string{"fallback/faults", "cmd/supersede"} {
+		if !used[want] {
+			t.Errorf("the tests of %s do not send internal/hostile's corpus", want)
 		}
 	}
 }
