@@ -246,6 +246,44 @@ func (f *pyFormatter) next() (rune, bool) {
 	return r, true
 }
 
+// advance returns the format's next character, or at its end ch again
+// and true.
+func (f *pyFormatter) advance(ch rune) (rune, bool) {
+	if r, ok := f.next(); ok {
+		return r, false
+	}
+	return ch, true
+}
+
+// starArg is the argument a '*' width or precision takes: an int.
+func (f *pyFormatter) starArg() (int64, error) {
+	v, isDict, err := f.nextArg()
+	if err != nil {
+		return 0, err
+	}
+	if isDict || !v.isInt {
+		return 0, pyFormatErr("TypeError", "* wants int")
+	}
+	return v.n, nil
+}
+
+// digits reads a width or precision (what) whose first digit is ch: it
+// returns the number, the character after it and whether the format
+// ended there; a number over limit is CPython's ValueError.
+func (f *pyFormatter) digits(ch rune, limit int64, what string) (n int64, after rune, eof bool, err error) {
+	n = int64(ch - '0')
+	for {
+		if ch, eof = f.advance(ch); eof || ch < '0' || ch > '9' {
+			return n, ch, eof, nil
+		}
+		d := int64(ch - '0')
+		if n > (limit-d)/10 {
+			return 0, ch, false, pyFormatErr("ValueError", what+" too big")
+		}
+		n = n*10 + d
+	}
+}
+
 // nextArg returns the argument of the next conversion.
 func (f *pyFormatter) nextArg() (pyValue, bool, error) {
 	if f.consumed {
@@ -331,97 +369,46 @@ flagLoop:
 	}
 
 	// Width.
+	var err error
 	if ch == '*' {
-		v, isDict, err := f.nextArg()
-		if err != nil {
+		if width, err = f.starArg(); err != nil {
 			return err
 		}
-		if isDict || !v.isInt {
-			return pyFormatErr("TypeError", "* wants int")
-		}
-		width = v.n
 		if width < 0 {
 			flags |= pyFlagLJust
 			width = -width
 		}
-		if r, ok := f.next(); ok {
-			ch = r
-		} else {
-			eof = true
-		}
+		ch, eof = f.advance(ch)
 	} else if ch >= '0' && ch <= '9' {
-		width = int64(ch - '0')
-		for {
-			r, ok := f.next()
-			if !ok {
-				eof = true
-				break
-			}
-			ch = r
-			if ch < '0' || ch > '9' {
-				break
-			}
-			d := int64(ch - '0')
-			if width > (math.MaxInt64-d)/10 {
-				return pyFormatErr("ValueError", "width too big")
-			}
-			width = width*10 + d
+		if width, ch, eof, err = f.digits(ch, math.MaxInt64, "width"); err != nil {
+			return err
 		}
 	}
 
 	// Precision.
 	if ch == '.' {
 		prec = 0
-		if r, ok := f.next(); ok {
-			ch = r
-		} else {
-			eof = true
-		}
+		ch, eof = f.advance(ch)
 		if ch == '*' {
-			v, isDict, err := f.nextArg()
+			n, err := f.starArg()
 			if err != nil {
 				return err
 			}
-			if isDict || !v.isInt {
-				return pyFormatErr("TypeError", "* wants int")
-			}
-			if v.n > math.MaxInt32 || v.n < math.MinInt32 {
+			if n > math.MaxInt32 || n < math.MinInt32 {
 				return pyFormatErr("OverflowError", "Python int too large to convert to C int")
 			}
-			prec = max(v.n, 0)
-			if r, ok := f.next(); ok {
-				ch = r
-			} else {
-				eof = true
-			}
+			prec = max(n, 0)
+			ch, eof = f.advance(ch)
 		} else if ch >= '0' && ch <= '9' {
-			prec = int64(ch - '0')
-			for {
-				r, ok := f.next()
-				if !ok {
-					eof = true
-					break
-				}
-				ch = r
-				if ch < '0' || ch > '9' {
-					break
-				}
-				d := int64(ch - '0')
-				if prec > (math.MaxInt32-d)/10 {
-					return pyFormatErr("ValueError", "precision too big")
-				}
-				prec = prec*10 + d
+			if prec, ch, eof, err = f.digits(ch, math.MaxInt32, "precision"); err != nil {
+				return err
 			}
 		}
 	}
 
 	// Length modifier: one of h, l, L is skipped.
 	if !eof && (ch == 'h' || ch == 'l' || ch == 'L') {
-		if r, ok := f.next(); ok {
-			ch = r
-		} else {
-			eof = true
-		}
+		ch, eof = f.advance(ch)
 	}
 	if eof {
 		return pyFormatErr("ValueError", "incomplete format")
