@@ -22,3 +22,8 @@ func LoggingLevel(s string) (string, error) { return loggingLevel(s) }
 
 // NameToUID is Supervisor's name_to_uid: a user name or a numeric uid.
 func NameToUID(name string) (int, error) { return nameToUID(name) }
+
+// PyRepr is Python's repr() of a str, as Supervisor writes a name into
+// its messages and logs ('web', "it's", '\x00'), with Python 3.11's
+// rules for what it prints and what it escapes.
+func PyRepr(s string) string { return pyRepr(s) }

@@ -3,9 +3,7 @@ package events
 import (
 	"bytes"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/supersede/supersede/internal/status"
@@ -217,43 +215,4 @@ func appendBytesRepr(b, data []byte) []byte {
 		}
 	}
 	return append(b, quote)
-}
-
-// strRepr is Python's repr() of a str, for process names in debug logs.
-func strRepr(s string) string {
-	const hex = "0123456789abcdef"
-	quote := '\''
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		quote = '"'
-	}
-	b := []byte{byte(quote)}
-	for _, r := range s {
-		switch {
-		case r == quote || r == '\\':
-			b = append(b, '\\', byte(r))
-		case r == '\t':
-			b = append(b, '\\', 't')
-		case r == '\n':
-			b = append(b, '\\', 'n')
-		case r == '\r':
-			b = append(b, '\\', 'r')
-		case r < 0x80 && (r < ' ' || r == 0x7f):
-			b = append(b, '\\', 'x', hex[r>>4], hex[r&0xf])
-		case r >= 0x80 && !unicode.IsPrint(r): // Python's str.isprintable, as far as Unicode versions agree
-			switch {
-			case r <= 0xff:
-				b = append(b, '\\', 'x', hex[r>>4], hex[r&0xf])
-			case r <= 0xffff:
-				b = append(b, '\\', 'u', hex[r>>12], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
-			default:
-				b = append(b, '\\', 'U')
-				for sh := 28; sh >= 0; sh -= 4 {
-					b = append(b, hex[r>>sh&0xf])
-				}
-			}
-		default:
-			b = utf8.AppendRune(b, r)
-		}
-	}
-	return string(append(b, byte(quote)))
 }

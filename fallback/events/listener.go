@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/supersede/supersede/internal/status"
+	"github.com/supersede/supersede/translate"
 )
 
 // The protocol tokens a listener writes (PEventListenerDispatcher).
@@ -85,7 +86,7 @@ func (l *Listener) Output(data []byte) {
 	if l.gone || len(data) == 0 {
 		return
 	}
-	b.debugf("%s stdout output:\n%s", strRepr(l.name), appendBytesRepr(nil, data))
+	b.debugf("%s stdout output:\n%s", translate.PyRepr(l.name), appendBytesRepr(nil, data))
 	l.buf = append(l.buf, data...)
 	l.handle()
 	if len(l.buf) == 0 {

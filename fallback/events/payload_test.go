@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/supersede/supersede/internal/status"
+	"github.com/supersede/supersede/translate"
 )
 
 // spec describes an event both here and to testdata/supervisor_events.py,
@@ -218,8 +219,8 @@ func TestStrRepr(t *testing.T) {
 		"é\u200b": `'é\u200b'`,
 		"\x00\\":  `'\x00\\'`,
 	} {
-		if got := strRepr(in); got != want {
-			t.Errorf("strRepr(%q) = %s, want %s", in, got, want)
+		if got := translate.PyRepr(in); got != want {
+			t.Errorf("translate.PyRepr(%q) = %s, want %s", in, got, want)
 		}
 	}
 	if got := string(appendBytesRepr(nil, []byte("a'\x80"))); !strings.HasPrefix(got, `b"`) {
