@@ -43,55 +43,23 @@ type track struct {
 	backoff int           // Supervisor's backoff counter, as its state machine keeps it
 	timer   *time.Timer   // set while the state is STARTING by the clock (startsecs, no step)
 	minUp   time.Duration // startsecs
-	sub     string        // the unit's sub-state at the last reading
 }
 
-// settle corrects what status reads for a moment of the compatibility
-// step's that has no state of Supervisor's own, seen from where the
-// process was (status shows these moments as it reads them; a
-// transition must not go through them):
-//
-//   - the step of a fresh start has written its count (internal/shim)
-//     and not yet exited: the count, 1, reads as a backoff wait;
-//     STARTING. (A count above 1 is never a fresh start's: a watch that
-//     missed a run and its death, on a loaded machine, must not take
-//     the step that gives up for the step it saw last.)
-//   - the step gives up after startretries (it resets its count before
-//     it exits 1): start-pre without a count after BACKOFF is still
-//     BACKOFF, and so is the unit running its stop steps after it with
-//     no program run (Start 0), until it has failed (FATAL);
-//   - the program ended by itself after startsecs and its unit runs its
-//     stop steps (no stop job): Supervisor is EXITED from the death on,
-//     not STOPPING.
+// settle corrects what status reads for a moment that has no state of
+// Supervisor's own, seen from where the process was (status shows it as
+// it reads it; a transition must not go through it): the program ended
+// by itself after startsecs and its unit runs its stop steps (no stop
+// job): Supervisor is EXITED from the death on, not STOPPING. (The
+// compatibility step marks its backoff waits and its giving up itself,
+// shim.WaitFile, so status reads those as Supervisor has them.)
 func (tr *track) settle(cur status.Process, st unitState) status.Process {
 	noStop := st.Job != "stop" && st.Job != "restart"
-	switch {
-	case cur.State == status.Backoff && st.Sub == "start-pre" && st.Count <= 1 && tr.freshStart():
-		cur.State = status.Starting
-	case cur.State == status.Starting && st.Sub == "start-pre" && !st.Backoff && tr.state == status.Backoff:
-		cur.State = status.Backoff
-	case cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Start == 0 && tr.state == status.Backoff:
-		cur.State = status.Backoff
-	case cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Exit != 0 && st.Exit >= st.Start:
+	if cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Exit != 0 && st.Exit >= st.Start {
 		cur.State = status.Exited
 		cur.ExitStatus = exitStatus(st)
 		cur.Stop = micro(st.Exit)
 	}
 	return cur
-}
-
-// freshStart reports whether the unit, in its start-pre step now, is in
-// the step of a start that did not follow a failed one: from STOPPED,
-// EXITED or FATAL, or still in the same step it was STARTING in. Its
-// step then waits for nothing, however its count reads.
-func (tr *track) freshStart() bool {
-	switch tr.state {
-	case status.Stopped, status.Exited, status.Fatal:
-		return true
-	case status.Starting:
-		return tr.sub == "start-pre"
-	}
-	return false
 }
 
 // NewTracks returns empty tracks: the first watch takes the states it
@@ -262,7 +230,6 @@ func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, du
 			cur = tr.settle(cur, sts[i])
 			out = append(out, tr.advance(p, cur, sts[i])...)
 		}
-		tr.sub = sts[i].Sub
 		tr.minUp = p.p.MinUptime
 		if tr.timer != nil {
 			tr.timer.Stop()

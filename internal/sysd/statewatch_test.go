@@ -64,24 +64,6 @@ func TestAdvanceCrashLoop(t *testing.T) {
 
 func itoa(n int) string { return string(rune('0' + n)) }
 
-// settle's fresh-start rule: a step in start-pre with a count of 1 right
-// after STARTING in start-pre is that fresh start's step (STARTING); a
-// count above 1 is a backoff wait or the step giving up, even when the
-// watch last saw STARTING in start-pre (it missed a run and its death).
-func TestSettleFreshStartCount(t *testing.T) {
-	for _, c := range []struct {
-		count int
-		want  status.State
-	}{{1, status.Starting}, {2, status.Backoff}, {3, status.Backoff}} {
-		tr := &track{state: status.Starting, sub: "start-pre"}
-		st := unitState{Load: "loaded", Active: "activating", Sub: "start-pre", Count: c.count, Backoff: true}
-		got := tr.settle(status.Process{State: status.Backoff}, st)
-		if got.State != c.want {
-			t.Errorf("count %d after STARTING in start-pre: %v, want %v", c.count, got.State, c.want)
-		}
-	}
-}
-
 // A give-up after BACKOFF is one transition, BACKOFF to FATAL, though
 // FATAL's start time (the step's own record of the last run) differs
 // from the one the watch saw by more than sameRun on a slow machine.
