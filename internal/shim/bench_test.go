@@ -48,19 +48,31 @@ func BenchmarkStepCost(b *testing.B) {
 	}
 	var tTrue, tBackoff, tStartsecs, tExited time.Duration
 	var bBackoff, bStartsecs, bExited time.Duration
-	for b.Loop() {
+	steps := func() {
 		os.Remove(filepath.Join(dir, CountFile))
 		os.Remove(filepath.Join(dir, LocaleFile))
-		tTrue += run("/bin/true")
 		tBackoff += run(exe, "shim", "backoff", dir, "3", "--locale")
 		tStartsecs += run(exe, "shim", "startsecs", dir, "0")
 		tExited += run(exe, "shim", "exited", dir)
-		if base != "" {
-			os.Remove(filepath.Join(baseDir, CountFile))
-			os.Remove(filepath.Join(baseDir, LocaleFile))
-			bBackoff += run(base, "shim", "backoff", baseDir, "3", "--locale")
-			bStartsecs += run(base, "shim", "startsecs", baseDir, "0")
-			bExited += run(base, "shim", "exited", baseDir)
+	}
+	baseSteps := func() {
+		os.Remove(filepath.Join(baseDir, CountFile))
+		os.Remove(filepath.Join(baseDir, LocaleFile))
+		bBackoff += run(base, "shim", "backoff", baseDir, "3", "--locale")
+		bStartsecs += run(base, "shim", "startsecs", baseDir, "0")
+		bExited += run(base, "shim", "exited", baseDir)
+	}
+	for i := 0; b.Loop(); i++ {
+		tTrue += run("/bin/true")
+		switch {
+		case base == "":
+			steps()
+		case i%2 == 0: // each first in every other turn: no order favours one
+			steps()
+			baseSteps()
+		default:
+			baseSteps()
+			steps()
 		}
 	}
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
