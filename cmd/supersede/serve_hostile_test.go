@@ -43,8 +43,7 @@ func TestServeHostileInputOnSystemd(t *testing.T) {
 		}
 	}
 	// socket activation starts serve; the program may still be in its
-	// first start (README: a fresh start's step can read BACKOFF for an
-	// instant), so wait for RUNNING before the first check
+	// first start (STARTING), so wait for RUNNING before the first check
 	w.waitState(t, "sleeper", "RUNNING", 0)
 	status("the start")
 	pid, err := strconv.Atoi(sm.Show("supersede-serve.service", "MainPID")["MainPID"])

@@ -34,13 +34,13 @@
 //     sysd.WatchStates, which derives Supervisor's state with the same
 //     function status uses and fills in the transitions a reading skipped
 //     along Supervisor's state machine, with its backoff counter (tries),
-//     expected and pid. Three moments of the compatibility step that
-//     status shows as it reads them (a fresh start's step that has
-//     written its count: BACKOFF; the step giving up: STARTING, then
-//     STOPPING; an ended program's unit running its stop steps:
-//     STOPPING) are taken as Supervisor's state there (STARTING,
-//     BACKOFF, EXITED), so no transition goes through them
-//     (sysd's track.settle). The watch runs only while the configuration has
+//     expected and pid; a run is told by its start's InvocationID.
+//     An ended program's unit running its stop steps, which status
+//     shows as STOPPING, is taken as Supervisor's EXITED there, so no
+//     transition goes through it (sysd's track.settle); the
+//     compatibility step marks its backoff waits and its giving up
+//     itself, so status reads those as Supervisor has them. The watch
+//     runs only while the configuration has
 //     an [eventlistener:x] pool (whose listeners' own states it gives);
 //     it costs nothing while no unit changes. Its one timer is for a
 //     unit STARTING by the clock (without the compatibility step).

@@ -14,8 +14,22 @@ import (
 // (exited), next to an exec of /bin/true, interleaved in one loop so that
 // the load of the machine weighs on all alike. It builds the real
 // supersede (CGO_ENABLED=0, as make build). Metrics are µs per run.
+//
+// SHIM_BENCH_BASE=PATH runs the steps of another supersede binary (an
+// earlier build) in the same loop, in a state directory of its own, for
+// a side-by-side ratio (µs/base-*); SHIM_BENCH_DIR=DIR puts the state
+// directories there (a tmpfs such as /dev/shm, as %t is on a host).
 func BenchmarkStepCost(b *testing.B) {
-	dir := b.TempDir()
+	dir, err := os.MkdirTemp(os.Getenv("SHIM_BENCH_DIR"), "shim-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	baseDir := filepath.Join(dir, "base")
+	if err := os.Mkdir(baseDir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	base := os.Getenv("SHIM_BENCH_BASE")
 	exe := filepath.Join(dir, "supersede")
 	build := exec.Command("go", "build", "-trimpath", "-o", exe, "github.com/supersede/supersede/cmd/supersede")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -33,13 +47,33 @@ func BenchmarkStepCost(b *testing.B) {
 		return time.Since(begin)
 	}
 	var tTrue, tBackoff, tStartsecs, tExited time.Duration
-	for b.Loop() {
+	var bBackoff, bStartsecs, bExited time.Duration
+	steps := func() {
 		os.Remove(filepath.Join(dir, CountFile))
 		os.Remove(filepath.Join(dir, LocaleFile))
-		tTrue += run("/bin/true")
 		tBackoff += run(exe, "shim", "backoff", dir, "3", "--locale")
 		tStartsecs += run(exe, "shim", "startsecs", dir, "0")
 		tExited += run(exe, "shim", "exited", dir)
+	}
+	baseSteps := func() {
+		os.Remove(filepath.Join(baseDir, CountFile))
+		os.Remove(filepath.Join(baseDir, LocaleFile))
+		bBackoff += run(base, "shim", "backoff", baseDir, "3", "--locale")
+		bStartsecs += run(base, "shim", "startsecs", baseDir, "0")
+		bExited += run(base, "shim", "exited", baseDir)
+	}
+	for i := 0; b.Loop(); i++ {
+		tTrue += run("/bin/true")
+		switch {
+		case base == "":
+			steps()
+		case i%2 == 0: // each first in every other turn: no order favours one
+			steps()
+			baseSteps()
+		default:
+			baseSteps()
+			steps()
+		}
 	}
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
 	b.ReportMetric(us(tTrue), "µs/true")
@@ -47,4 +81,9 @@ func BenchmarkStepCost(b *testing.B) {
 	b.ReportMetric(us(tStartsecs), "µs/startsecs")
 	b.ReportMetric(us(tExited), "µs/exited")
 	b.ReportMetric(us(tBackoff+tStartsecs-2*tTrue), "µs-added/start")
+	if base != "" {
+		b.ReportMetric(us(bBackoff), "µs/base-backoff")
+		b.ReportMetric(us(bStartsecs), "µs/base-startsecs")
+		b.ReportMetric(us(bExited), "µs/base-exited")
+	}
 }

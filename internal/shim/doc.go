@@ -15,7 +15,10 @@
 // in a row that did not reach RUNNING. "backoff" is Supervisor's BACKOFF:
 // after N such starts it waits N seconds (1 s, 2 s, 3 s ...) before the
 // next, and after STARTRETRIES+1 of them it fails, which ends the unit
-// failed with no restart: Supervisor's FATAL. With --chdir it makes
+// failed with no restart: Supervisor's FATAL. A second file, "wait",
+// marks whether the step of the start now beginning or running waits
+// (or gives up): internal/sysd reads BACKOFF from it alone (WaitFile).
+// With --chdir it makes
 // Supervisor's chdir check, and writes Supervisor's own lines to the
 // unit's stderr (the journal) when the directory is missing. With
 // --locale it writes the LC_CTYPE supervisord's Python would have set for

@@ -21,8 +21,34 @@ import (
 )
 
 // CountFile is the file in the state directory that counts the starts in
-// a row that did not reach RUNNING (sysd reads it to tell BACKOFF).
+// a row that did not reach RUNNING.
 const CountFile = "failures"
+
+// WaitFile is the file in the state directory that says whether the
+// step of the start now beginning or running waits out Supervisor's
+// backoff: sysd reads BACKOFF from it, never from the count (a fresh
+// start's step writes a count of 1 too, and a step that gives up resets
+// it). It holds one of WaitBackoff, WaitGiveUp and WaitNone, and is
+// replaced atomically. It is the steps' own business, not a unit line:
+// units in place keep their lines.
+//
+// The step marks its wait before it sleeps and WaitNone when the wait
+// ends (before it counts the start, so that a fresh start never reads
+// as a wait); a failed start marks the wait of the automatic restart
+// that follows as soon as it is known ("exited", and "backoff" itself
+// for a missing directory), so that the unit reads BACKOFF from the
+// death through the restart until the wait ends; a step that gives up
+// marks WaitGiveUp before it exits 1. A state directory without the
+// file is one whose steps were started by an older supersede, which
+// wrote none: sysd then reads the count as it used to.
+const WaitFile = "wait"
+
+// The contents of WaitFile.
+const (
+	WaitBackoff = "backoff" // waiting out the backoff, or about to
+	WaitGiveUp  = "fatal"   // startretries used up: the step exits 1, the unit fails (FATAL)
+	WaitNone    = "none"    // no wait: STARTING
+)
 
 // Second is one step of Supervisor's backoff; a variable for tests.
 var Second = time.Second
@@ -100,7 +126,11 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		// and Restart=on-abnormal does not restart it. The count starts
 		// again: the next start is one asked for (supervisorctl start,
 		// systemctl start), which supervisord begins with a fresh round
-		// of startretries.
+		// of startretries. Supervisor goes from BACKOFF to FATAL: the
+		// mark says so until the unit has failed.
+		// (Only what status shows depends on the mark: the verdict
+		// stands without it.)
+		_ = writeWait(state, WaitGiveUp)
 		if err := writeCount(state, 0); err != nil {
 			return err
 		}
@@ -117,14 +147,22 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		// BACKOFF. A stop now (SIGTERM from a stop job) ends the wait
 		// cleanly: the unit goes inactive with a successful result,
 		// which ctl reads as Supervisor's STOPPED, not as a failed start.
+		// The mark stays until then: BACKOFF to STOPPED, as Supervisor.
 		term := make(chan os.Signal, 1)
 		signal.Notify(term, syscall.SIGTERM)
+		if err := writeWait(state, WaitBackoff); err != nil {
+			return err
+		}
 		select {
 		case <-time.After(time.Duration(n) * Second):
 			signal.Stop(term)
 		case <-term:
 			return nil
 		}
+	}
+	// STARTING from here, before the count says 1 on a fresh start
+	if err := writeWait(state, WaitNone); err != nil {
+		return err
 	}
 	if err := writeCount(state, n+1); err != nil {
 		return err
@@ -147,6 +185,11 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		// two lines to its stderr and exits 127: a failed start.
 		if err := os.Chdir(chdir); err != nil {
 			fmt.Fprintf(stderr, "supervisor: couldn't chdir to %s: %s\nsupervisor: child process was not spawned\n", chdir, errnoName(err))
+			// a failed start: BACKOFF from here, and the restart's step
+			// waits (the count is above 0 now)
+			if err := writeWait(state, WaitBackoff); err != nil {
+				return err
+			}
 			return dieBySIGTERM()
 		}
 	}
@@ -280,10 +323,24 @@ func exited(args []string) error {
 		if err := os.Remove(filepath.Join(args[0], CountFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
+		if ReadWait(args[0]) == WaitBackoff {
+			// a failed spawn (a missing directory) marked a wait that
+			// the cleared count no longer makes
+			_ = writeWait(args[0], WaitNone)
+		}
 		return nil
 	}
 	if _, err := os.Stat(filepath.Join(args[0], CountFile)); err != nil {
 		return nil // reached RUNNING, or never counted
+	}
+	if readCount(args[0]) > 0 {
+		// a start that did not reach RUNNING: the automatic restart that
+		// follows (if one does) waits in its backoff step. Marked now,
+		// so that the unit reads BACKOFF until that wait ends, not
+		// STARTING as the restart's step begins. (A count of 0 is a step
+		// that gave up, marked so.)
+		// Only what status shows depends on it: the verdict below stands.
+		_ = writeWait(args[0], WaitBackoff)
 	}
 	if _, err := os.Stat(filepath.Join(args[0], watchFile)); err == nil {
 		return nil
@@ -422,6 +479,24 @@ func readCount(state string) int {
 		return 0
 	}
 	return n
+}
+
+// writeWait replaces WaitFile atomically with what.
+func writeWait(state, what string) error {
+	tmp := filepath.Join(state, WaitFile+".tmp")
+	if err := os.WriteFile(tmp, []byte(what+"\n"), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(state, WaitFile))
+}
+
+// ReadWait is what WaitFile in state says ("" when there is none).
+func ReadWait(state string) string {
+	b, err := os.ReadFile(filepath.Join(state, WaitFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // writeCount replaces the count atomically.

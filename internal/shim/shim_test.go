@@ -291,3 +291,93 @@ func TestLastRunKept(t *testing.T) {
 		t.Errorf("%s holds %q: want the last start (%s) and a stop after it, before the step gave up (%d)", last, b, started, giveUp)
 	}
 }
+
+func wait(dir string) string { return ReadWait(dir) }
+
+// The wait mark (WaitFile), which status reads BACKOFF from: a fresh
+// start's step marks no wait, before its count says 1; a failed start
+// marks the restart's wait ("exited"); the step marks it while it
+// sleeps, and no wait once it is over; a stop ends the wait with the
+// mark in place (BACKOFF to STOPPED); giving up is marked as such.
+func TestWaitMarked(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, ps, _ := step(t, nil, "backoff", dir, "1"); ps.ExitCode() != 0 {
+		t.Fatalf("fresh start: %v", ps)
+	}
+	if got := wait(dir); got != WaitNone || count(t, dir) != "1" {
+		t.Errorf("after a fresh start's step: mark %q, count %s; want %q, 1", got, count(t, dir), WaitNone)
+	}
+	// the program died before its startsecs step ran: a failed start
+	if _, ps, _ := step(t, nil, "exited", dir); !killedBySIGTERM(ps) {
+		t.Fatalf("exited: %v, want SIGTERM", ps)
+	}
+	if got := wait(dir); got != WaitBackoff {
+		t.Errorf("after a failed start: mark %q, want %q", got, WaitBackoff)
+	}
+	// the restart's step waits; a stop ends it
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, WaitFile))
+	cmd := exec.Command(exe, "backoff", dir, "1")
+	cmd.Env = []string{"SHIM_TEST_STEP=1", "SHIM_TEST_SECOND=1h"}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for wait(dir) != WaitBackoff {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the step waits without marking it: %q", wait(dir))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("a stop in the wait: %v, want exit 0", err)
+	}
+	if got := wait(dir); got != WaitBackoff || count(t, dir) != "1" {
+		t.Errorf("after a stop in the wait: mark %q, count %s; want %q, 1", got, count(t, dir), WaitBackoff)
+	}
+	// the wait over (100 ms here): no wait marked, the start counted
+	if _, ps, _ := step(t, nil, "backoff", dir, "1"); ps.ExitCode() != 0 {
+		t.Fatalf("second start: %v", ps)
+	}
+	if got := wait(dir); got != WaitNone || count(t, dir) != "2" {
+		t.Errorf("after the wait: mark %q, count %s; want %q, 2", got, count(t, dir), WaitNone)
+	}
+	if _, ps, _ := step(t, nil, "backoff", dir, "1"); ps.ExitCode() != 1 {
+		t.Fatalf("startretries used up: %v, want exit 1", ps)
+	}
+	if got := wait(dir); got != WaitGiveUp {
+		t.Errorf("after giving up: mark %q, want %q", got, WaitGiveUp)
+	}
+	// the step that gave up leaves a count of 0: its stop steps keep the mark
+	step(t, nil, "exited", dir)
+	if got := wait(dir); got != WaitGiveUp {
+		t.Errorf("exited after giving up: mark %q, want %q", got, WaitGiveUp)
+	}
+}
+
+// A missing directory is a failed start: the restart's wait is marked.
+// With startsecs=0 ("exited STATE 0" clears the count) the restart does
+// not wait, and the mark says so.
+func TestWaitMarkedChdir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, ps, _ := step(t, nil, "backoff", dir, "3", "--chdir", filepath.Join(dir, "missing")); !killedBySIGTERM(ps) {
+		t.Fatalf("%v, want SIGTERM", ps)
+	}
+	if got := wait(dir); got != WaitBackoff {
+		t.Errorf("after a failed chdir: mark %q, want %q", got, WaitBackoff)
+	}
+	if _, ps, _ := step(t, nil, "exited", dir, "0"); ps.ExitCode() != 0 {
+		t.Fatalf("exited 0: %v", ps)
+	}
+	if got := wait(dir); got != WaitNone {
+		t.Errorf("after exited 0: mark %q, want %q", got, WaitNone)
+	}
+}

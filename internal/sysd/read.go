@@ -26,8 +26,10 @@ type unitState struct {
 	Code              int32  // ExecMainCode of the last run: 1 exited, 2 killed, 3 dumped (CLD_*); 0 while running
 	Status            int32  // ExecMainStatus: the exit status, or the signal
 	Job               string // the type of the unit's queued job ("stop", "start", "restart", ...), "" for none
-	Backoff           bool   // waiting in the compatibility step's backoff (internal/shim)
-	Count             int    // the step's count of failed starts, read with Backoff (1 also while a fresh start's step ends)
+	// Backoff: the compatibility step marks a backoff wait or its giving
+	// up (shim.WaitFile); read in start-pre, and where no program ran in
+	// this start (Start 0) in auto-restart and deactivating (stepWaits)
+	Backoff bool
 	// LastStart and LastStop are the last run's times as the
 	// compatibility step kept them when it gave up (shim.LastRunSuffix),
 	// µs; read for a failed unit whose ExecStart status systemd cleared.
@@ -84,7 +86,7 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 }
 
 // markBackoff marks the units whose compatibility step waits out
-// Supervisor's backoff before the program (see failedStarts), adds the
+// Supervisor's backoff or gives up (stepWaits), adds the
 // last run's times of the units whose step gave up (lastRun), and the
 // time of the last reload to stopped units (reloadMark).
 func (m *Manager) markBackoff(units []string, out []unitState) {
@@ -93,8 +95,9 @@ func (m *Manager) markBackoff(units []string, out []unitState) {
 		st := &out[i]
 		switch {
 		case st.Active == "activating" && st.Sub == "start-pre":
-			st.Count = m.failedStarts(units[i])
-			st.Backoff = st.Count > 0
+			st.Backoff = m.stepWaits(units[i], true)
+		case st.Start == 0 && (st.Active == "deactivating" || st.Sub == "auto-restart"):
+			st.Backoff = m.stepWaits(units[i], false)
 		case st.Active == "inactive" || st.Active == "failed":
 			if !read {
 				reloaded, read = m.reloadMark(), true
@@ -320,10 +323,9 @@ func intern(b []byte) string {
 }
 
 // failedStarts is the compatibility step's count of failed starts of
-// unit (internal/shim, in the unit's RuntimeDirectory=, unitgen.StateDir):
-// not zero while the step runs before the program, it waits out
-// Supervisor's backoff (or, at 1, a fresh start's step is ending; above
-// startretries, it is giving up).
+// unit (internal/shim, in the unit's RuntimeDirectory=, unitgen.StateDir);
+// read only for a step of an older supersede, which marks no wait
+// (stepWaits).
 func (m *Manager) failedStarts(unit string) int {
 	rt := m.runtimeDir()
 	if rt == "" {

@@ -3,8 +3,10 @@ package sysd
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/supersede/supersede/internal/shim"
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/translate"
 )
@@ -33,10 +35,15 @@ const lastRunFresh = uint64(time.Minute / time.Microsecond)
 //	active                                       RUNNING
 //	activating (auto-restart), died in startsecs BACKOFF   (Supervisor's retry wait)
 //	activating (auto-restart), died later        STARTING  (Supervisor restarts at once)
-//	activating (start-pre), backoff count > 0    BACKOFF   (the compatibility step's wait)
+//	activating (start-pre), the step marks       BACKOFF   (the compatibility step's wait,
+//	  a wait                                                or its giving up)
+//	activating (auto-restart), no program ran    BACKOFF   (a failed spawn: a missing
+//	  in this start, the step marks a wait                  directory)
 //	activating (start, start-pre, ...)           STARTING
 //	deactivating, no stop or restart job,        BACKOFF   (the unit runs its stop steps
 //	  died within startsecs                                 before the restart)
+//	deactivating, no program ran in this start,  BACKOFF   (the step gave up or its spawn
+//	  the step marks a wait                                 failed; stopped while it waits)
 //	deactivating                                 STOPPING
 //	inactive, never started                      STOPPED   "Not started"
 //	inactive or failed, stopped on request       STOPPED
@@ -107,6 +114,15 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			// BACKOFF from the death on, and a stop is accepted there.
 			out.PID = 0
 			out.Stop = micro(st.Exit)
+			out.State = status.Backoff
+			out.SpawnErr = spawnErrTooQuick
+		}
+		if st.Backoff && st.MainPID == 0 {
+			// no program ran in this start, and the compatibility step
+			// marks a wait: it gave up (Supervisor goes from BACKOFF
+			// to FATAL), its spawn failed (a missing directory), or a
+			// stop ended its wait (BACKOFF to STOPPED)
+			out.PID = 0
 			out.State = status.Backoff
 			out.SpawnErr = spawnErrTooQuick
 		}
@@ -389,6 +405,25 @@ func (m *Manager) Groups(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	return a.groups, nil
+}
+
+// stepWaits reports whether the compatibility step of unit marks a
+// backoff wait or its giving up (shim.WaitFile) in the unit's state
+// directory. Where there is no mark, the steps running were started by
+// an older supersede, which marked nothing: in start-pre (inStep) their
+// count of failed starts tells the wait, as it did then.
+func (m *Manager) stepWaits(unit string, inStep bool) bool {
+	rt := m.runtimeDir()
+	if rt == "" {
+		return false
+	}
+	switch shim.ReadWait(filepath.Join(rt, strings.TrimSuffix(unit, ".service"))) {
+	case shim.WaitBackoff, shim.WaitGiveUp:
+		return true
+	case "":
+		return inStep && m.failedStarts(unit) > 0
+	}
+	return false
 }
 
 // state is the status of one process.

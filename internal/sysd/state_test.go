@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	godbus "github.com/godbus/dbus/v5"
 
+	"github.com/supersede/supersede/internal/shim"
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/translate"
 )
@@ -33,6 +36,11 @@ func TestSupervisorState(t *testing.T) {
 		{"auto-restart after a long run", unitState{Load: "loaded", Active: "activating", Sub: "auto-restart", Start: us(time.Hour), Exit: us(time.Second)}, status.Starting, 0, ""},
 		{"activating/start-pre, a fresh start", unitState{Load: "loaded", Active: "activating", Sub: "start-pre"}, status.Starting, 0, ""},
 		{"activating/start-pre, the step's backoff wait", unitState{Load: "loaded", Active: "activating", Sub: "start-pre", Backoff: true}, status.Backoff, 0, spawnErrTooQuick},
+		{"activating/start-pre, the step giving up (marked)", unitState{Load: "loaded", Active: "activating", Sub: "start-pre", Backoff: true}, status.Backoff, 0, spawnErrTooQuick},
+		{"auto-restart after a failed spawn (marked)", unitState{Load: "loaded", Active: "activating", Sub: "auto-restart", Backoff: true}, status.Backoff, 0, spawnErrTooQuick},
+		{"deactivating/stop-post, no program ran, no wait marked", unitState{Load: "loaded", Active: "deactivating", Sub: "stop-post"}, status.Stopping, 0, ""},
+		{"deactivating/stop-post, the step gave up", unitState{Load: "loaded", Active: "deactivating", Sub: "stop-post", Backoff: true}, status.Backoff, 0, spawnErrTooQuick},
+		{"deactivating/stop-sigterm, a stop in the step's wait", unitState{Load: "loaded", Active: "deactivating", Sub: "stop-sigterm", Job: "stop", Backoff: true}, status.Backoff, 0, spawnErrTooQuick},
 		{"activating/start-post, within startsecs", unitState{Load: "loaded", Active: "activating", Sub: "start-post", MainPID: 42, Start: us(300 * time.Millisecond)}, status.Starting, 42, ""},
 		{"failed before the program ran, the step gave up", unitState{Load: "loaded", Active: "failed", Sub: "failed", ActiveExit: us(4 * time.Second), Result: "exit-code"}, status.Fatal, 0, spawnErrTooQuick},
 		{"deactivating/stop-sigterm", unitState{Load: "loaded", Active: "deactivating", Sub: "stop-sigterm", MainPID: 42, Job: "stop"}, status.Stopping, 42, ""},
@@ -318,6 +326,49 @@ func TestSupervisorStateStopInStepBackoff(t *testing.T) {
 		}
 		if c.stop != 0 && !got.Stop.Equal(micro(c.stop)) {
 			t.Errorf("%s: stop %v, want %v", c.name, got.Stop, micro(c.stop))
+		}
+	}
+}
+
+// stepWaits reads BACKOFF from the step's wait mark alone: a fresh
+// start's step, whose count already says 1, is no wait. Without a mark
+// (steps started by an older supersede) the count tells, in the step.
+func TestStepWaits(t *testing.T) {
+	rt := t.TempDir()
+	m := &Manager{opts: Options{Scope: User}, getenv: func(k string) string {
+		if k == "XDG_RUNTIME_DIR" {
+			return rt
+		}
+		return ""
+	}}
+	state := filepath.Join(rt, "supersede", "web")
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		mark, count string
+		inStep      bool
+		want        bool
+	}{
+		{shim.WaitNone, "1", true, false},
+		{shim.WaitBackoff, "1", true, true},
+		{shim.WaitGiveUp, "0", true, true},
+		{shim.WaitBackoff, "2", false, true},
+		{shim.WaitNone, "2", false, false},
+		{"", "2", true, true},
+		{"", "2", false, false},
+		{"", "", true, false},
+	} {
+		os.Remove(filepath.Join(state, shim.WaitFile))
+		os.Remove(filepath.Join(state, shim.CountFile))
+		if c.mark != "" {
+			os.WriteFile(filepath.Join(state, shim.WaitFile), []byte(c.mark+"\n"), 0o644)
+		}
+		if c.count != "" {
+			os.WriteFile(filepath.Join(state, shim.CountFile), []byte(c.count+"\n"), 0o644)
+		}
+		if got := m.stepWaits("web.service", c.inStep); got != c.want {
+			t.Errorf("mark %q, count %q, in the step %v: %v, want %v", c.mark, c.count, c.inStep, got, c.want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package sysd
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,60 +39,27 @@ type Tracks struct {
 type track struct {
 	state   status.State
 	pid     int           // the pid of the last run seen (the one an EXITED or STOPPED reports)
-	start   time.Time     // the program's start time of the last run seen
-	stop    time.Time     // its stop time
+	run     string        // the InvocationID of the start whose run the state is of, "" while not known yet (runOf)
 	backoff int           // Supervisor's backoff counter, as its state machine keeps it
 	timer   *time.Timer   // set while the state is STARTING by the clock (startsecs, no step)
 	minUp   time.Duration // startsecs
-	sub     string        // the unit's sub-state at the last reading
 }
 
-// settle corrects what status reads for a moment of the compatibility
-// step's that has no state of Supervisor's own, seen from where the
-// process was (status shows these moments as it reads them; a
-// transition must not go through them):
-//
-//   - the step of a fresh start has written its count (internal/shim)
-//     and not yet exited: the count, 1, reads as a backoff wait;
-//     STARTING. (A count above 1 is never a fresh start's: a watch that
-//     missed a run and its death, on a loaded machine, must not take
-//     the step that gives up for the step it saw last.)
-//   - the step gives up after startretries (it resets its count before
-//     it exits 1): start-pre without a count after BACKOFF is still
-//     BACKOFF, and so is the unit running its stop steps after it with
-//     no program run (Start 0), until it has failed (FATAL);
-//   - the program ended by itself after startsecs and its unit runs its
-//     stop steps (no stop job): Supervisor is EXITED from the death on,
-//     not STOPPING.
+// settle corrects what status reads for a moment that has no state of
+// Supervisor's own, seen from where the process was (status shows it as
+// it reads it; a transition must not go through it): the program ended
+// by itself after startsecs and its unit runs its stop steps (no stop
+// job): Supervisor is EXITED from the death on, not STOPPING. (The
+// compatibility step marks its backoff waits and its giving up itself,
+// shim.WaitFile, so status reads those as Supervisor has them.)
 func (tr *track) settle(cur status.Process, st unitState) status.Process {
 	noStop := st.Job != "stop" && st.Job != "restart"
-	switch {
-	case cur.State == status.Backoff && st.Sub == "start-pre" && st.Count <= 1 && tr.freshStart():
-		cur.State = status.Starting
-	case cur.State == status.Starting && st.Sub == "start-pre" && !st.Backoff && tr.state == status.Backoff:
-		cur.State = status.Backoff
-	case cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Start == 0 && tr.state == status.Backoff:
-		cur.State = status.Backoff
-	case cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Exit != 0 && st.Exit >= st.Start:
+	if cur.State == status.Stopping && st.Active == "deactivating" && noStop && st.MainPID == 0 && st.Exit != 0 && st.Exit >= st.Start {
 		cur.State = status.Exited
 		cur.ExitStatus = exitStatus(st)
 		cur.Stop = micro(st.Exit)
 	}
 	return cur
-}
-
-// freshStart reports whether the unit, in its start-pre step now, is in
-// the step of a start that did not follow a failed one: from STOPPED,
-// EXITED or FATAL, or still in the same step it was STARTING in. Its
-// step then waits for nothing, however its count reads.
-func (tr *track) freshStart() bool {
-	switch tr.state {
-	case status.Stopped, status.Exited, status.Fatal:
-		return true
-	case status.Starting:
-		return tr.sub == "start-pre"
-	}
-	return false
 }
 
 // NewTracks returns empty tracks: the first watch takes the states it
@@ -241,7 +209,7 @@ func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, du
 	for i, p := range procs {
 		units[i] = p.unit
 	}
-	sts, err := m.read(ctx, units)
+	sts, invs, err := m.readRuns(ctx, units)
 	if err != nil {
 		return err
 	}
@@ -253,16 +221,16 @@ func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, du
 		tr := tracks.by[p.unit]
 		if tr == nil {
 			// the starting point: nothing to report
-			tr = &track{state: cur.State, pid: cur.PID, start: cur.Start, stop: cur.Stop, minUp: p.p.MinUptime}
+			tr = &track{state: cur.State, pid: cur.PID, minUp: p.p.MinUptime}
+			tr.run, _ = runOf(cur, sts[i], invs[i])
 			if cur.State == status.Backoff {
 				tr.backoff = 1
 			}
 			tracks.by[p.unit] = tr
 		} else {
 			cur = tr.settle(cur, sts[i])
-			out = append(out, tr.advance(p, cur, sts[i])...)
+			out = append(out, tr.advance(p, cur, sts[i], invs[i])...)
 		}
-		tr.sub = sts[i].Sub
 		tr.minUp = p.p.MinUptime
 		if tr.timer != nil {
 			tr.timer.Stop()
@@ -287,31 +255,116 @@ func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, du
 	return nil
 }
 
-// advance moves tr to cur along Supervisor's state machine and returns
-// the transitions, with Supervisor's backoff counter: BACKOFF counts one
-// up, RUNNING, EXITED and FATAL (give_up) reset it, STARTING reports it.
-func (tr *track) advance(p *proc, cur status.Process, st unitState) []StateChange {
-	// a run is told by its program's start time; systemd clears it as
-	// a start begins (the step before the program), so the last one
-	// seen is kept over that
-	// a little (systemd reads it from ExecStart's status while the
-	// program runs and from ExecMain* after: they differ by up to a
-	// fraction of a millisecond); two runs are at least RestartSec= (100
-	// ms) or a stop and a start apart
-	d := cur.Start.Sub(tr.start)
-	newRun := !cur.Start.IsZero() && !tr.start.IsZero() && (d > sameRun || d < -sameRun)
-	if cur.State == status.Fatal && st.Start == 0 {
-		// FATAL's times are those the compatibility step kept of the last
-		// run (systemd cleared them as the step gave up): its own clock,
-		// taken before the spawn, not systemd's; on a slow machine they
-		// differ by more than sameRun. Giving up starts nothing.
-		newRun = false
+// readRuns reads the units' states as status does, and the InvocationID
+// of each unit for that reading (hex, "" for none): systemd draws a new
+// one for every start, automatic restarts too. The IDs are read before
+// and after the states, and the states again where they differ (a start
+// began during the reading), so that each state is of the start its ID
+// names.
+func (m *Manager) readRuns(ctx context.Context, units []string) ([]unitState, []string, error) {
+	for try := 0; ; try++ {
+		before, err := m.invocations(ctx, units)
+		if err != nil {
+			return nil, nil, err
+		}
+		sts, err := m.read(ctx, units)
+		if err != nil {
+			return nil, nil, err
+		}
+		after, err := m.invocations(ctx, units)
+		if err != nil {
+			return nil, nil, err
+		}
+		// a start every few µs for the whole reading, five times over,
+		// is not a unit of Supervisor's: take the last reading then
+		if slices.Equal(before, after) || try == 4 {
+			return sts, after, nil
+		}
 	}
+}
+
+// invocations reads the InvocationID of each unit, in one batch on the
+// status reads' connection (wire.go), hex-encoded; "" for a unit that
+// has none (never started, not loaded).
+func (m *Manager) invocations(ctx context.Context, units []string) ([]string, error) {
+	w, err := m.wire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.wmu.Lock()
+	defer m.wmu.Unlock()
+	if dl, ok := ctx.Deadline(); ok {
+		w.c.SetDeadline(dl)
+		defer w.c.SetDeadline(time.Time{})
+	}
+	out := make([]string, len(units))
+	first := w.serial + 1
+	for _, u := range units {
+		w.call(destSystemd, string(unitPath(u)), "org.freedesktop.DBus.Properties", "Get", "ss", ifaceUnit, "InvocationID")
+	}
+	if err := w.flush(); err != nil {
+		return nil, m.broken(err)
+	}
+	if _, err := w.replies(len(units), func(serial int, r *reply) error {
+		i := int(uint32(serial) - first)
+		if uint32(serial) < first || i >= len(units) || r.err() != nil {
+			return nil // a unit that is not there has none
+		}
+		d := decoder{b: r.body, o: r.order}
+		if sig := d.sig(); sig != "ay" {
+			return fmt.Errorf("%s InvocationID: unexpected type %q", units[i], sig)
+		}
+		n := int(d.u32())
+		if d.need(n) {
+			out[i] = hex.EncodeToString(d.b[d.p : d.p+n])
+		}
+		return d.err
+	}); err != nil {
+		return nil, m.broken(err)
+	}
+	return out, nil
+}
+
+// runOf is the start (its InvocationID) whose run a reading in state cur
+// is of, and whether the reading tells: a start in which the program ran
+// (ExecStart's status, which systemd clears as a start begins), or one
+// under way before its program (STARTING in start-pre). A unit waiting to
+// restart after a run that ended past startsecs is STARTING for the next
+// start, not known yet (""). A reading with no program run in its start
+// (the step waiting out the backoff, which belongs to the run before;
+// giving up; stopped) tells none.
+func runOf(cur status.Process, st unitState, inv string) (string, bool) {
+	switch {
+	case inv == "":
+		return "", false
+	case st.Sub == "auto-restart" && cur.State == status.Starting:
+		return "", true
+	case st.Start != 0:
+		return inv, true
+	case st.Active == "activating" && cur.State == status.Starting:
+		return inv, true
+	}
+	return "", false
+}
+
+// advance moves tr to cur, read of the start inv, along Supervisor's
+// state machine and returns the transitions, with Supervisor's backoff
+// counter: BACKOFF counts one up, RUNNING, EXITED and FATAL (give_up)
+// reset it, STARTING reports it.
+func (tr *track) advance(p *proc, cur status.Process, st unitState, inv string) []StateChange {
+	// A run is one start's program, told by the start's InvocationID:
+	// a reading of another start in which the program ran is a new run,
+	// however its state compares (the watch missed a run, or more, on a
+	// loaded machine). A start in which no program ran (the step gave
+	// up: FATAL) is none.
+	newRun := st.Start != 0 && inv != "" && tr.run != "" && inv != tr.run
 	if cur.State == tr.state && !newRun {
 		if cur.PID != 0 {
 			tr.pid = cur.PID
 		}
-		tr.keep(cur)
+		if run, ok := runOf(cur, st, inv); ok {
+			tr.run = run
+		}
 		return nil
 	}
 	path := statePath(tr.state, cur.State, false)
@@ -331,8 +384,8 @@ func (tr *track) advance(p *proc, cur status.Process, st unitState) []StateChang
 			c.Tries = tr.backoff
 		case status.Starting:
 			c.Tries = tr.backoff
-			tr.pid = cur.PID       // the new run's, when it is the one read
-			tr.start = time.Time{} // a new run: its start is not known yet
+			tr.pid = cur.PID // the new run's, when it is the one read
+			tr.run = ""      // a new run: its start is not known yet
 		case status.Running:
 			tr.backoff = 0
 			if cur.PID != 0 {
@@ -365,22 +418,13 @@ func (tr *track) advance(p *proc, cur status.Process, st unitState) []StateChang
 		tr.state = to
 		out = append(out, c)
 	}
-	tr.keep(cur)
+	if run, ok := runOf(cur, st, inv); ok {
+		tr.run = run
+	}
 	if cur.PID != 0 {
 		tr.pid = cur.PID
 	}
 	return out
-}
-
-// sameRun is how far apart two readings of one run's start time may be.
-const sameRun = 50 * time.Millisecond
-
-// keep records the run cur is of.
-func (tr *track) keep(cur status.Process) {
-	if !cur.Start.IsZero() {
-		tr.start = cur.Start
-	}
-	tr.stop = cur.Stop
 }
 
 // supervisorEdges is Supervisor 4.2.5's process state machine

@@ -35,24 +35,26 @@ func TestStatePath(t *testing.T) {
 }
 
 // A crash loop read only now and then still gives Supervisor's events:
-// the backoff counter counts each failed start, FATAL resets it.
+// the backoff counter counts each failed start, FATAL resets it. Each
+// reading is of a start (its InvocationID); a reading of another start
+// in which the program ran is a new run, whatever its state.
 func TestAdvanceCrashLoop(t *testing.T) {
 	p := &proc{p: &translate.Process{Name: "x", ExitCodes: []int{0}, MinUptime: time.Second}, g: &translate.Group{Name: "x"}, unit: "x.service"}
-	base := time.Unix(1000, 0)
 	tr := &track{state: status.Stopped}
 	var got []string
-	see := func(st status.State, start time.Duration) {
-		cur := status.Process{State: st}
-		if start > 0 {
-			cur.Start = base.Add(start)
-		}
-		for _, c := range tr.advance(p, cur, unitState{}) {
+	see := func(st status.State, u unitState, inv string) {
+		for _, c := range tr.advance(p, status.Process{State: st}, u, inv) {
 			got = append(got, c.From.String()+">"+c.To.String()+":"+itoa(c.Tries))
 		}
 	}
-	see(status.Starting, time.Second)  // first run
-	see(status.Backoff, 3*time.Second) // a second run seen dead only: STARTING, BACKOFF between
-	see(status.Fatal, 0)
+	ran := unitState{Load: "loaded", Active: "activating", Sub: "start-post", Start: 1}
+	dead := unitState{Load: "loaded", Active: "activating", Sub: "auto-restart", Start: 1, Exit: 2}
+	waits := unitState{Load: "loaded", Active: "activating", Sub: "start-pre", Backoff: true}
+	see(status.Starting, ran, "a")  // first run
+	see(status.Backoff, dead, "a")  // its death
+	see(status.Backoff, waits, "b") // the next start's step waits: the same BACKOFF
+	see(status.Backoff, dead, "b")  // that start read again only dead: its run between, the same state
+	see(status.Fatal, unitState{Load: "loaded", Active: "failed", Sub: "failed"}, "d")
 	want := []string{"STOPPED>STARTING:0", "STARTING>BACKOFF:1", "BACKOFF>STARTING:1", "STARTING>BACKOFF:2", "BACKOFF>FATAL:0"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("events %v, want %v", got, want)
@@ -64,34 +66,68 @@ func TestAdvanceCrashLoop(t *testing.T) {
 
 func itoa(n int) string { return string(rune('0' + n)) }
 
-// settle's fresh-start rule: a step in start-pre with a count of 1 right
-// after STARTING in start-pre is that fresh start's step (STARTING); a
-// count above 1 is a backoff wait or the step giving up, even when the
-// watch last saw STARTING in start-pre (it missed a run and its death).
-func TestSettleFreshStartCount(t *testing.T) {
-	for _, c := range []struct {
-		count int
-		want  status.State
-	}{{1, status.Starting}, {2, status.Backoff}, {3, status.Backoff}} {
-		tr := &track{state: status.Starting, sub: "start-pre"}
-		st := unitState{Load: "loaded", Active: "activating", Sub: "start-pre", Count: c.count, Backoff: true}
-		got := tr.settle(status.Process{State: status.Backoff}, st)
-		if got.State != c.want {
-			t.Errorf("count %d after STARTING in start-pre: %v, want %v", c.count, got.State, c.want)
-		}
-	}
-}
-
 // A give-up after BACKOFF is one transition, BACKOFF to FATAL, though
 // FATAL's start time (the step's own record of the last run) differs
-// from the one the watch saw by more than sameRun on a slow machine.
+// from the one the watch saw by more than any tolerance: the start in
+// which the step gave up ran no program, so it is no new run.
 func TestAdvanceFatalIsNoNewRun(t *testing.T) {
 	p := &proc{p: &translate.Process{Name: "x", ExitCodes: []int{0}, MinUptime: time.Second}, g: &translate.Group{Name: "x"}, unit: "x.service"}
 	seen := time.Now().Add(-5 * time.Second)
-	tr := &track{state: status.Backoff, start: seen, backoff: 3}
+	tr := &track{state: status.Backoff, run: "a", backoff: 3}
 	cur := status.Process{State: status.Fatal, Start: seen.Add(-2 * time.Second)}
-	got := tr.advance(p, cur, unitState{Load: "loaded", Active: "failed", Sub: "failed"})
+	got := tr.advance(p, cur, unitState{Load: "loaded", Active: "failed", Sub: "failed", LastStart: 1, LastStop: 2}, "b")
 	if len(got) != 1 || got[0].From != status.Backoff || got[0].To != status.Fatal {
 		t.Errorf("give-up: %+v, want one BACKOFF to FATAL", got)
+	}
+}
+
+// A program that ran past startsecs and died comes back at once:
+// RUNNING, EXITED, STARTING, RUNNING, as Supervisor has it. The reading
+// while the unit waits to restart is of the run that ended (its start
+// time, its InvocationID); its STARTING is the next start's, which must
+// not count as yet another run when it is read.
+func TestAdvanceRestartAfterRunning(t *testing.T) {
+	p := &proc{p: &translate.Process{Name: "x", ExitCodes: []int{0}, MinUptime: time.Second}, g: &translate.Group{Name: "x"}, unit: "x.service"}
+	base := time.Unix(1000, 0)
+	tr := &track{state: status.Running, run: "a", pid: 10}
+	var got []string
+	see := func(cur status.Process, u unitState, inv string) {
+		for _, c := range tr.advance(p, cur, u, inv) {
+			got = append(got, c.From.String()+">"+c.To.String())
+		}
+	}
+	see(status.Process{State: status.Starting, Start: base}, unitState{Load: "loaded", Active: "activating", Sub: "auto-restart", Start: 1, Exit: 2, Code: 1, Status: 1}, "a")
+	see(status.Process{State: status.Starting}, unitState{Load: "loaded", Active: "activating", Sub: "start-pre"}, "b")
+	see(status.Process{State: status.Running, Start: base.Add(3 * time.Second), PID: 11}, unitState{Load: "loaded", Active: "active", Sub: "running", Start: 3}, "b")
+	want := []string{"RUNNING>EXITED", "EXITED>STARTING", "STARTING>RUNNING"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+	// the same, the next start read only once its program runs
+	tr = &track{state: status.Running, run: "a", pid: 10}
+	got = nil
+	see(status.Process{State: status.Starting, Start: base}, unitState{Load: "loaded", Active: "activating", Sub: "auto-restart", Start: 1, Exit: 2, Code: 1, Status: 1}, "a")
+	see(status.Process{State: status.Running, Start: base.Add(3 * time.Second), PID: 11}, unitState{Load: "loaded", Active: "active", Sub: "running", Start: 3}, "b")
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+// A run missed whole is still reported: a RUNNING program read RUNNING
+// again in another start went through EXITED and STARTING.
+func TestAdvanceMissedRun(t *testing.T) {
+	p := &proc{p: &translate.Process{Name: "x", ExitCodes: []int{0}, MinUptime: time.Second}, g: &translate.Group{Name: "x"}, unit: "x.service"}
+	tr := &track{state: status.Running, run: "a", pid: 10}
+	var got []string
+	for _, c := range tr.advance(p, status.Process{State: status.Running, PID: 11}, unitState{Load: "loaded", Active: "active", Sub: "running", Start: 3}, "b") {
+		got = append(got, c.From.String()+">"+c.To.String())
+	}
+	want := []string{"RUNNING>EXITED", "EXITED>STARTING", "STARTING>RUNNING"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+	// the same start read again is no new run
+	if c := tr.advance(p, status.Process{State: status.Running, PID: 11}, unitState{Load: "loaded", Active: "active", Sub: "running", Start: 3}, "b"); len(c) != 0 {
+		t.Errorf("the same run again: %+v", c)
 	}
 }

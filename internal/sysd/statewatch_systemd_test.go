@@ -1,0 +1,180 @@
+package sysd
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/supersede/supersede/internal/sdtest"
+	"github.com/supersede/supersede/internal/shim"
+	"github.com/supersede/supersede/translate"
+	"github.com/supersede/supersede/unitgen"
+)
+
+// TestMain lets the test binary be the units' compatibility step, as
+// `supersede shim` (setupShim); SHIM_TEST_SECOND, in a program's
+// environment, shortens Supervisor's backoff second for its steps.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "shim" {
+		signal.Reset(syscall.SIGTERM, syscall.SIGINT)
+		if d, err := time.ParseDuration(os.Getenv("SHIM_TEST_SECOND")); err == nil {
+			shim.Second = d
+		}
+		os.Exit(shim.Main(os.Args[2:], os.Environ(), os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// setupShim is setup with the compatibility step (this test binary).
+func setupShim(t *testing.T, conf string) (*sdtest.Manager, *Manager) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := sdtest.Start(t, sdtest.Options{})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "supervisord.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lopts := translate.Options{Dir: dir}
+	cfg, err := translate.Load(path, lopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := unitgen.Generate(cfg, unitgen.Options{User: true, Dir: dir, Shim: exe, Environ: []string{"PATH=/usr/bin:/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unitgen.WriteDir(sm.UnitDir, res, unitgen.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sm.DaemonReload()
+	env := map[string]string{}
+	for _, kv := range sm.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	m, err := New(context.Background(), cfg, Options{Scope: User, ConfigPath: path, Load: lopts, Shim: exe,
+		Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return sm, m
+}
+
+// The events the watch derives from real units with the compatibility
+// step are Supervisor's, tries included: a crash loop to FATAL (each
+// automatic restart is a start of its own, with a new InvocationID on
+// systemd 252, and the start in which the step gives up runs nothing),
+// a fresh start straight to RUNNING (the step's count of 1 is no wait),
+// and a program that ran past startsecs and died, restarted at once
+// without BACKOFF.
+func TestWatchStatesOnSystemd(t *testing.T) {
+	t.Parallel()
+	sdtest.Require(t)
+	sm, m := setupShim(t, `[supervisord]
+[program:crashy]
+command=/bin/sh -c "exit 1"
+autostart=false
+startsecs=10
+startretries=2
+environment=SHIM_TEST_SECOND=200ms
+
+[program:runner]
+command=/bin/sleep 1000
+autostart=false
+startsecs=1
+
+[program:flaky]
+command=/bin/sh -c "sleep 1.3; exit 1"
+autostart=false
+startsecs=1
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	got := map[string][]string{}
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- m.WatchStates(ctx, NewTracks(), func() { close(ready) }, func(c StateChange) {
+			mu.Lock()
+			defer mu.Unlock()
+			e := c.From.String() + ">" + c.To.String() + ":" + itoa(c.Tries)
+			if c.To.String() == "EXITED" && c.Expected {
+				e += ":expected"
+			}
+			got[c.Name] = append(got[c.Name], e)
+		})
+	}()
+	defer func() {
+		cancel()
+		<-done // ctx's end, or the connection closed by it
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("the watch ended before it was ready: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the watch was not ready in 30 s")
+	}
+	first := map[string]string{}
+	for _, name := range []string{"crashy", "runner", "flaky"} {
+		sm.Systemctl("start", "--no-block", name+".service")
+		ids, err := m.invocations(ctx, []string{name + ".service"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first[name] = ids[0]
+	}
+	want := map[string][]string{
+		"crashy": {"STOPPED>STARTING:0", "STARTING>BACKOFF:1", "BACKOFF>STARTING:1", "STARTING>BACKOFF:2",
+			"BACKOFF>STARTING:2", "STARTING>BACKOFF:3", "BACKOFF>FATAL:0"},
+		"runner": {"STOPPED>STARTING:0", "STARTING>RUNNING:0"},
+		"flaky": {"STOPPED>STARTING:0", "STARTING>RUNNING:0", "RUNNING>EXITED:0", "EXITED>STARTING:0",
+			"STARTING>RUNNING:0", "RUNNING>EXITED:0", "EXITED>STARTING:0"},
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		ok := true
+		for name, w := range want {
+			ok = ok && len(got[name]) >= len(w)
+		}
+		mu.Unlock()
+		if ok || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	sm.Systemctl("stop", "runner.service", "flaky.service")
+	mu.Lock()
+	defer mu.Unlock()
+	for name, w := range want {
+		g := got[name]
+		if name != "crashy" {
+			g = g[:min(len(g), len(w))] // stopped since
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s: events\n%v\nwant Supervisor's\n%v", name, g, w)
+		}
+	}
+	// systemd 252 draws a new InvocationID for each automatic restart,
+	// which is what tells the runs apart
+	ids, err := m.invocations(context.Background(), []string{"crashy.service"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids[0] == "" || ids[0] == first["crashy"] {
+		t.Errorf("crashy's InvocationID at FATAL %q, at its first start %q: want a new one per start", ids[0], first["crashy"])
+	}
+}
