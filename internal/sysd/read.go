@@ -302,8 +302,19 @@ func readStates(w *wire, units []string, anchor string, rc *runCache) ([]unitSta
 			s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
 			late[s] = get{i, "ExecStart"}
 		}
-		if err := exchange(w, late, units, out); err != nil {
-			return nil, "", err
+		if len(late) > 0 {
+			if err := w.flush(); err != nil {
+				return nil, "", err
+			}
+			if _, err := w.replies(len(late), func(serial int, r *reply) error {
+				g, ok := late[uint32(serial)]
+				if !ok || r.err() != nil {
+					return nil // gone meanwhile: no ExecStart, as in the first batch
+				}
+				return store(g, r, units, out)
+			}); err != nil {
+				return nil, "", err
+			}
 		}
 	}
 	gets := map[uint32]get{}

@@ -118,8 +118,11 @@ func TestRunCacheHits(t *testing.T) {
 func TestRunCache(t *testing.T) {
 	t.Parallel()
 	sdtest.Require(t)
-	n := 3
-	sm, m, path := setup(t, programs(n, ""))
+	n := 4
+	// p0003 ignores SIGTERM: a stop leaves it deactivating, still in
+	// its run, for stopwaitsecs
+	conf := programs(n-1, "") + "[program:p0003]\ncommand=/bin/sh -c \"trap '' TERM; exec /bin/sleep 100000\"\nstartsecs=0\nstopwaitsecs=60\n"
+	sm, m, path := setup(t, conf)
 	sm.Systemctl("start", "supersede.target")
 	waitAll(t, m, status.Running, n)
 	env := map[string]string{}
@@ -149,9 +152,9 @@ func TestRunCache(t *testing.T) {
 		}
 		return ps
 	}
-	truth := func(i int) (pid int, start time.Time) {
+	truth := func(name string) (pid int, start time.Time) {
 		t.Helper()
-		sts, err := m.read(ctx, []string{fmt.Sprintf("p%04d.service", i)}) // no cache
+		sts, err := m.read(ctx, []string{name + ".service"}) // no cache
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,8 +162,8 @@ func TestRunCache(t *testing.T) {
 	}
 	check := func(what string, ps []status.Process) {
 		t.Helper()
-		for i, p := range ps {
-			pid, start := truth(i)
+		for _, p := range ps {
+			pid, start := truth(p.Name)
 			if p.PID != pid || !p.Start.Equal(start) {
 				t.Errorf("%s: %s pid %d start %v, the manager says pid %d start %v", what, p.Name, p.PID, p.Start, pid, start)
 			}
@@ -177,7 +180,7 @@ func TestRunCache(t *testing.T) {
 	check("status from the cache", fresh())
 
 	// the cache is what a status reads: move p0000's start an hour back
-	shifted := func() {
+	shifted := func(units ...string) {
 		t.Helper()
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -187,14 +190,19 @@ func TestRunCache(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := known["p0000.service"]
-		r.start -= uint64(time.Hour / time.Microsecond)
-		known["p0000.service"] = r
+		for _, u := range units {
+			r, ok := known[u]
+			if !ok {
+				t.Fatalf("%s is not in the cache:\n%s", u, data)
+			}
+			r.start -= uint64(time.Hour / time.Microsecond)
+			known[u] = r
+		}
 		rc := &runCache{file: file, known: known, dirty: true}
 		rc.save()
 	}
-	shifted()
-	_, start := truth(0)
+	shifted("p0000.service")
+	_, start := truth("p0000")
 	if got := fresh()[0].Start; !got.Equal(start.Add(-time.Hour)) {
 		t.Fatalf("p0000 started %v after the cache said %v: the cache was not read", got, start.Add(-time.Hour))
 	}
@@ -207,12 +215,27 @@ func TestRunCache(t *testing.T) {
 		t.Errorf("the cache was not written anew: %v %v", fi.Mode(), err)
 	}
 	// a restart is a new invocation: asked again
-	shifted()
+	shifted("p0000.service")
 	sm.Systemctl("restart", "p0000.service")
 	check("status after a restart", fresh())
+	// a unit being stopped still runs its invocation, but is not
+	// active: asked again, and STOPPING at its real start
+	shifted("p0003.service")
+	sm.Systemctl("stop", "--no-block", "p0003.service")
+	sm.WaitFor("p0003.service", "ActiveState", "deactivating", 30*time.Second)
+	ps := fresh()
+	if ps[3].State != status.Stopping {
+		t.Errorf("p0003 while stopping: %v", ps[3].State)
+	}
+	check("status of a unit being stopped", ps[3:])
+	// not left to the manager's teardown, which would wait stopwaitsecs
+	sm.Systemctl("kill", "--signal=KILL", "p0003.service")
+	sm.WaitUntil("p0003.service", 30*time.Second, func(p map[string]string) bool {
+		return p["ActiveState"] == "inactive" || p["ActiveState"] == "failed"
+	}, "ActiveState")
 	// a stopped unit is asked, and leaves the cache
 	sm.Systemctl("stop", "p0001.service")
-	ps := fresh()
+	ps = fresh()
 	if ps[1].State != status.Stopped {
 		t.Errorf("p0001 after stop: %v", ps[1].State)
 	}
