@@ -65,7 +65,7 @@ type Manager struct {
 	wmu  sync.Mutex
 	w    *wire       // the batched reads (status), see wire.go
 	pre  *prefetched // read before the config was parsed, for the first snapshot; guarded by wmu
-	runs *runCache   // the runs of running units (runs.go), nil until a read of every unit; guarded by wmu
+	runs *runCache   // the runs of running units (runs.go), nil until the first read; guarded by wmu
 
 	sdOnce sync.Once
 	sd     *sd.Conn // everything but status reads: jobs and their results, reloads, single properties; dialled on first use
@@ -151,6 +151,9 @@ func (m *Manager) Close() error {
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
+	if m.runs != nil {
+		m.runs.save() // what reads of single units and groups learnt
+	}
 	if m.w != nil {
 		return m.w.Close()
 	}

@@ -82,7 +82,7 @@ func (pf *Prefetch) read(anchor string) error {
 	}); err != nil {
 		return err
 	}
-	sts, dir, err := readStates(w, units, anchor, pf.runs)
+	sts, dir, err := readStates(w, units, anchor, pf.runs, true)
 	if err != nil {
 		return err
 	}

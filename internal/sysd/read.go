@@ -60,9 +60,9 @@ func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error)
 // readUnits is read for the snapshots of every unit (readProcs); with
 // withDir it also returns, from the same first batch, the directory the
 // anchor target was loaded from ("" if none). The runs of running units
-// may come from the cache of runs (runs.go), which a read of one unit or
-// one group (read) leaves alone: it would gain nothing from reading the
-// cache's file.
+// may come from the cache of runs (runs.go); a read of one unit or one
+// group (read) asks the manager, and only records what it learns there
+// (so that the status after a start or restart finds its runs).
 func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) ([]unitState, string, error) {
 	return m.readWith(ctx, units, withDir, len(units) > 0)
 }
@@ -83,20 +83,18 @@ func (m *Manager) readWith(ctx context.Context, units []string, withDir, cached 
 	if withDir {
 		anchor = m.anchor()
 	}
-	var rc *runCache
-	if cached {
-		if m.runs == nil {
-			m.runs = openRuns(m.opts.Scope, m.getenv, m.anchor())
-		}
-		rc = m.runs
+	if m.runs == nil && len(units) > 0 {
+		m.runs = openRuns(m.opts.Scope, m.getenv, m.anchor())
 	}
-	out, dir, err := readStates(w, units, anchor, rc)
+	out, dir, err := readStates(w, units, anchor, m.runs, cached)
 	if err != nil {
 		// a reply may be left half read: the next read dials again
 		return nil, "", m.broken(err)
 	}
-	if rc != nil {
-		rc.save()
+	if cached && m.runs != nil {
+		// the other reads' runs are written by Close: a start or a
+		// stop reads its unit many times as it waits
+		m.runs.save()
 	}
 	m.markBackoff(units, out)
 	return out, dir, nil
@@ -175,11 +173,12 @@ func (m *Manager) lastRun(unit string) (start, stop uint64) {
 }
 
 // readStates is the reading of readUnits on w; anchor, if not "", is the
-// anchor target whose directory to return. With rc, the pid and start
-// time of a running unit whose run rc knows are taken from rc instead
-// of a Get (runs.go), and rc learns the runs the Gets told. After an
-// error, w may be in the middle of a reply and must not be used again.
-func readStates(w *wire, units []string, anchor string, rc *runCache) ([]unitState, string, error) {
+// anchor target whose directory to return. With rc, rc learns the runs
+// the Gets told (runs.go), and with use too, the pid and start time of a
+// running unit whose run rc knows are taken from rc instead of a Get.
+// After an error, w may be in the middle of a reply and must not be used
+// again.
+func readStates(w *wire, units []string, anchor string, rc *runCache, use bool) ([]unitState, string, error) {
 	withDir := anchor != ""
 	// One batch: ListUnitsByNames, and ExecStart of every unit at the
 	// object path its name gives (unitPath); for the usual case, all
@@ -200,7 +199,9 @@ func readStates(w *wire, units []string, anchor string, rc *runCache) ([]unitSta
 			return nil, "", err
 		}
 		ids = rc.invocations(units)
-		hit = rc.hits(units, ids)
+		if use {
+			hit = rc.hits(units, ids)
+		}
 	}
 	// the ExecStart Gets have consecutive serials: first+k is units[asked[k]]'s
 	first := w.serial + 1

@@ -246,4 +246,31 @@ func TestRunCache(t *testing.T) {
 	if strings.Contains(string(data), "p0001.service") {
 		t.Errorf("a stopped unit stays in the cache:\n%s", data)
 	}
+	// a read of one unit (as start and restart make) records its new
+	// run, written when the Manager closes
+	sm.Systemctl("restart", "p0002.service")
+	lopts := translate.Options{Dir: filepath.Dir(path)}
+	cfg, err := translate.Load(path, lopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := New(ctx, cfg, Options{Scope: User, ConfigPath: path, Load: lopts, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := one.read(ctx, []string{"p0002.service"}); err != nil {
+		t.Fatal(err)
+	}
+	one.Close()
+	data, err = os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known, err := parseRuns(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pid, _ := truth("p0002"); known["p0002.service"].pid != uint32(pid) {
+		t.Errorf("after a read of p0002 (pid %d), the cache has %+v", pid, known["p0002.service"])
+	}
 }
