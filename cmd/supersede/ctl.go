@@ -27,6 +27,7 @@ var (
 	_ xmlrpc.GroupReader = (*sysd.Manager)(nil)
 	_ ctl.Conn           = (*xmlrpc.Client)(nil)
 	_ ctl.Conn           = (*systemdConn)(nil)
+	_ ctl.StatusLister   = (*systemdConn)(nil)
 )
 
 // runCtl is `supersede ctl` and supersede invoked as supervisorctl: a
@@ -299,6 +300,15 @@ func (c *systemdConn) Call(ctx context.Context, method string, args ...any) (any
 		}
 	}
 	return c.local.Call(ctx, method, args...)
+}
+
+// StatusRows is getAllProcessInfo for status, without the XML-RPC
+// structs (ctl.StatusLister).
+func (c *systemdConn) StatusRows(ctx context.Context) ([]xmlrpc.StatusRow, error) {
+	if err := c.ready(); err != nil {
+		return nil, err
+	}
+	return c.local.StatusRows(ctx)
 }
 
 // journalLog answers a log read of a process whose channel goes to the

@@ -179,16 +179,58 @@ func (c *controller) printTopics(header string, cmds []string, maxcol int) {
 
 // ---- status, pid
 
-func (c *controller) showStatuses(infos []info) {
-	namespecs := make([]string, len(infos))
+func (c *controller) showStatuses(rows []statusRow) {
+	namespecs := make([]string, len(rows))
 	maxlen := 30
-	for i, in := range infos {
-		namespecs[i] = in.namespec()
+	for i, r := range rows {
+		namespecs[i] = r.namespec()
 		maxlen = max(maxlen, pyLen(namespecs[i]))
 	}
-	for i, in := range infos {
-		c.output(statusLine(namespecs[i], in.s("statename"), in.s("description"), maxlen+3))
+	for i, r := range rows {
+		c.output(statusLine(namespecs[i], r.statename, r.description, maxlen+3))
 	}
+}
+
+// statusRow is what status reads of one process's info.
+type statusRow struct {
+	group, name, statename, description string
+	state                               int
+	hasState                            bool // state is an int
+}
+
+func (r statusRow) namespec() string { return makeNamespec(r.group, r.name) }
+
+// statusRows is getAllProcessInfo's answer as status reads it: from a
+// StatusLister when the Conn is one, else from the structs Call returns.
+func (c *controller) statusRows(ctx context.Context) ([]statusRow, error) {
+	if sl, ok := c.conn.(StatusLister); ok {
+		rows, err := sl.StatusRows(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, errInterrupted
+			}
+			return nil, err
+		}
+		out := make([]statusRow, len(rows))
+		for i, r := range rows {
+			out[i] = statusRow{group: r.Group, name: r.Name, statename: r.StateName, description: r.Description, state: r.State, hasState: true}
+		}
+		return out, nil
+	}
+	v, err := c.call(ctx, "supervisor.getAllProcessInfo")
+	if err != nil {
+		return nil, err
+	}
+	all, err := structs(v, "getAllProcessInfo", "group", "name", "statename", "description", "state")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]statusRow, len(all))
+	for i, in := range all {
+		state, ok := in["state"].(int)
+		out[i] = statusRow{group: in.s("group"), name: in.s("name"), statename: in.s("statename"), description: in.s("description"), state: state, hasState: ok}
+	}
+	return out, nil
 }
 
 // statusLine is one line of status: "%-Ws%-10s%s".
@@ -224,16 +266,12 @@ func doStatus(c *controller, ctx context.Context, arg string) error {
 		c.exitStatus = statusUnknown
 		return nil
 	}
-	v, err := c.call(ctx, "supervisor.getAllProcessInfo")
-	if err != nil {
-		return err
-	}
-	all, err := structs(v, "getAllProcessInfo", "group", "name", "statename", "description", "state")
+	all, err := c.statusRows(ctx)
 	if err != nil {
 		return err
 	}
 	names := pySplit(arg)
-	var matching []info
+	var matching []statusRow
 	if len(names) == 0 || slices.Contains(names, "all") {
 		matching = all
 	} else {
@@ -241,9 +279,9 @@ func doStatus(c *controller, ctx context.Context, arg string) error {
 			bad := true
 			group, process, hasProcess := splitNamespec(name)
 			for _, in := range all {
-				matched := in.s("group") == group
+				matched := in.group == group
 				if hasProcess {
-					matched = matched && in.s("name") == process
+					matched = matched && in.name == process
 				}
 				if matched {
 					bad = false
@@ -262,8 +300,8 @@ func doStatus(c *controller, ctx context.Context, arg string) error {
 	}
 	c.showStatuses(matching)
 	for _, in := range matching {
-		if state, ok := in["state"].(int); ok {
-			if s, known := xmlrpc.StateFromCode(state); known && s.IsStopped() {
+		if in.hasState {
+			if s, known := xmlrpc.StateFromCode(in.state); known && s.IsStopped() {
 				c.exitStatus = statusNotRunning
 			}
 		}

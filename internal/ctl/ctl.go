@@ -27,6 +27,14 @@ type Conn interface {
 	ServerURL() string
 }
 
+// A StatusLister is a Conn that can answer getAllProcessInfo with only
+// what status reads of it (xmlrpc.Local.StatusRows: no structs and maps
+// for 1000 processes). Its rows and errors must be what Call's answer
+// to supervisor.getAllProcessInfo holds.
+type StatusLister interface {
+	StatusRows(ctx context.Context) ([]xmlrpc.StatusRow, error)
+}
+
 // supervisorctl's exit statuses (LSBInitExitStatuses, and
 // LSBStatusExitStatuses for status).
 const (

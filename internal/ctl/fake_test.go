@@ -457,3 +457,56 @@ func TestMissingSection(t *testing.T) {
 		}
 	}
 }
+
+// listerConn is a fakeConn that is also a StatusLister.
+type listerConn struct {
+	fakeConn
+	rows func(ctx context.Context) ([]xmlrpc.StatusRow, error)
+}
+
+func (l listerConn) StatusRows(ctx context.Context) ([]xmlrpc.StatusRow, error) { return l.rows(ctx) }
+
+// status prints the same lines and exits with the same status whether
+// the Conn hands it rows (StatusLister) or getAllProcessInfo's structs,
+// and reports the same error when the answer fails.
+func TestStatusLister(t *testing.T) {
+	t.Parallel()
+	rows := []xmlrpc.StatusRow{
+		{Group: "a", Name: "a", State: 20, StateName: "RUNNING", Description: "pid 1, uptime 0:00:01"},
+		{Group: "web", Name: "web_00", State: 0, StateName: "STOPPED", Description: "Not started"},
+		{Group: "web", Name: "web_01", State: 200, StateName: "FATAL", Description: "Exited too quickly (process log may have details)"},
+		{Group: "é", Name: "é", State: 100, StateName: "EXITED", Description: "Dec 06 01:02 PM"},
+	}
+	var structs []any
+	for _, r := range rows {
+		structs = append(structs, map[string]any{"group": r.Group, "name": r.Name, "state": r.State, "statename": r.StateName,
+			"description": r.Description, "pid": 0, "start": 0, "stop": 0, "now": 0, "spawnerr": "", "exitstatus": 0,
+			"logfile": "", "stdout_logfile": "", "stderr_logfile": ""})
+	}
+	var fail error
+	plain := server(map[string]any{"supervisor.getAllProcessInfo": func(...any) (any, error) {
+		if fail != nil {
+			return nil, fail
+		}
+		return structs, nil
+	}})
+	lister := listerConn{fakeConn: plain, rows: func(context.Context) ([]xmlrpc.StatusRow, error) {
+		if fail != nil {
+			return nil, fail
+		}
+		return rows, nil
+	}}
+	for _, line := range []string{"status", "status all", "status a", "status web:*", "status web:web_01 a", "status nosuch web:nope", "status é"} {
+		wo, we, wc := runFake(t, plain, line, "")
+		go_, ge, gc := runFake(t, lister, line, "")
+		if go_ != wo || ge != we || gc != wc {
+			t.Errorf("%s: with rows %q %q exit %d; with structs %q %q exit %d", line, go_, ge, gc, wo, we, wc)
+		}
+	}
+	fail = &xmlrpc.Fault{Code: xmlrpc.FaultShutdownState, String: "SHUTDOWN_STATE"}
+	wo, we, wc := runFake(t, plain, "status", "")
+	go_, ge, gc := runFake(t, lister, "status", "")
+	if go_ != wo || ge != we || gc != wc || !strings.Contains(wo+we, "SHUTDOWN_STATE") {
+		t.Errorf("a fault: with rows %q %q exit %d; with structs %q %q exit %d", go_, ge, gc, wo, we, wc)
+	}
+}

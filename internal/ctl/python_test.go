@@ -110,9 +110,9 @@ func TestPythonHelpers(t *testing.T) {
 // description.
 func TestStatusWidth(t *testing.T) {
 	c, out := testController(t, fakeConn{})
-	c.showStatuses([]info{
-		{"group": "a", "name": "a", "statename": "RUNNING", "description": "pid 1, uptime 0:00:01"},
-		{"group": "g", "name": "p", "statename": "STARTING", "description": ""},
+	c.showStatuses([]statusRow{
+		{group: "a", name: "a", statename: "RUNNING", description: "pid 1, uptime 0:00:01"},
+		{group: "g", name: "p", statename: "STARTING", description: ""},
 	})
 	want := "a                                RUNNING   pid 1, uptime 0:00:01\n" +
 		"g:p                              STARTING  \n"
@@ -121,9 +121,9 @@ func TestStatusWidth(t *testing.T) {
 	}
 	out.Reset()
 	long := strings.Repeat("x", 35)
-	c.showStatuses([]info{
-		{"group": long, "name": long, "statename": "STOPPED", "description": "Not started"},
-		{"group": "é", "name": "é", "statename": "BACKOFF_LONGER", "description": "d"},
+	c.showStatuses([]statusRow{
+		{group: long, name: long, statename: "STOPPED", description: "Not started"},
+		{group: "é", name: "é", statename: "BACKOFF_LONGER", description: "d"},
 	})
 	want = long + "   STOPPED   Not started\n" +
 		"é" + strings.Repeat(" ", 37) + "BACKOFF_LONGERd\n"

@@ -118,7 +118,7 @@ func dialEndpoint(ctx context.Context, ep endpoint) (*godbus.Conn, error) {
 		}
 		return c, nil
 	}
-	// the private socket may sit on the first request (wire.settle):
+	// the private socket may sit on the first request (wire.nudge):
 	// ping until it answers, each ping waking it up
 	obj := c.Object(destSystemd, "/org/freedesktop/systemd1")
 	giveUp := time.Now().Add(30 * time.Second)

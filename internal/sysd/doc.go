@@ -11,9 +11,11 @@
 // prints exactly what supervisorctl prints for supervisord. Process names
 // map to units through unitgen.ServiceName, from the same configuration
 // the units were converted from; no name is guessed from unit files.
-// Supervisor's states are derived from the units' (state.go), and a
-// process's output is read from the journal with journalctl (journal.go),
-// or from its log file when the units keep log files.
+// Supervisor's states are derived from the units' (state.go), a running
+// unit's pid and start time are kept from one read to the next under
+// its invocation ID (runs.go), and a process's output is read from the
+// journal with journalctl (journal.go), or from its log file when the
+// units keep log files.
 //
 // It must not be imported by translate, unitgen, internal/status,
 // internal/xmlrpc, internal/ctl or fallback (internal/depcheck), and the

@@ -62,9 +62,10 @@ type Manager struct {
 
 	ep endpoint // where the manager answered
 
-	wmu sync.Mutex
-	w   *wire       // the batched reads (status), see wire.go
-	pre *prefetched // read before the config was parsed, for the first snapshot; guarded by wmu
+	wmu  sync.Mutex
+	w    *wire       // the batched reads (status), see wire.go
+	pre  *prefetched // read before the config was parsed, for the first snapshot; guarded by wmu
+	runs *runCache   // the runs of running units (runs.go), nil until the first read; guarded by wmu
 
 	sdOnce sync.Once
 	sd     *sd.Conn // everything but status reads: jobs and their results, reloads, single properties; dialled on first use
@@ -110,7 +111,7 @@ func New(ctx context.Context, cfg *translate.Config, opts Options) (*Manager, er
 	}
 	if opts.Prefetch != nil {
 		if w, ep, pre := opts.Prefetch.take(); w != nil {
-			m.w, m.ep, m.pre = w, ep, pre
+			m.w, m.ep, m.pre, m.runs = w, ep, pre, pre.runs
 			return m, nil
 		}
 	}
@@ -150,6 +151,9 @@ func (m *Manager) Close() error {
 	}
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
+	if m.runs != nil {
+		m.runs.save() // what reads of single units and groups learnt
+	}
 	if m.w != nil {
 		return m.w.Close()
 	}

@@ -142,7 +142,7 @@ func (c *pacedConn) Read(p []byte) (int, error) {
 			// replies are arriving: let some gather rather than wake
 			// for each (see pacedConn)
 			c.flowing = false
-			time.Sleep(pace)
+			sleep(pace)
 			continue
 		}
 		if err := c.wait(unix.POLLIN, c.rdl.Load()); err != nil {
@@ -196,6 +196,16 @@ func (c *pacedConn) Close() error {
 		return unix.Close(c.fd)
 	}
 	return nil
+}
+
+// sleep waits d with nanosleep(2). time.Sleep is no good for a pace:
+// the runtime's timers wake about 1 ms late here (a 250 µs Sleep took
+// 1.05 ms), and that millisecond came after the last reply of every
+// batch.
+func sleep(d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+	}
 }
 
 func unixNano(t time.Time) int64 {

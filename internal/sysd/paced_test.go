@@ -1,15 +1,20 @@
 package sysd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	godbus "github.com/godbus/dbus/v5"
 )
 
 // pacedPair connects a pacedConn to a unix socket server of its own and
@@ -128,5 +133,99 @@ func TestPacedConnDeadlineAndClose(t *testing.T) {
 	}
 	if _, err := c.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("write after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// A manager that leaves the first request unread until more data comes
+// (systemd 252's private socket, see wire.nudge) is woken by pings; the
+// pings' answers and a signal sent first are not taken for the reply.
+func TestWireNudge(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "private")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	pings := make(chan int, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			pings <- -1
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		auth, err1 := r.ReadString('\n')
+		begin, err2 := r.ReadString('\n')
+		if err1 != nil || err2 != nil || !strings.HasPrefix(auth, "\x00AUTH EXTERNAL ") || begin != "BEGIN\r\n" {
+			pings <- -1
+			return
+		}
+		io.WriteString(c, "OK 0123456789abcdef0123456789abcdef\r\n")
+		send := func(m *godbus.Message) {
+			var b bytes.Buffer
+			if err := m.EncodeTo(&b, binary.LittleEndian); err == nil {
+				c.Write(b.Bytes())
+			}
+		}
+		send(&godbus.Message{Type: godbus.TypeSignal, Headers: map[godbus.HeaderField]godbus.Variant{
+			godbus.FieldPath:      godbus.MakeVariant(godbus.ObjectPath("/org/freedesktop/systemd1")),
+			godbus.FieldInterface: godbus.MakeVariant(ifaceManager),
+			godbus.FieldMember:    godbus.MakeVariant("UnitNew"),
+		}})
+		var stuck []*godbus.Message
+		n := 0
+		for {
+			m, err := godbus.DecodeMessage(r)
+			if err != nil {
+				pings <- n
+				return
+			}
+			if m.Headers[godbus.FieldMember].Value() == "Ping" {
+				n++
+			}
+			stuck = append(stuck, m)
+			if len(stuck) < 2 {
+				continue // the first request sticks until more data comes
+			}
+			for _, q := range stuck {
+				reply := &godbus.Message{Type: godbus.TypeMethodReply, Headers: map[godbus.HeaderField]godbus.Variant{
+					godbus.FieldReplySerial: godbus.MakeVariant(q.Serial()),
+				}}
+				if q.Headers[godbus.FieldMember].Value() == "Get" {
+					body := []any{godbus.MakeVariant("x.service")}
+					reply.Headers[godbus.FieldSignature] = godbus.MakeVariant(godbus.SignatureOf(body...))
+					reply.Body = body
+				}
+				send(reply)
+			}
+			stuck = stuck[:0]
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w, err := dialWire(ctx, endpoint{addr: "unix:path=" + path, private: true, path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := w.call(destSystemd, "/org/freedesktop/systemd1/unit/x_2eservice", "org.freedesktop.DBus.Properties", "Get", "ss", ifaceUnit, "Id")
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	w.c.SetDeadline(time.Now().Add(20 * time.Second)) // a failure is an error, not a hang
+	var got []uint32
+	if _, err := w.replies(1, func(serial int, r *reply) error {
+		got = append(got, uint32(serial))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != get {
+		t.Errorf("replies handed serials %v, want [%d]", got, get)
+	}
+	w.Close()
+	if n := <-pings; n < 1 {
+		t.Errorf("%d pings reached the server, want at least 1", n)
 	}
 }

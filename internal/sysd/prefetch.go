@@ -28,6 +28,7 @@ type Prefetch struct {
 	err    error
 	states map[string]unitState
 	dir    string
+	runs   *runCache
 }
 
 // StartPrefetch starts reading the units of the anchor target of opts
@@ -47,6 +48,7 @@ func StartPrefetch(ctx context.Context, opts Options) *Prefetch {
 		}
 		pf.w, pf.ep = w, ep
 		anchor := unitgen.AnchorTarget(opts.Prefix)
+		pf.runs = openRuns(opts.Scope, getenv, anchor)
 		if err := pf.read(anchor); err != nil {
 			pf.err = err
 			pf.w.Close()
@@ -80,9 +82,12 @@ func (pf *Prefetch) read(anchor string) error {
 	}); err != nil {
 		return err
 	}
-	sts, dir, err := readStates(w, units, anchor)
+	sts, dir, err := readStates(w, units, anchor, pf.runs, true)
 	if err != nil {
 		return err
+	}
+	if pf.runs != nil {
+		pf.runs.save() // while the config is still parsed
 	}
 	pf.states = make(map[string]unitState, len(units))
 	for i, u := range units {
@@ -111,13 +116,14 @@ func (pf *Prefetch) take() (*wire, endpoint, *prefetched) {
 	}
 	w := pf.w
 	pf.w = nil
-	return w, pf.ep, &prefetched{states: pf.states, dir: pf.dir}
+	return w, pf.ep, &prefetched{states: pf.states, dir: pf.dir, runs: pf.runs}
 }
 
 // prefetched is what a Prefetch read, for the first snapshot.
 type prefetched struct {
 	states map[string]unitState
 	dir    string
+	runs   *runCache // the cache of runs it used and updated (runs.go)
 }
 
 // lookup returns the states of units and the anchor's directory if the

@@ -55,13 +55,22 @@ const (
 // left "active" and its result. A running program costs
 // one small message each way; GetAll would send about 150 properties.
 func (m *Manager) read(ctx context.Context, units []string) ([]unitState, error) {
-	out, _, err := m.readUnits(ctx, units, false)
+	out, _, err := m.readWith(ctx, units, false, false)
 	return out, err
 }
 
-// readUnits is read; with withDir it also returns, from the same first
-// batch, the directory the anchor target was loaded from ("" if none).
+// readUnits is read for the snapshots of every unit (readProcs); with
+// withDir it also returns, from the same first batch, the directory the
+// anchor target was loaded from ("" if none). The runs of running units
+// may come from the cache of runs (runs.go); a read of one unit or one
+// group (read) asks the manager, and only records what it learns there
+// (so that the status after a start or restart finds its runs).
 func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) ([]unitState, string, error) {
+	return m.readWith(ctx, units, withDir, len(units) > 0)
+}
+
+// readWith is readUnits, with the cache of runs or without.
+func (m *Manager) readWith(ctx context.Context, units []string, withDir, cached bool) ([]unitState, string, error) {
 	w, err := m.wire(ctx)
 	if err != nil {
 		return nil, "", err
@@ -76,10 +85,18 @@ func (m *Manager) readUnits(ctx context.Context, units []string, withDir bool) (
 	if withDir {
 		anchor = m.anchor()
 	}
-	out, dir, err := readStates(w, units, anchor)
+	if m.runs == nil && len(units) > 0 {
+		m.runs = openRuns(m.opts.Scope, m.getenv, m.anchor())
+	}
+	out, dir, err := readStates(w, units, anchor, m.runs, cached)
 	if err != nil {
 		// a reply may be left half read: the next read dials again
 		return nil, "", m.broken(err)
+	}
+	if cached && m.runs != nil {
+		// the other reads' runs are written by Close: a start or a
+		// stop reads its unit many times as it waits
+		m.runs.save()
 	}
 	m.markBackoff(units, out)
 	return out, dir, nil
@@ -113,8 +130,14 @@ func (m *Manager) markBackoff(units []string, out []unitState) {
 // runtimeDir is where the units' compatibility step keeps its state
 // (%t/supersede), "" when it cannot be known.
 func (m *Manager) runtimeDir() string {
-	if m.opts.Scope == User {
-		rt := m.getenv("XDG_RUNTIME_DIR")
+	return runtimeDir(m.opts.Scope, m.getenv)
+}
+
+// runtimeDir is the units' runtime state directory of the manager of
+// scope ("" when it cannot be known).
+func runtimeDir(scope Scope, getenv func(string) string) string {
+	if scope == User {
+		rt := getenv("XDG_RUNTIME_DIR")
 		if rt == "" {
 			return ""
 		}
@@ -153,9 +176,12 @@ func (m *Manager) lastRun(unit string) (start, stop uint64) {
 }
 
 // readStates is the reading of readUnits on w; anchor, if not "", is the
-// anchor target whose directory to return. After an error, w may be in
-// the middle of a reply and must not be used again.
-func readStates(w *wire, units []string, anchor string) ([]unitState, string, error) {
+// anchor target whose directory to return. With rc, rc learns the runs
+// the Gets told (runs.go), and with use too, the pid and start time of a
+// running unit whose run rc knows are taken from rc instead of a Get.
+// After an error, w may be in the middle of a reply and must not be used
+// again.
+func readStates(w *wire, units []string, anchor string, rc *runCache, use bool) ([]unitState, string, error) {
 	withDir := anchor != ""
 	// One batch: ListUnitsByNames, and ExecStart of every unit at the
 	// object path its name gives (unitPath); for the usual case, all
@@ -168,29 +194,45 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 	if withDir {
 		frag = w.call(destSystemd, string(unitPath(anchor)), "org.freedesktop.DBus.Properties", "Get", "ss", ifaceUnit, "FragmentPath")
 	}
-	// the ExecStart Gets have consecutive serials: first+i is units[i]'s
+	var ids []string // each unit's invocation ID, read before any Get of it is sent
+	var hit []bool   // rc knows units[i]'s run: no Get unless the list says it does not run
+	if rc != nil {
+		// the manager lists the units while the symlinks are read
+		if err := w.flush(); err != nil {
+			return nil, "", err
+		}
+		ids = rc.invocations(units)
+		if use {
+			hit = rc.hits(units, ids)
+		}
+	}
+	// the ExecStart Gets have consecutive serials: first+k is units[asked[k]]'s
 	first := w.serial + 1
+	asked := make([]int, 0, len(units))
 	for i, u := range units {
+		if hit == nil || !hit[i] {
+			asked = append(asked, i)
+		}
 		paths[i] = string(unitPath(u))
 	}
-	for i := range units {
+	for k, i := range asked {
 		at := w.buf.Len()
 		w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
-		if i == 0 && len(units) > 1 {
+		if k == 0 && len(asked) > 1 {
 			// room for the rest at once: the Gets differ only in their
 			// path (and its padding), and growing by doubling left
 			// twice the batch behind as garbage
 			rest := 0
-			for _, p := range paths[1:] {
-				rest += len(p) + 8
+			for _, j := range asked[1:] {
+				rest += len(paths[j]) + 8
 			}
-			w.buf.Grow((w.buf.Len()-at-len(paths[0]))*(len(units)-1) + rest)
+			w.buf.Grow((w.buf.Len()-at-len(paths[i]))*(len(asked)-1) + rest)
 		}
 	}
 	if err := w.flush(); err != nil {
 		return nil, "", err
 	}
-	n := 1 + len(units)
+	n := 1 + len(asked)
 	if withDir {
 		n++
 	}
@@ -209,11 +251,11 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 			return d.err
 		}
 		if uint32(serial) != list {
-			i := int(uint32(serial) - first)
-			if uint32(serial) < first || i >= len(units) || r.err() != nil {
+			k := int(uint32(serial) - first)
+			if uint32(serial) < first || k >= len(asked) || r.err() != nil {
 				return nil // a unit that is not there has no ExecStart
 			}
-			return store(get{i, "ExecStart"}, r, units, out)
+			return store(get{asked[k], "ExecStart"}, r, units, out)
 		}
 		if err := r.err(); err != nil {
 			return fmt.Errorf("ListUnitsByNames: %w", err)
@@ -246,6 +288,38 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 		return d.err
 	}); err != nil {
 		return nil, "", err
+	}
+	if hit != nil {
+		// a known run, and the unit still runs it with nothing queued:
+		// the run's pid and start; else ask, as for the others
+		late := map[uint32]get{}
+		for i := range out {
+			if !hit[i] {
+				continue
+			}
+			st := &out[i]
+			if st.Load == "loaded" && st.Active == "active" && st.Sub == "running" && st.Job == "" {
+				r := rc.known[units[i]]
+				st.MainPID, st.Start = r.pid, r.start
+				continue
+			}
+			s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
+			late[s] = get{i, "ExecStart"}
+		}
+		if len(late) > 0 {
+			if err := w.flush(); err != nil {
+				return nil, "", err
+			}
+			if _, err := w.replies(len(late), func(serial int, r *reply) error {
+				g, ok := late[uint32(serial)]
+				if !ok || r.err() != nil {
+					return nil // gone meanwhile: no ExecStart, as in the first batch
+				}
+				return store(g, r, units, out)
+			}); err != nil {
+				return nil, "", err
+			}
+		}
 	}
 	gets := map[uint32]get{}
 	ask := func(i int, iface, prop string) {
@@ -295,6 +369,9 @@ func readStates(w *wire, units []string, anchor string) ([]unitState, string, er
 	}
 	if err := exchange(w, gets, units, out); err != nil {
 		return nil, "", err
+	}
+	if rc != nil {
+		rc.note(units, ids, out)
 	}
 	return out, dir, nil
 }

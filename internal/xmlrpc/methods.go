@@ -629,13 +629,7 @@ func signalAllProcesses(ctx context.Context, s *Server, args []any) (any, *Fault
 // from whole seconds as Supervisor computes it.
 func (s *Server) processInfo(p status.Process, now time.Time) Struct {
 	start, stop, nowSec := epoch(p.Start), epoch(p.Stop), capInt(now.Unix())
-	q := p
-	q.Start = time.Unix(start, 0)
-	if p.Start.IsZero() {
-		q.Start = time.Time{}
-	}
-	q.Stop = time.Unix(stop, 0)
-	desc := status.Description(q, time.Unix(nowSec, 0), s.loc())
+	desc := s.description(p, now)
 	return Struct{
 		{"name", p.Name},
 		{"group", p.Group},
@@ -652,6 +646,18 @@ func (s *Server) processInfo(p status.Process, now time.Time) Struct {
 		{"pid", p.PID},
 		{"description", desc},
 	}
+}
+
+// description is the description member of p's process info at now:
+// from the times as the struct carries them, in whole seconds.
+func (s *Server) description(p status.Process, now time.Time) string {
+	q := p
+	q.Start = time.Unix(epoch(p.Start), 0)
+	if p.Start.IsZero() {
+		q.Start = time.Time{}
+	}
+	q.Stop = time.Unix(epoch(p.Stop), 0)
+	return status.Description(q, time.Unix(capInt(now.Unix()), 0), s.loc())
 }
 
 // epoch is a time as Supervisor's capped_int of its float timestamp: 0

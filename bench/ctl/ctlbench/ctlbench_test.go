@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -68,6 +69,7 @@ type row struct {
 	sdPattern, sdAll, sdCtlStatus, sdRestart       stat // under systemd --user
 	sdCtlRestart, sdFloor, sdSystemctlFloor        stat
 	sdCtlBefore                                    stat // SUPERSEDE_BEFORE's ctl status
+	sdCtlCold                                      stat // ctl status with no cache of runs (internal/sysd/runs.go)
 	cpu                                            []cpuRow
 
 	note string // what went wrong in an untimed check, for the table
@@ -321,6 +323,12 @@ func measureSystemd(t *testing.T, s settings, r *row, conf string) {
 		}
 		sameNames(t, "supersede ctl --user status", out, r.n)
 		cmds = append(cmds, bench{"supersede ctl --user status", join(t, append(ctl, "status")...), &r.sdCtlStatus, ""})
+		// The same with the cache of runs removed before each run, as
+		// for the first status after every unit started: every running
+		// unit is asked for with a Get (internal/sysd/runs.go names the
+		// file).
+		runs := filepath.Join(m.RuntimeDir, "supersede", ".runs.supersede.target")
+		cmds = append(cmds, bench{"supersede ctl --user status, no cache of runs", join(t, append(ctl, "status")...), &r.sdCtlCold, join(t, "rm", "-f", runs)})
 		if s.before != "" {
 			before := append([]string{s.before}, append(ctl[1:], "status")...)
 			if out := runOut(t, ns(ctx, before[0], before[1:]...)); countLines(out, " RUNNING ") != r.n {
@@ -424,17 +432,17 @@ func hyperfine(t *testing.T, s settings, mk func(context.Context, string, ...str
 	t.Helper()
 	export := filepath.Join(t.TempDir(), tag+".json")
 	args := []string{"-N", "--style", "basic", "--runs", strconv.Itoa(runs), "--warmup", strconv.Itoa(warmup), "--export-json", export}
-	// hyperfine takes one --prepare for every command, or none.
-	var prepares []string
+	// hyperfine takes one --prepare for every command, or none: a
+	// command without one gets "true" where others have one.
+	some := slices.ContainsFunc(cmds, func(c bench) bool { return c.prepare != "" })
 	for _, c := range cmds {
-		if c.prepare != "" {
-			prepares = append(prepares, "--prepare", c.prepare)
+		switch {
+		case c.prepare != "":
+			args = append(args, "--prepare", c.prepare)
+		case some:
+			args = append(args, "--prepare", "true")
 		}
 	}
-	if len(prepares) != 0 && len(prepares) != 2*len(cmds) {
-		t.Fatalf("hyperfine %s: some commands have a prepare command and some not", tag)
-	}
-	args = append(args, prepares...)
 	for _, c := range cmds {
 		args = append(args, "-n", c.name, c.command)
 	}
@@ -771,6 +779,11 @@ func render(s settings, rows []*row, startLoad, endLoad string) string {
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.n, r.load,
 			r.svStatus.cell(), r.sdPattern.cell(), r.sdAll.cell(), r.sdCtlStatus.cell(),
 			ratio(r.svStatus, r.sdCtlStatus), ratio(r.sdCtlStatus, r.sdPattern), r.svCtlStatus.cell())
+	}
+	b.WriteString("\nsupersede ctl --user status with the cache of runs removed before each run (the first status after the units started), in the same hyperfine run:\n\n")
+	b.WriteString("| programs | supersede ctl --user status | no cache of runs | no cache / systemctl 'prog_*' |\n|---:|---|---|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", r.n, r.sdCtlStatus.cell(), r.sdCtlCold.cell(), ratio(r.sdCtlCold, r.sdPattern))
 	}
 	if s.before != "" {
 		fmt.Fprintf(&b, "\nSUPERSEDE_BEFORE (%s) ctl --user status, in the same hyperfine run:\n\n", s.before)
