@@ -5,7 +5,7 @@
 // A unit that unitgen writes for a program which Supervisor would retry
 // runs
 //
-//	ExecStartPre=/usr/local/bin/supersede shim backoff STATE STARTRETRIES [--chdir DIR] [--locale]
+//	ExecStartPre=/usr/local/bin/supersede shim backoff STATE STARTRETRIES [--chdir DIR] [--locale] [--fatal-status N]
 //	ExecStart=the program, exactly as before (it stays the main process)
 //	ExecStartPost=/usr/local/bin/supersede shim startsecs STATE STARTSECS
 //	ExecStopPost=/usr/local/bin/supersede shim exited STATE
@@ -14,8 +14,9 @@
 // automatic restarts only), where one file, "failures", counts the starts
 // in a row that did not reach RUNNING. "backoff" is Supervisor's BACKOFF:
 // after N such starts it waits N seconds (1 s, 2 s, 3 s ...) before the
-// next, and after STARTRETRIES+1 of them it fails, which ends the unit
-// failed with no restart: Supervisor's FATAL. With --chdir it makes
+// next, and after STARTRETRIES+1 of them it fails (exit 1, or N where
+// the unit's SuccessExitStatus= has 1), which ends the unit failed with
+// no restart: Supervisor's FATAL. With --chdir it makes
 // Supervisor's chdir check, and writes Supervisor's own lines to the
 // unit's stderr (the journal) when the directory is missing. With
 // --locale it writes the LC_CTYPE supervisord's Python would have set for

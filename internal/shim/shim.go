@@ -69,9 +69,12 @@ type failed struct{ code int }
 
 func (f *failed) Error() string { return "exit " + strconv.Itoa(f.code) }
 
-// backoff is ExecStartPre: STATE STARTRETRIES [--chdir DIR] [--locale].
+// backoff is ExecStartPre: STATE STARTRETRIES [--chdir DIR] [--locale]
+// [--fatal-status N]. It gives up with exit status N, 1 by default: one
+// that is not in the unit's SuccessExitStatus=, which systemd applies to
+// the ExecStartPre= steps too.
 func backoff(args, environ []string, stderr io.Writer) error {
-	const usage = "usage: backoff STATE STARTRETRIES [--chdir DIR] [--locale]"
+	const usage = "usage: backoff STATE STARTRETRIES [--chdir DIR] [--locale] [--fatal-status N]"
 	if len(args) < 2 {
 		return errors.New(usage)
 	}
@@ -82,10 +85,16 @@ func backoff(args, environ []string, stderr io.Writer) error {
 	}
 	var chdir string
 	var locale bool
+	fatal := 1
 	for rest := args[2:]; len(rest) > 0; rest = rest[1:] {
 		switch {
 		case rest[0] == "--chdir" && len(rest) > 1:
 			chdir, rest = rest[1], rest[1:]
+		case rest[0] == "--fatal-status" && len(rest) > 1:
+			if fatal, err = strconv.Atoi(rest[1]); err != nil || fatal < 1 || fatal > 255 {
+				return fmt.Errorf("--fatal-status %q is not an exit status from 1 to 255", rest[1])
+			}
+			rest = rest[1:]
 		case rest[0] == "--locale":
 			locale = true
 		default:
@@ -96,8 +105,9 @@ func backoff(args, environ []string, stderr io.Writer) error {
 	if n > retries {
 		// Supervisor's FATAL: "gave up: NAME entered FATAL state, too
 		// many start retries too quickly" is supervisord's own log, not
-		// the program's, so nothing is printed. Exit 1: the unit fails
-		// and Restart=on-abnormal does not restart it. The count starts
+		// the program's, so nothing is printed. Exit 1 (or the
+		// --fatal-status): the unit fails and Restart=on-abnormal does
+		// not restart it. The count starts
 		// again: the next start is one asked for (supervisorctl start,
 		// systemctl start), which supervisord begins with a fresh round
 		// of startretries.
@@ -111,7 +121,7 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		// cannot write there (a program run as another user under the
 		// system manager, %t/supersede being root's) fails all the same.
 		_ = keepLastRun(state)
-		return &failed{1}
+		return &failed{fatal}
 	}
 	if n > 0 {
 		// BACKOFF. A stop now (SIGTERM from a stop job) ends the wait

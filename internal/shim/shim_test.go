@@ -86,6 +86,20 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
+// --fatal-status: a unit whose SuccessExitStatus= has 1 (exitcodes=0,1,
+// or autorestart=false) gives up with another status, which systemd
+// counts as a failure of the step.
+func TestBackoffFatalStatus(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, ps, _ := step(t, nil, "backoff", dir, "0", "--locale", "--fatal-status", "254"); ps.ExitCode() != 0 {
+		t.Fatalf("first start: %v", ps)
+	}
+	if _, ps, _ := step(t, nil, "backoff", dir, "0", "--locale", "--fatal-status", "254"); ps.ExitCode() != 254 {
+		t.Errorf("after startretries+1 failed starts: %v, want exit 254", ps)
+	}
+}
+
 // A missing directory: Supervisor's two lines, and a failed start.
 func TestBackoffChdir(t *testing.T) {
 	t.Parallel()
@@ -184,7 +198,7 @@ func TestHoldStdin(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	var b bytes.Buffer
-	for _, args := range [][]string{nil, {"nope"}, {"backoff", "x"}, {"backoff", "x", "y"}, {"startsecs", "x"}, {"exited", "x", "1"}, {"hold-stdin"}} {
+	for _, args := range [][]string{nil, {"nope"}, {"backoff", "x"}, {"backoff", "x", "y"}, {"backoff", "x", "1", "--fatal-status", "0"}, {"backoff", "x", "1", "--fatal-status"}, {"startsecs", "x"}, {"exited", "x", "1"}, {"hold-stdin"}} {
 		b.Reset()
 		if code := Main(args, nil, &b); code != 2 || b.Len() == 0 {
 			t.Errorf("Main(%q) = %d, %q; want 2 and a message", args, code, b.String())
