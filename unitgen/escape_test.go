@@ -136,6 +136,7 @@ func FuzzUnits(f *testing.F) {
 	f.Add("%n", "%i", "$HOME %n ${X}", "C", "%%d $Y", "/%h", "%u", "/log/%p", "/s/%t")
 	f.Add(`a\`, `b\`, `c\`, "D", `e\`, `/f\`, `g\`, `/h\`, `/i\`)
 	f.Add(" lead", "trail ", "\t", "E", " ", " /x", "u ", "/y ", "/z ")
+	f.Add("web", "web", "a", "JOURNAL_STREAM", "mine", "/srv", "www", "/l", "/s")
 	f.Fuzz(func(t *testing.T, name, group, arg, envName, envValue, wd, user, logPath, sockPath string) {
 		dir := t.TempDir()
 		cfg := fuzzConfig(dir, name, group, arg, envName, envValue, wd, user, logPath, sockPath)
@@ -202,6 +203,13 @@ func checkUnits(t *testing.T, cfg *translate.Config, res *Result) {
 				if n == p.Env[0].Name && v != p.Env[0].Value {
 					t.Fatalf("%s: %s=%q, want %q", u.Name, n, v, p.Env[0].Value)
 				}
+			case "UnsetEnvironment":
+				// systemd's own variables, never one environment= sets
+				for _, w := range strings.Fields(o.value) {
+					if !slices.Contains(SystemdServiceVars[:], w) || w == p.Env[0].Name {
+						t.Fatalf("%s: UnsetEnvironment=%s removes %s (environment= sets %q)", u.Name, o.value, w, p.Env[0].Name)
+					}
+				}
 			case "WorkingDirectory", "User", "ListenStream", "SyslogIdentifier":
 				v, err := unspecify(o.value)
 				if err != nil {
@@ -244,7 +252,8 @@ func init() {
 		StartLimitIntervalSec StartLimitBurst StartLimitInterval Type ExecStart WorkingDirectory User
 		UMask Environment LimitNOFILE LimitNPROC Restart SuccessExitStatus RestartForceExitStatus RestartSec
 		KillSignal TimeoutStopSec KillMode Sockets StandardInput StandardOutput StandardError
-		SyslogIdentifier WantedBy ListenStream Backlog SocketMode SocketUser SocketGroup Service`) {
+		SyslogIdentifier WantedBy ListenStream Backlog SocketMode SocketUser SocketGroup Service
+		UnsetEnvironment`) {
 		knownKeys[k] = true
 	}
 }

@@ -601,7 +601,34 @@ func (g *generator) environment(pl *planned, add func(string, string, string)) {
 			g.envLine(p, kv, add)
 		}
 	}
+	// systemd sets these for every process of a service; supervisord's
+	// children have none of their own (under supervisor.service they
+	// inherit supervisord's, which describe supervisord): a program that
+	// compares JOURNAL_STREAM with its stderr, or SYSTEMD_EXEC_PID with
+	// its pid, must find what it found under supervisord (docs/MAPPING.md).
+	// UnsetEnvironment= also removes what environment= sets, so those
+	// are kept; MAINPID, which the steps read, is not the program's.
+	if g.opts.SystemdVersion >= 235 {
+		var unset []string
+		for _, name := range SystemdServiceVars {
+			if _, set := p.Env.Get(name); !set {
+				unset = append(unset, name)
+			}
+		}
+		if len(unset) > 0 {
+			add("Service", "UnsetEnvironment", strings.Join(unset, " "))
+		}
+	}
 }
+
+// SystemdServiceVars are the variables systemd 252 sets for every process
+// of a service that supervisord would not give a program
+// (systemd.exec(5), "Environment Variables in Spawned Processes"): the
+// others are the manager's own environment, which supervisord started by
+// the same manager would pass on too, or come only with directives the
+// units do not use (NOTIFY_SOCKET, WATCHDOG_*, the credential and
+// directory variables).
+var SystemdServiceVars = [...]string{"INVOCATION_ID", "JOURNAL_STREAM", "SYSTEMD_EXEC_PID", "MANAGERPID"}
 
 func (g *generator) envLine(p *translate.Process, kv translate.EnvVar, add func(string, string, string)) {
 	line, err := quoteEnv(kv.Name, kv.Value)

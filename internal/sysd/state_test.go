@@ -280,6 +280,8 @@ func TestSameUnit(t *testing.T) {
 		{"ordered after nothing now", head + strings.Replace(base, "After=x.service y.service\n", "", 1), true},
 		{"socket ordering gone", head + strings.Replace(base, "After=s.socket\n", "", 1), false},
 		{"command changed", head + strings.Replace(base, "/bin/true", "/bin/false", 1), false},
+		{"systemd's service variables unset (a supersede upgrade)", head + base + "UnsetEnvironment=INVOCATION_ID JOURNAL_STREAM SYSTEMD_EXEC_PID MANAGERPID\n", true},
+		{"another variable unset", head + base + "UnsetEnvironment=INVOCATION_ID FOO\n", false},
 	} {
 		if got := sameUnit([]byte(head+base), []byte(c.b)); got != c.same {
 			t.Errorf("%s: sameUnit = %v, want %v", c.name, got, c.same)

@@ -6,9 +6,11 @@ import (
 	"github.com/supersede/supersede/internal/fallbacktest"
 )
 
-// systemdVars are the variables systemd sets for every service, and
-// those the user manager's own environment has (from the host's user
-// environment generators); the scenario env-systemd-vars shows them, the
+// systemdVars are the variables systemd sets for every service (which the
+// units unset: unitgen.SystemdServiceVars), and those the user manager's
+// own environment has (from the host's user environment generators),
+// which supervisord gets too, started with the manager's environment
+// (side.managerEnv); the scenario env-systemd-vars shows them, the
 // others leave them out.
 const systemdVars = `INVOCATION_ID|JOURNAL_STREAM|SYSTEMD_EXEC_PID|MANAGERPID|NOTIFY_SOCKET|DBUS_SESSION_BUS_ADDRESS|QT_ACCESSIBILITY`
 
@@ -98,7 +100,9 @@ startsecs=0
 		s.notef("%v", procStatus(pid, "SigBlk", "SigIgn"))
 	},
 }, {
-	// The variables a service gets from systemd itself.
+	// The variables a service gets from systemd itself (none reach the
+	// program) and from its manager's environment (as supervisord's
+	// programs get supervisord's, started by the same manager).
 	name: "env-systemd-vars",
 	cfg: fallbacktest.Config{
 		Sections: `
