@@ -525,6 +525,11 @@ func (g *generator) execStart(pl *planned, shim string) (string, bool) {
 		return g.listenerExec(shim, filename, p.Argv), true // serve.go
 	} else if shim != "" && pl.g.Type == translate.GroupEventListener {
 		return execLine(shim, append([]string{shim, "shim", "hold-stdin", filename}, p.Argv...)), true
+	} else if shim != "" {
+		// The step execs the program with SIGXFSZ ignored, as
+		// supervisord's children start, which no directive can say; the
+		// program stays the unit's main process.
+		return execLine(shim, append([]string{shim, "shim", "exec", filename}, p.Argv...)), true
 	}
 	return execLine(filename, p.Argv), true
 }

@@ -6,7 +6,7 @@
 // runs
 //
 //	ExecStartPre=/usr/local/bin/supersede shim backoff STATE STARTRETRIES [--chdir DIR] [--locale] [--fatal-status N]
-//	ExecStart=the program, exactly as before (it stays the main process)
+//	ExecStart=/usr/local/bin/supersede shim exec PATH ARGV0 ARGS...
 //	ExecStartPost=/usr/local/bin/supersede shim startsecs STATE STARTSECS
 //	ExecStopPost=/usr/local/bin/supersede shim exited STATE
 //
@@ -30,6 +30,13 @@
 // startsecs. "exited" catches the one death "startsecs" cannot see: a
 // program that ends before systemd starts the step (systemd then takes an
 // exit 0 as a clean end), which it also turns into a failed start.
+//
+// "exec PATH ARGV0 ARGS..." runs the program: it ignores SIGPIPE and
+// SIGXFSZ, as a child of supervisord starts (Python ignores both; systemd
+// has no directive for SIGXFSZ), and execs it, so the program stays the
+// unit's main process. An exec that fails ends as Supervisor's child
+// does: its two lines on stderr where supervisord's own checks would not
+// have caught it before the fork, and exit 127.
 //
 // "spawn-error MESSAGE" is the ExecStart of a program supervisord
 // cannot spawn (an unclosed quote in command=, an empty command =): every

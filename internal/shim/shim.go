@@ -30,7 +30,7 @@ var Second = time.Second
 // Main runs `supersede shim STEP ARGS...` and returns its exit code.
 func Main(args, environ []string, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|exited|hold-stdin|listen|spawn-error ARGS (run by systemd units that supersede wrote)")
+		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|exited|exec|hold-stdin|listen|spawn-error ARGS (run by systemd units that supersede wrote)")
 		return 2
 	}
 	var err error
@@ -39,6 +39,8 @@ func Main(args, environ []string, stderr io.Writer) int {
 		err = backoff(args[1:], environ, stderr)
 	case "startsecs":
 		err = startsecs(args[1:], environ)
+	case "exec":
+		err = execProgram(args[1:], environ, stderr)
 	case "hold-stdin":
 		err = holdStdin(args[1:], environ)
 	case "listen":
@@ -356,6 +358,64 @@ func alive(pid int) bool {
 	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
+// execProgram is the ExecStart of a program: PATH ARGV0 [ARGS...]. It
+// gives the program the signal dispositions a child of supervisord starts
+// with, then execs it, so the program is this process, the unit's main
+// process, with the unit's environment, descriptors, limits and an empty
+// signal mask, as systemd would have started it.
+//
+// If the exec fails, it ends as Supervisor's child does (process.py,
+// _spawn_as_child): "supervisor: couldn't exec ARGV0: ERRNO" and "child
+// process was not spawned" on stderr, exit 127, a failed start. A file
+// that is not there or not executable says nothing, as supervisord finds
+// those before it forks (its spawnerr, which ctl shows) and the program's
+// log stays empty.
+func execProgram(args, environ []string, stderr io.Writer) error {
+	if len(args) < 2 {
+		return errors.New("usage: exec PATH ARGV0 [ARGS...]")
+	}
+	supervisorDispositions()
+	var err error
+	if strings.Contains(args[0], "/") {
+		err = unix.Exec(args[0], args[1:], environ)
+	} else {
+		// a command convert could not find on PATH: looked for when the
+		// unit starts, on its PATH, as systemd would for ExecStart=NAME
+		// (execvp's search: the first that can be executed)
+		err = unix.ENOENT
+		for _, dir := range filepath.SplitList(getenv(environ, "PATH")) {
+			if dir == "" {
+				continue
+			}
+			e := unix.Exec(filepath.Join(dir, args[0]), args[1:], environ)
+			if e == unix.EACCES {
+				err = e
+			} else if e != unix.ENOENT && e != unix.ENOTDIR {
+				err = e
+				break
+			}
+		}
+	}
+	var errno syscall.Errno
+	if !errors.As(err, &errno) || (errno != unix.ENOENT && errno != unix.EACCES && errno != unix.ENOTDIR) {
+		fmt.Fprintf(stderr, "supervisor: couldn't exec %s: %s\nsupervisor: child process was not spawned\n", args[1], errnoName(err))
+	}
+	return &failed{127}
+}
+
+// supervisorDispositions sets the signal dispositions an exec passes on
+// to those of a child of supervisord: SIGPIPE and SIGXFSZ ignored (Python
+// ignores both, and a child inherits what is ignored), every other signal
+// the default (an exec resets the handlers the Go runtime installed; the
+// ones it honours as ignored, SIGHUP and SIGINT, systemd started this
+// process with the default). The unit's IgnoreSIGPIPE=yes, systemd's
+// default, gave the program SIGPIPE ignored already, but the Go runtime
+// handles it, which an exec turns into the default: it is ignored again
+// here. systemd has no directive for SIGXFSZ.
+func supervisorDispositions() {
+	signal.Ignore(syscall.SIGPIPE, syscall.SIGXFSZ)
+}
+
 // holdStdin is the ExecStart of an event listener: PATH ARGV0 ARGS...
 // It execs the program with a pipe on fd 0 whose write end the program
 // itself holds (inherited, unused), so reading stdin blocks instead of
@@ -375,6 +435,7 @@ func holdStdin(args, environ []string) error {
 	if _, err := unix.FcntlInt(uintptr(p[1]), unix.F_SETFD, 0); err != nil {
 		return err
 	}
+	supervisorDispositions()
 	err := unix.Exec(args[0], args[1:], environ)
 	runtime.KeepAlive(p)
 	return fmt.Errorf("couldn't exec %s: %s", args[0], errnoName(err))
@@ -418,6 +479,7 @@ func listen(args, environ []string) error {
 		}
 	}
 	unix.Close(fd)
+	supervisorDispositions()
 	err = unix.Exec(args[2], args[3:], environ)
 	return fmt.Errorf("couldn't exec %s: %s", args[2], errnoName(err))
 }

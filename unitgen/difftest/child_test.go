@@ -83,21 +83,35 @@ startsecs=0
 		}
 	},
 }, {
-	// The signals a program starts with ignored.
+	// The signals a program starts with ignored, blocked and caught:
+	// one exec'd by a shell, and the program itself (ctl's pid: the
+	// unit's main process is the program, not the step that execs it).
 	name: "signal-dispositions",
 	cfg: fallbacktest.Config{Sections: `
 [program:sig]
 command=/bin/sh -c 'echo $$ > {DIR}/pid; exec sleep 1000'
 startsecs=0
+
+[program:direct]
+command=sleep 1000
+startsecs=0
 `},
 	steps: func(s *side) {
-		s.wait("RUNNING", "sig")
+		s.wait("RUNNING", "sig", "direct")
 		pid, _ := s.readPID("pid")
 		s.waitFor("sleep", func() bool {
 			p, err := fallbacktest.ReadProc(pid)
 			return err == nil && p.Comm == "sleep"
 		})
-		s.notef("%v", procStatus(pid, "SigBlk", "SigIgn"))
+		s.notef("%v", procStatus(pid, "SigBlk", "SigIgn", "SigCgt"))
+		// The step execs within moments of the unit's start: the pid
+		// is the program's once it has (never another process's)
+		pid = s.pidOf("direct")
+		s.waitFor("direct to be sleep", func() bool {
+			p, err := fallbacktest.ReadProc(pid)
+			return err == nil && p.Comm == "sleep"
+		})
+		s.notef("direct: %v", procStatus(pid, "SigBlk", "SigIgn", "SigCgt"))
 	},
 }, {
 	// The variables a service gets from systemd itself (none reach the
