@@ -270,3 +270,34 @@ func TestShimOf(t *testing.T) {
 		t.Errorf("a unit without the step: %q", got)
 	}
 }
+
+// WithoutExecStep turns the step's ExecStart= back into the one a unit
+// without the step has, for every argv the quoting has to survive.
+func TestWithoutExecStep(t *testing.T) {
+	for _, shim := range []string{"/usr/local/bin/supersede", `/opt/my "odd" dir/100%/$x/supersede`} {
+		for _, argv := range [][]string{
+			{"/bin/true"},
+			{"/usr/bin/python3", "-c", `print("a \"q\" b")`, "$HOME", "%n", `back\slash`, "tab\there", ""},
+			{"python3", "app.py"}, // argv[0] differs from the path: @
+		} {
+			path := argv[0]
+			if !strings.HasPrefix(path, "/") {
+				path = "/usr/bin/" + path
+			}
+			step := "[Service]\nType=exec\nExecStart=" + execLine(shim, append([]string{shim, "shim", "exec", path}, argv...)) + "\nUMask=0022\n"
+			want := "[Service]\nType=exec\nExecStart=" + execLine(path, argv) + "\nUMask=0022\n"
+			if got := string(WithoutExecStep([]byte(step))); got != want {
+				t.Errorf("WithoutExecStep:\n%s\ngot\n%s\nwant\n%s", step, got, want)
+			}
+		}
+	}
+	for _, other := range []string{
+		"[Service]\nExecStart=\"/bin/true\"\n",
+		"[Service]\nExecStart=\"/usr/local/bin/supersede\" \"shim\" \"hold-stdin\" \"/bin/l\" \"/bin/l\"\n",
+		"[Service]\nExecStart=/bin/true\n",
+	} {
+		if got := string(WithoutExecStep([]byte(other))); got != other {
+			t.Errorf("WithoutExecStep changed %q into %q", other, got)
+		}
+	}
+}

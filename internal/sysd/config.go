@@ -219,12 +219,16 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 // is not a changed program), and the After= ordering against the other
 // programs' units, which priority gives (adding a program of lower
 // priority orders every program of the lowest level after it; supervisord
-// reports only the new one). Nor does the UnsetEnvironment= of the
-// variables systemd sets for every service (unitgen.SystemdServiceVars),
+// reports only the new one). Nor do the UnsetEnvironment= of the
+// variables systemd sets for every service (unitgen.SystemdServiceVars)
+// and the compatibility step's exec in ExecStart= (unitgen.WithoutExecStep),
 // which every unit gained at once: a supersede upgrade is no change of
 // the configuration, and `update` must not restart every program for it.
 func sameUnit(a, b []byte) bool {
-	return bytes.Equal(withoutServiceVars(withoutOrdering(skipComments(a))), withoutServiceVars(withoutOrdering(skipComments(b))))
+	norm := func(u []byte) []byte {
+		return unitgen.WithoutExecStep(withoutServiceVars(withoutOrdering(skipComments(u))))
+	}
+	return bytes.Equal(norm(a), norm(b))
 }
 
 // withoutServiceVars is a unit without its UnsetEnvironment= line of

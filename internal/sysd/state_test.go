@@ -282,6 +282,9 @@ func TestSameUnit(t *testing.T) {
 		{"command changed", head + strings.Replace(base, "/bin/true", "/bin/false", 1), false},
 		{"systemd's service variables unset (a supersede upgrade)", head + base + "UnsetEnvironment=INVOCATION_ID JOURNAL_STREAM SYSTEMD_EXEC_PID MANAGERPID\n", true},
 		{"another variable unset", head + base + "UnsetEnvironment=INVOCATION_ID FOO\n", false},
+		{"run through the step's exec (a supersede upgrade)", head + strings.Replace(base, `ExecStart="/bin/true"`, `ExecStart="/usr/local/bin/supersede" "shim" "exec" "/bin/true" "/bin/true"`, 1), true},
+		{"run through the step's exec, another program", head + strings.Replace(base, `ExecStart="/bin/true"`, `ExecStart="/usr/local/bin/supersede" "shim" "exec" "/bin/false" "/bin/false"`, 1), false},
+		{"run through the step's exec, another argv[0]", head + strings.Replace(base, `ExecStart="/bin/true"`, `ExecStart="/usr/local/bin/supersede" "shim" "exec" "/bin/true" "true"`, 1), false},
 	} {
 		if got := sameUnit([]byte(head+base), []byte(c.b)); got != c.same {
 			t.Errorf("%s: sameUnit = %v, want %v", c.name, got, c.same)
