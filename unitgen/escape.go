@@ -252,8 +252,8 @@ func ShimOf(data []byte) (shim string, ok bool) {
 }
 
 // WithoutExecStep is a unit's text with its ExecStart= written as
-// without the compatibility step's exec (`"SHIM" "shim" "exec" "PATH"
-// "ARGV0" ARGS...` becomes `"PATH" ARGS...`, or `@"PATH" "ARGV0" ARGS...`
+// without the compatibility step's exec (`"SHIM" "shim" "exec" [--state
+// STATE] "PATH" "ARGV0" ARGS...` becomes `"PATH" ARGS...`, or `@"PATH" "ARGV0" ARGS...`
 // where argv[0] differs): the program and its argv are the same, only how
 // it is started changed. ctl's update compares units through it, so that
 // a supersede upgrade that added the step restarts no program.
@@ -272,6 +272,14 @@ func WithoutExecStep(data []byte) []byte {
 	var words [5]string
 	rest := line
 	for k := range words {
+		if k == 3 {
+			// the step's own --state STATE, unquoted
+			if r, ok := strings.CutPrefix(rest, "--state "); ok {
+				if _, r, ok = strings.Cut(r, " "); ok {
+					rest = r
+				}
+			}
+		}
 		w, r, ok := quotedWord(rest)
 		if !ok {
 			return data

@@ -284,10 +284,16 @@ func TestWithoutExecStep(t *testing.T) {
 			if !strings.HasPrefix(path, "/") {
 				path = "/usr/bin/" + path
 			}
-			step := "[Service]\nType=exec\nExecStart=" + execLine(shim, append([]string{shim, "shim", "exec", path}, argv...)) + "\nUMask=0022\n"
 			want := "[Service]\nType=exec\nExecStart=" + execLine(path, argv) + "\nUMask=0022\n"
-			if got := string(WithoutExecStep([]byte(step))); got != want {
-				t.Errorf("WithoutExecStep:\n%s\ngot\n%s\nwant\n%s", step, got, want)
+			for _, state := range []string{"", " --state " + StateDir} {
+				line := execLine(shim, []string{shim, "shim", "exec"}) + state
+				for _, w := range append([]string{path}, argv...) {
+					line += " " + quoteWord(w)
+				}
+				step := "[Service]\nType=exec\nExecStart=" + line + "\nUMask=0022\n"
+				if got := string(WithoutExecStep([]byte(step))); got != want {
+					t.Errorf("WithoutExecStep:\n%s\ngot\n%s\nwant\n%s", step, got, want)
+				}
 			}
 		}
 	}

@@ -529,7 +529,14 @@ func (g *generator) execStart(pl *planned, shim string) (string, bool) {
 		// The step execs the program with SIGXFSZ ignored, as
 		// supervisord's children start, which no directive can say; the
 		// program stays the unit's main process.
-		return execLine(shim, append([]string{shim, "shim", "exec", filename}, p.Argv...)), true
+		// It records the exec's time in StateDir, from which the
+		// startsecs step counts (unquoted, as the other steps' StateDir:
+		// systemd expands its specifiers).
+		line := execLine(shim, []string{shim, "shim", "exec"}) + " --state " + StateDir
+		for _, w := range append([]string{filename}, p.Argv...) {
+			line += " " + quoteWord(w)
+		}
+		return line, true
 	}
 	return execLine(filename, p.Argv), true
 }

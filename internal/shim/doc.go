@@ -6,7 +6,7 @@
 // runs
 //
 //	ExecStartPre=/usr/local/bin/supersede shim backoff STATE STARTRETRIES [--chdir DIR] [--locale] [--fatal-status N]
-//	ExecStart=/usr/local/bin/supersede shim exec PATH ARGV0 ARGS...
+//	ExecStart=/usr/local/bin/supersede shim exec --state STATE PATH ARGV0 ARGS...
 //	ExecStartPost=/usr/local/bin/supersede shim startsecs STATE STARTSECS
 //	ExecStopPost=/usr/local/bin/supersede shim exited STATE
 //
@@ -31,10 +31,11 @@
 // program that ends before systemd starts the step (systemd then takes an
 // exit 0 as a clean end), which it also turns into a failed start.
 //
-// "exec PATH ARGV0 ARGS..." runs the program: it ignores SIGPIPE and
-// SIGXFSZ, as a child of supervisord starts (Python ignores both; systemd
-// has no directive for SIGXFSZ), and execs it, so the program stays the
-// unit's main process. An exec that fails ends as Supervisor's child
+// "exec [--state STATE] PATH ARGV0 ARGS..." runs the program: it ignores
+// SIGPIPE and SIGXFSZ, as a child of supervisord starts (Python ignores
+// both; systemd has no directive for SIGXFSZ), records the time in
+// STATE, from which "startsecs" counts (it waits for the exec first), and
+// execs it, so the program stays the unit's main process. An exec that fails ends as Supervisor's child
 // does: its two lines on stderr where supervisord's own checks would not
 // have caught it before the fork, and exit 127.
 //

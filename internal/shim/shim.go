@@ -150,8 +150,9 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		}
 	}
 	// Supervisor counts startsecs from the spawn (its laststart); systemd
-	// starts the program as this step ends.
-	if err := os.WriteFile(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644); err != nil {
+	// starts the program as this step ends (the exec step, where there
+	// is one, writes the time again as it execs the program).
+	if err := writeStarted(state); err != nil {
 		return err
 	}
 	if chdir != "" {
@@ -163,6 +164,16 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// writeStarted records now as the time the program started, atomically
+// (the startsecs step may read it at any moment).
+func writeStarted(state string) error {
+	path := filepath.Join(state, startedFile)
+	if err := os.WriteFile(path+".tmp", strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
 }
 
 // startedFile holds when the last start began (Unix nanoseconds);
@@ -251,13 +262,27 @@ func startsecs(args, environ []string) error {
 		return nil
 	}
 	wait := time.Duration(secs) * Second
+	pid, _ := strconv.Atoi(getenv(environ, "MAINPID"))
+	var execAt time.Time
+	if pid > 0 {
+		// The program runs from its exec: where the exec step has not
+		// got to it yet (a slow start of supersede on a loaded
+		// machine), wait for it; the step wrote the time of its exec.
+		var ok bool
+		if execAt, ok = awaitExec(pid); !ok {
+			return dieBySIGTERM()
+		}
+	}
 	if b, err := os.ReadFile(filepath.Join(args[0], startedFile)); err == nil {
 		if ns, err := strconv.ParseInt(string(b), 10, 64); err == nil {
 			// from the spawn, not from this step's own (later) start
 			wait = max(0, time.Until(time.Unix(0, ns).Add(wait)))
 		}
 	}
-	pid, _ := strconv.Atoi(getenv(environ, "MAINPID"))
+	if !execAt.IsZero() {
+		// an exec step that could not write the time: when it was seen
+		wait = max(wait, time.Until(execAt.Add(time.Duration(secs)*Second)))
+	}
 	if pid <= 0 || !survives(pid, wait) {
 		// Died within startsecs, whatever its exit status: a failed
 		// start, which Supervisor retries. The count stays.
@@ -267,6 +292,32 @@ func startsecs(args, environ []string) error {
 		return err
 	}
 	return nil
+}
+
+// awaitExec waits while process pid still runs this executable (the
+// exec step, or a listener's, before it execs the program), and returns
+// when it saw the exec: the zero time if it had happened already (or
+// cannot be told: another user's process), and ok false if the process
+// died first.
+func awaitExec(pid int) (at time.Time, ok bool) {
+	self, err := os.Stat("/proc/self/exe")
+	if err != nil {
+		return time.Time{}, true
+	}
+	exe := "/proc/" + strconv.Itoa(pid) + "/exe"
+	for i := 0; ; i++ {
+		fi, err := os.Stat(exe)
+		switch {
+		case err != nil:
+			return time.Time{}, alive(pid)
+		case !os.SameFile(fi, self):
+			if i == 0 {
+				return time.Time{}, true
+			}
+			return time.Now(), true
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // watchFile marks a start whose startsecs step ran.
@@ -371,8 +422,20 @@ func alive(pid int) bool {
 // those before it forks (its spawnerr, which ctl shows) and the program's
 // log stays empty.
 func execProgram(args, environ []string, stderr io.Writer) error {
+	state := ""
+	if len(args) > 1 && args[0] == "--state" {
+		state, args = args[1], args[2:]
+	}
 	if len(args) < 2 {
-		return errors.New("usage: exec PATH ARGV0 [ARGS...]")
+		return errors.New("usage: exec [--state STATE] PATH ARGV0 [ARGS...]")
+	}
+	if state != "" {
+		// Supervisor's laststart is its fork, which the exec follows at
+		// once; here the exec comes after supersede's own start, which a
+		// loaded machine can make long: the startsecs step counts from
+		// this time (it reads it once the exec happened: awaitExec).
+		// Only how long startsecs lasts depends on it.
+		_ = writeStarted(state)
 	}
 	supervisorDispositions()
 	var err error

@@ -16,6 +16,9 @@ import (
 // `supersede shim`: with SHIM_TEST_STEP=1 it is the step, with its args.
 func TestMain(m *testing.M) {
 	if os.Getenv("SHIM_TEST_STEP") == "1" {
+		if d, err := time.ParseDuration(os.Getenv("SHIM_TEST_DELAY")); err == nil {
+			time.Sleep(d) // a slow start of supersede
+		}
 		if s := os.Getenv("SHIM_TEST_SECOND"); s != "" {
 			d, _ := time.ParseDuration(s)
 			Second = d
@@ -351,6 +354,18 @@ func TestExec(t *testing.T) {
 		t.Errorf("argv is not kitty /proc/self/status /proc/self/cmdline: %q", out[max(0, len(out)-60):])
 	}
 
+	// --state: the time of the exec, from which startsecs counts
+	state := t.TempDir()
+	before := time.Now()
+	if _, stderr, ps, _ := stepOut(t, nil, "exec", "--state", state, "/bin/true", "true"); ps.ExitCode() != 0 || stderr != "" {
+		t.Fatalf("exec --state: %v %q", ps, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(state, StartedFile))
+	ns, _ := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || time.Unix(0, ns).Before(before) || time.Unix(0, ns).After(time.Now()) {
+		t.Errorf("started after exec --state: %q (%v), want a time during the step", b, err)
+	}
+
 	direct, err := exec.Command("/bin/sh", "-c", "ulimit -n; ulimit -Hn").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -386,5 +401,44 @@ func TestExecFails(t *testing.T) {
 	}
 	if _, stderr, ps, _ := stepOut(t, []string{"PATH=" + dir + ":/usr/bin:/bin"}, "exec", "true", "true"); ps.ExitCode() != 0 || stderr != "" {
 		t.Errorf("exec true (on PATH): %v %q", ps, stderr)
+	}
+}
+
+// awaitExec: the time the step's process became the program, not before;
+// a process that dies before it execs is a failed start.
+func TestAwaitExec(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"exec", "/bin/sleep", "sleep", "5"}, true},
+		{[]string{"exec", "/nonexistent/cmd", "cmd"}, false},
+	} {
+		cmd := exec.Command(exe, c.args...)
+		cmd.Env = []string{"SHIM_TEST_STEP=1", "SHIM_TEST_DELAY=300ms"}
+		begin := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		at, ok := awaitExec(cmd.Process.Pid)
+		if ok != c.ok {
+			t.Errorf("%q: awaitExec ok %v, want %v", c.args, ok, c.ok)
+		}
+		if ok && at.Sub(begin) < 300*time.Millisecond {
+			t.Errorf("%q: exec seen %v after the start, before the step's 300ms", c.args, at.Sub(begin))
+		}
+		cmd.Process.Kill()
+		<-done
+	}
+	// a process that is not the step (already exec'd): the zero time
+	if at, ok := awaitExec(os.Getppid()); !ok || !at.IsZero() {
+		t.Errorf("awaitExec(a process that runs another program) = %v, %v; want the zero time", at, ok)
 	}
 }

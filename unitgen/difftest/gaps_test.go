@@ -159,6 +159,9 @@ stopasgroup=true
 }, {
 	// stop of a program in BACKOFF: STOPPED, under autorestart=false
 	// too (any death within startsecs is a failed start, retried).
+	// once's startsecs=3: a loaded machine can delay supervisord's loop
+	// past a shorter one, and it then takes the exit 0 for one after
+	// RUNNING (EXITED).
 	name: "gap4-stop-in-backoff",
 	cfg: fallbacktest.Config{Sections: `
 [program:crashy]
@@ -169,7 +172,7 @@ autostart=false
 
 [program:once]
 command=/bin/sh -c 'exit 0'
-startsecs=1
+startsecs=3
 startretries=5
 autostart=false
 autorestart=false

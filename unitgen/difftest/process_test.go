@@ -118,13 +118,13 @@ autorestart=false
 
 [program:short]
 command=/bin/sh -c 'echo run >> {DIR}/short.runs; sleep 0.3; exit 1'
-startsecs=2
+startsecs=3
 startretries=1
 autorestart=false
 
 [program:zero]
 command=/bin/sh -c 'echo run >> {DIR}/zero.runs; sleep 0.3; exit 0'
-startsecs=2
+startsecs=3
 startretries=1
 autorestart=false
 
@@ -153,7 +153,7 @@ autorestart=false
 [program:ones]
 command=/bin/sh -c 'echo run >> {DIR}/ones.runs; sleep 0.3; exit 1'
 exitcodes=0,1
-startsecs=2
+startsecs=3
 startretries=1
 `},
 	steps: func(s *side) {
@@ -179,25 +179,25 @@ startretries=1
 	cfg: fallbacktest.Config{Sections: `
 [program:kill]
 command=/bin/sh -c 'echo run >> {DIR}/kill.runs; sleep 0.3; kill -KILL $$'
-startsecs=2
+startsecs=3
 startretries=1
 autorestart=false
 
 [program:usr1]
 command=/bin/sh -c 'echo run >> {DIR}/usr1.runs; sleep 0.3; kill -USR1 $$'
-startsecs=2
+startsecs=3
 startretries=1
 autorestart=false
 
 [program:exit254]
 command=/bin/sh -c 'echo run >> {DIR}/exit254.runs; sleep 0.3; exit 254'
-startsecs=2
+startsecs=3
 startretries=1
 autorestart=false
 
 [program:term]
 command=/bin/sh -c 'echo run >> {DIR}/term.runs; sleep 0.3; kill -TERM $$'
-startsecs=2
+startsecs=3
 startretries=1
 autorestart=false
 `},
