@@ -10,9 +10,9 @@ import (
 )
 
 // BenchmarkStepCost is the cost of the compatibility step per start
-// (backoff --locale, then startsecs with startsecs=0; and exec, which
-// runs /bin/true here, next to /bin/true run directly, as ExecStart=
-// without the step would) and per death (exited), interleaved in one loop
+// (backoff --locale, then startsecs with startsecs=0; and exec --state,
+// which runs /bin/true here, next to /bin/true run directly, as
+// ExecStart= without the step would) and per death (exited), interleaved in one loop
 // so that the load of the machine weighs on all alike. It builds the real
 // supersede (CGO_ENABLED=0, as make build). Metrics are µs per run.
 func BenchmarkStepCost(b *testing.B) {
@@ -38,7 +38,7 @@ func BenchmarkStepCost(b *testing.B) {
 		os.Remove(filepath.Join(dir, CountFile))
 		os.Remove(filepath.Join(dir, LocaleFile))
 		tTrue += run("/bin/true")
-		tExec += run(exe, "shim", "exec", "/bin/true", "true")
+		tExec += run(exe, "shim", "exec", "--state", dir, "/bin/true", "true")
 		tBackoff += run(exe, "shim", "backoff", dir, "3", "--locale")
 		tStartsecs += run(exe, "shim", "startsecs", dir, "0")
 		tExited += run(exe, "shim", "exited", dir)
