@@ -1,6 +1,7 @@
 package unitgen
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -248,4 +249,72 @@ func ShimOf(data []byte) (shim string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// WithoutExecStep is a unit's text with its ExecStart= written as
+// without the compatibility step's exec (`"SHIM" "shim" "exec" [--state
+// STATE] "PATH" "ARGV0" ARGS...` becomes `"PATH" ARGS...`, or `@"PATH" "ARGV0" ARGS...`
+// where argv[0] differs): the program and its argv are the same, only how
+// it is started changed. ctl's update compares units through it, so that
+// a supersede upgrade that added the step restarts no program.
+func WithoutExecStep(data []byte) []byte {
+	const key = "\nExecStart="
+	i := bytes.Index(data, []byte(key))
+	if i < 0 {
+		return data
+	}
+	start := i + len(key)
+	end := bytes.IndexByte(data[start:], '\n')
+	if end < 0 {
+		end = len(data) - start
+	}
+	line := string(data[start : start+end])
+	var words [5]string
+	rest := line
+	for k := range words {
+		if k == 3 {
+			// the step's own --state STATE, unquoted
+			if r, ok := strings.CutPrefix(rest, "--state "); ok {
+				if _, r, ok = strings.Cut(r, " "); ok {
+					rest = r
+				}
+			}
+		}
+		w, r, ok := quotedWord(rest)
+		if !ok {
+			return data
+		}
+		words[k], rest = w, strings.TrimPrefix(r, " ")
+	}
+	if words[1] != `"shim"` || words[2] != `"exec"` {
+		return data
+	}
+	direct := words[3]
+	if words[4] != words[3] {
+		direct = "@" + words[3] + " " + words[4]
+	}
+	if rest != "" {
+		direct += " " + rest
+	}
+	out := make([]byte, 0, len(data))
+	out = append(out, data[:start]...)
+	out = append(out, direct...)
+	return append(out, data[start+end:]...)
+}
+
+// quotedWord splits the double-quoted word that s starts with, quotes
+// and escapes as they are, from the rest.
+func quotedWord(s string) (word, rest string, ok bool) {
+	if !strings.HasPrefix(s, `"`) {
+		return "", s, false
+	}
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return s[:i+1], s[i+1:], true
+		}
+	}
+	return "", s, false
 }

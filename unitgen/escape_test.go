@@ -136,6 +136,7 @@ func FuzzUnits(f *testing.F) {
 	f.Add("%n", "%i", "$HOME %n ${X}", "C", "%%d $Y", "/%h", "%u", "/log/%p", "/s/%t")
 	f.Add(`a\`, `b\`, `c\`, "D", `e\`, `/f\`, `g\`, `/h\`, `/i\`)
 	f.Add(" lead", "trail ", "\t", "E", " ", " /x", "u ", "/y ", "/z ")
+	f.Add("web", "web", "a", "JOURNAL_STREAM", "mine", "/srv", "www", "/l", "/s")
 	f.Fuzz(func(t *testing.T, name, group, arg, envName, envValue, wd, user, logPath, sockPath string) {
 		dir := t.TempDir()
 		cfg := fuzzConfig(dir, name, group, arg, envName, envValue, wd, user, logPath, sockPath)
@@ -202,6 +203,13 @@ func checkUnits(t *testing.T, cfg *translate.Config, res *Result) {
 				if n == p.Env[0].Name && v != p.Env[0].Value {
 					t.Fatalf("%s: %s=%q, want %q", u.Name, n, v, p.Env[0].Value)
 				}
+			case "UnsetEnvironment":
+				// systemd's own variables, never one environment= sets
+				for _, w := range strings.Fields(o.value) {
+					if !slices.Contains(SystemdServiceVars[:], w) || w == p.Env[0].Name {
+						t.Fatalf("%s: UnsetEnvironment=%s removes %s (environment= sets %q)", u.Name, o.value, w, p.Env[0].Name)
+					}
+				}
 			case "WorkingDirectory", "User", "ListenStream", "SyslogIdentifier":
 				v, err := unspecify(o.value)
 				if err != nil {
@@ -244,7 +252,8 @@ func init() {
 		StartLimitIntervalSec StartLimitBurst StartLimitInterval Type ExecStart WorkingDirectory User
 		UMask Environment LimitNOFILE LimitNPROC Restart SuccessExitStatus RestartForceExitStatus RestartSec
 		KillSignal TimeoutStopSec KillMode Sockets StandardInput StandardOutput StandardError
-		SyslogIdentifier WantedBy ListenStream Backlog SocketMode SocketUser SocketGroup Service`) {
+		SyslogIdentifier WantedBy ListenStream Backlog SocketMode SocketUser SocketGroup Service
+		UnsetEnvironment`) {
 		knownKeys[k] = true
 	}
 }
@@ -259,5 +268,42 @@ func TestShimOf(t *testing.T) {
 	}
 	if got, ok := ShimOf([]byte("[Service]\nExecStartPre=\"/bin/true\"\nExecStart=/bin/true\n")); ok {
 		t.Errorf("a unit without the step: %q", got)
+	}
+}
+
+// WithoutExecStep turns the step's ExecStart= back into the one a unit
+// without the step has, for every argv the quoting has to survive.
+func TestWithoutExecStep(t *testing.T) {
+	for _, shim := range []string{"/usr/local/bin/supersede", `/opt/my "odd" dir/100%/$x/supersede`} {
+		for _, argv := range [][]string{
+			{"/bin/true"},
+			{"/usr/bin/python3", "-c", `print("a \"q\" b")`, "$HOME", "%n", `back\slash`, "tab\there", ""},
+			{"python3", "app.py"}, // argv[0] differs from the path: @
+		} {
+			path := argv[0]
+			if !strings.HasPrefix(path, "/") {
+				path = "/usr/bin/" + path
+			}
+			want := "[Service]\nType=exec\nExecStart=" + execLine(path, argv) + "\nUMask=0022\n"
+			for _, state := range []string{"", " --state " + StateDir} {
+				line := execLine(shim, []string{shim, "shim", "exec"}) + state
+				for _, w := range append([]string{path}, argv...) {
+					line += " " + quoteWord(w)
+				}
+				step := "[Service]\nType=exec\nExecStart=" + line + "\nUMask=0022\n"
+				if got := string(WithoutExecStep([]byte(step))); got != want {
+					t.Errorf("WithoutExecStep:\n%s\ngot\n%s\nwant\n%s", step, got, want)
+				}
+			}
+		}
+	}
+	for _, other := range []string{
+		"[Service]\nExecStart=\"/bin/true\"\n",
+		"[Service]\nExecStart=\"/usr/local/bin/supersede\" \"shim\" \"hold-stdin\" \"/bin/l\" \"/bin/l\"\n",
+		"[Service]\nExecStart=/bin/true\n",
+	} {
+		if got := string(WithoutExecStep([]byte(other))); got != other {
+			t.Errorf("WithoutExecStep changed %q into %q", other, got)
+		}
 	}
 }

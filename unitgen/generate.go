@@ -397,7 +397,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 		workDir = dir
 	}
 	if shim != "" {
-		g.shimSteps(p, add, shim, workDir, spawnErr == "" && p.AutoRestart != translate.RestartNever)
+		g.shimSteps(p, add, shim, workDir, spawnErr == "")
 	}
 	if spawnErr != "" {
 		add("Service", "ExecStart", execLine(shim, []string{shim, "shim", "spawn-error", spawnErr}))
@@ -427,10 +427,10 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	g.environment(pl, add)
 	g.limits(add)
 
-	// autorestart=false keeps systemd's Restart=no, which is exact but
-	// for a death within startsecs (docs/MAPPING.md); a spawn error is
-	// retried whatever autorestart says.
-	g.restart(p, add, shim != "" && (p.AutoRestart != translate.RestartNever || spawnErr != ""))
+	// With the step, Supervisor's retries of a failed start apply
+	// whatever autorestart says (restartShim); without it,
+	// autorestart=false is Restart=no.
+	g.restart(p, add, shim != "", spawnErr != "")
 	if g.opts.SystemdVersion < 229 {
 		add("Service", "StartLimitInterval", interval)
 		add("Service", "StartLimitBurst", strconv.Itoa(burst))
@@ -458,7 +458,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	}
 	if shim != "" && spawnErr == "" {
 		if p.AutoRestart == translate.RestartNever && p.MinUptime > 0 && p.StartRetries > 0 {
-			g.warnf(keyPos(p, "autorestart"), pl.name, "%s: autorestart=false: a death within startsecs (%d s) is not retried as supervisord retries it (startretries=%d); it ends FATAL all the same (autorestart=unexpected keeps the retries)", p.Namespec(), int(p.MinUptime/time.Second), p.StartRetries)
+			g.warnf(keyPos(p, "autorestart"), pl.name, "%s: autorestart=false: a death within startsecs (%d s) by a signal other than HUP, INT, TERM or PIPE, or by exit status %d, is not retried as supervisord retries it (startretries=%d); it ends FATAL at once (docs/MAPPING.md)", p.Namespec(), int(p.MinUptime/time.Second), fatalOnlyStatus, p.StartRetries)
 		}
 		if _, ok := p.Env.Get("LC_CTYPE"); !ok {
 			for _, name := range []string{"LANG", "LC_ALL"} {
@@ -525,6 +525,18 @@ func (g *generator) execStart(pl *planned, shim string) (string, bool) {
 		return g.listenerExec(shim, filename, p.Argv), true // serve.go
 	} else if shim != "" && pl.g.Type == translate.GroupEventListener {
 		return execLine(shim, append([]string{shim, "shim", "hold-stdin", filename}, p.Argv...)), true
+	} else if shim != "" {
+		// The step execs the program with SIGXFSZ ignored, as
+		// supervisord's children start, which no directive can say; the
+		// program stays the unit's main process.
+		// It records the exec's time in StateDir, from which the
+		// startsecs step counts (unquoted, as the other steps' StateDir:
+		// systemd expands its specifiers).
+		line := execLine(shim, []string{shim, "shim", "exec"}) + " --state " + StateDir
+		for _, w := range append([]string{filename}, p.Argv...) {
+			line += " " + quoteWord(w)
+		}
+		return line, true
 	}
 	return execLine(filename, p.Argv), true
 }
@@ -601,7 +613,34 @@ func (g *generator) environment(pl *planned, add func(string, string, string)) {
 			g.envLine(p, kv, add)
 		}
 	}
+	// systemd sets these for every process of a service; supervisord's
+	// children have none of their own (under supervisor.service they
+	// inherit supervisord's, which describe supervisord): a program that
+	// compares JOURNAL_STREAM with its stderr, or SYSTEMD_EXEC_PID with
+	// its pid, must find what it found under supervisord (docs/MAPPING.md).
+	// UnsetEnvironment= also removes what environment= sets, so those
+	// are kept; MAINPID, which the steps read, is not the program's.
+	if g.opts.SystemdVersion >= 235 {
+		var unset []string
+		for _, name := range SystemdServiceVars {
+			if _, set := p.Env.Get(name); !set {
+				unset = append(unset, name)
+			}
+		}
+		if len(unset) > 0 {
+			add("Service", "UnsetEnvironment", strings.Join(unset, " "))
+		}
+	}
 }
+
+// SystemdServiceVars are the variables systemd 252 sets for every process
+// of a service that supervisord would not give a program
+// (systemd.exec(5), "Environment Variables in Spawned Processes"): the
+// others are the manager's own environment, which supervisord started by
+// the same manager would pass on too, or come only with directives the
+// units do not use (NOTIFY_SOCKET, WATCHDOG_*, the credential and
+// directory variables).
+var SystemdServiceVars = [...]string{"INVOCATION_ID", "JOURNAL_STREAM", "SYSTEMD_EXEC_PID", "MANAGERPID"}
 
 func (g *generator) envLine(p *translate.Process, kv translate.EnvVar, add func(string, string, string)) {
 	line, err := quoteEnv(kv.Name, kv.Value)
@@ -674,9 +713,9 @@ func signalName(sig syscall.Signal) string {
 // counts exit 0 and SIGHUP, SIGINT, SIGTERM, SIGPIPE as clean, Supervisor
 // counts every exit code outside exitcodes and every death by signal as
 // unexpected.
-func (g *generator) restart(p *translate.Process, add func(string, string, string), shim bool) {
+func (g *generator) restart(p *translate.Process, add func(string, string, string), shim, spawnErr bool) {
 	if shim {
-		g.restartShim(p, add)
+		g.restartShim(p, add, onlyFailedStarts(p, spawnErr))
 		return
 	}
 	var success []string
@@ -1033,6 +1072,11 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 		pre += " --locale"
 		add("Service", "EnvironmentFile", "-"+StateDir+"/"+LocaleFile)
 	}
+	if c := fatalStatus(p, onlyFailedStarts(p, !startsecs)); c != 1 {
+		// SuccessExitStatus= applies to ExecStartPre= too: the step
+		// must give up with a status that is not a success
+		pre += " --fatal-status " + strconv.Itoa(c)
+	}
 	add("Service", "ExecStartPre", pre)
 	secs := int((p.MinUptime + time.Second - 1) / time.Second)
 	if startsecs {
@@ -1057,7 +1101,40 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 // RestartForceExitStatus= lists every exit status Supervisor restarts
 // after: all but exitcodes for autorestart=unexpected, all for true, and
 // the signals systemd counts as clean.
-func (g *generator) restartShim(p *translate.Process, add func(string, string, string)) {
+//
+// autorestart=false restarts only a failed start, as Supervisor retries
+// any death within startsecs whatever autorestart says: every exit status
+// is a success (SuccessExitStatus=), so that the startsecs step's verdict
+// (Result=signal) is the unit's result after an early death of any exit
+// status, and no exit after startsecs restarts; RestartPreventExitStatus=
+// lists every signal that kills by default but the four clean ones
+// (which are successes already), so that a death by one after startsecs
+// is not restarted either. systemd checks that list against the
+// program's own status before the result, so a death by one of those
+// signals within startsecs is not retried; nor is one by exit status
+// fatalOnlyStatus, which the step keeps to give up with
+// (docs/MAPPING.md).
+func (g *generator) restartShim(p *translate.Process, add func(string, string, string), onlyFailed bool) {
+	const perLine = 32
+	lines := func(key string, words []string) {
+		for i := 0; i < len(words); i += perLine {
+			add("Service", key, strings.Join(words[i:min(i+perLine, len(words))], " "))
+		}
+	}
+	add("Service", "Restart", "on-abnormal")
+	if onlyFailed {
+		var success []string
+		for c := 1; c <= 255; c++ {
+			if successStatus(p, c, true) {
+				success = append(success, strconv.Itoa(c))
+			}
+		}
+		lines("SuccessExitStatus", success)
+		add("Service", "RestartPreventExitStatus", uncleanSignals)
+		add("Service", "RestartPreventExitStatus", realtimeSignals)
+		add("Service", "RestartSec", formatDuration(RestartDelay))
+		return
+	}
 	expected := map[int]bool{}
 	var success []string
 	for _, c := range p.ExitCodes {
@@ -1066,7 +1143,6 @@ func (g *generator) restartShim(p *translate.Process, add func(string, string, s
 			success = append(success, strconv.Itoa(c))
 		}
 	}
-	add("Service", "Restart", "on-abnormal")
 	if len(success) > 0 {
 		add("Service", "SuccessExitStatus", strings.Join(success, " "))
 	}
@@ -1076,13 +1152,57 @@ func (g *generator) restartShim(p *translate.Process, add func(string, string, s
 			force = append(force, strconv.Itoa(c))
 		}
 	}
-	const perLine = 32
-	for i := 0; i < len(force); i += perLine {
-		add("Service", "RestartForceExitStatus", strings.Join(force[i:min(i+perLine, len(force))], " "))
-	}
+	lines("RestartForceExitStatus", force)
 	add("Service", "RestartForceExitStatus", "SIGHUP SIGINT SIGTERM SIGPIPE")
 	add("Service", "RestartSec", formatDuration(RestartDelay))
 }
+
+// fatalOnlyStatus is the one exit status that is not a success in a unit
+// of autorestart=false with the compatibility step: the status with which
+// the step gives up (systemd applies SuccessExitStatus= to ExecStartPre=
+// too). A program that exits with it within startsecs is not retried.
+const fatalOnlyStatus = 254
+
+// onlyFailedStarts reports whether p's unit with the compatibility step
+// restarts only after a failed start: autorestart=false, but for a
+// command supervisord cannot spawn, whose every start fails.
+func onlyFailedStarts(p *translate.Process, spawnErr bool) bool {
+	return p.AutoRestart == translate.RestartNever && !spawnErr
+}
+
+// successStatus reports whether exit status c (1-255) is in the
+// SuccessExitStatus= of p's unit with the compatibility step: exitcodes,
+// or where it restarts only failed starts (onlyFailedStarts) every
+// status but fatalOnlyStatus.
+func successStatus(p *translate.Process, c int, onlyFailed bool) bool {
+	if onlyFailed {
+		return c != fatalOnlyStatus
+	}
+	return slices.Contains(p.ExitCodes, c)
+}
+
+// fatalStatus is the exit status with which the compatibility step gives
+// up for p's unit: 1, or where 1 is a success status of the unit the
+// highest that is not.
+func fatalStatus(p *translate.Process, onlyFailed bool) int {
+	if !successStatus(p, 1, onlyFailed) {
+		return 1
+	}
+	for c := 255; c > 1; c-- {
+		if !successStatus(p, c, onlyFailed) {
+			return c
+		}
+	}
+	return 1 // exitcodes lists every status: nothing can fail the step
+}
+
+// uncleanSignals and realtimeSignals are every signal whose default
+// action ends a process, but SIGHUP, SIGINT, SIGTERM and SIGPIPE, which
+// systemd counts as a clean end of a service (signal(7)).
+const (
+	uncleanSignals  = "SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGALRM SIGSTKFLT SIGXCPU SIGXFSZ SIGVTALRM SIGPROF SIGIO SIGPWR SIGSYS"
+	realtimeSignals = "SIGRTMIN SIGRTMIN+1 SIGRTMIN+2 SIGRTMIN+3 SIGRTMIN+4 SIGRTMIN+5 SIGRTMIN+6 SIGRTMIN+7 SIGRTMIN+8 SIGRTMIN+9 SIGRTMIN+10 SIGRTMIN+11 SIGRTMIN+12 SIGRTMIN+13 SIGRTMIN+14 SIGRTMIN+15 SIGRTMAX-14 SIGRTMAX-13 SIGRTMAX-12 SIGRTMAX-11 SIGRTMAX-10 SIGRTMAX-9 SIGRTMAX-8 SIGRTMAX-7 SIGRTMAX-6 SIGRTMAX-5 SIGRTMAX-4 SIGRTMAX-3 SIGRTMAX-2 SIGRTMAX-1 SIGRTMAX"
+)
 
 // orderWarnings says, once each, where priority order under systemd takes
 // longer than under supervisord (docs/MAPPING.md): a later priority waits
@@ -1094,7 +1214,7 @@ func (g *generator) orderWarnings(all []*planned, levels int) {
 		return
 	}
 	for _, pl := range all {
-		if pl.level < levels-1 && pl.p.MinUptime > 0 && pl.p.AutoRestart != translate.RestartNever {
+		if pl.level < levels-1 && pl.p.MinUptime > 0 {
 			g.warnf(keyPos(pl.p, "startsecs"), pl.name, "%s: programs of a later priority start once it is RUNNING (startsecs=%d), where supervisord spawns every priority in one pass; the order is the same (startsecs=0 starts them at once)", pl.p.Namespec(), int(pl.p.MinUptime/time.Second))
 			break
 		}

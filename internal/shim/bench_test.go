@@ -10,9 +10,10 @@ import (
 )
 
 // BenchmarkStepCost is the cost of the compatibility step per start
-// (backoff --locale, then startsecs with startsecs=0) and per death
-// (exited), next to an exec of /bin/true, interleaved in one loop so that
-// the load of the machine weighs on all alike. It builds the real
+// (backoff --locale, then startsecs with startsecs=0; and exec --state,
+// which runs /bin/true here, next to /bin/true run directly, as
+// ExecStart= without the step would) and per death (exited), interleaved in one loop
+// so that the load of the machine weighs on all alike. It builds the real
 // supersede (CGO_ENABLED=0, as make build). Metrics are µs per run.
 //
 // SHIM_BENCH_BASE=PATH runs the steps of another supersede binary (an
@@ -46,11 +47,12 @@ func BenchmarkStepCost(b *testing.B) {
 		}
 		return time.Since(begin)
 	}
-	var tTrue, tBackoff, tStartsecs, tExited time.Duration
+	var tTrue, tExec, tBackoff, tStartsecs, tExited time.Duration
 	var bBackoff, bStartsecs, bExited time.Duration
 	steps := func() {
 		os.Remove(filepath.Join(dir, CountFile))
 		os.Remove(filepath.Join(dir, LocaleFile))
+		tExec += run(exe, "shim", "exec", "--state", dir, "/bin/true", "true")
 		tBackoff += run(exe, "shim", "backoff", dir, "3", "--locale")
 		tStartsecs += run(exe, "shim", "startsecs", dir, "0")
 		tExited += run(exe, "shim", "exited", dir)
@@ -77,6 +79,8 @@ func BenchmarkStepCost(b *testing.B) {
 	}
 	us := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(b.N) }
 	b.ReportMetric(us(tTrue), "µs/true")
+	b.ReportMetric(us(tExec), "µs/exec-true")
+	b.ReportMetric(us(tExec-tTrue), "µs-added/exec")
 	b.ReportMetric(us(tBackoff), "µs/backoff")
 	b.ReportMetric(us(tStartsecs), "µs/startsecs")
 	b.ReportMetric(us(tExited), "µs/exited")

@@ -5,8 +5,8 @@
 // A unit that unitgen writes for a program which Supervisor would retry
 // runs
 //
-//	ExecStartPre=/usr/local/bin/supersede shim backoff STATE STARTRETRIES [--chdir DIR] [--locale]
-//	ExecStart=the program, exactly as before (it stays the main process)
+//	ExecStartPre=/usr/local/bin/supersede shim backoff STATE STARTRETRIES [--chdir DIR] [--locale] [--fatal-status N]
+//	ExecStart=/usr/local/bin/supersede shim exec --state STATE PATH ARGV0 ARGS...
 //	ExecStartPost=/usr/local/bin/supersede shim startsecs STATE STARTSECS
 //	ExecStopPost=/usr/local/bin/supersede shim exited STATE
 //
@@ -14,11 +14,11 @@
 // automatic restarts only), where one file, "failures", counts the starts
 // in a row that did not reach RUNNING. "backoff" is Supervisor's BACKOFF:
 // after N such starts it waits N seconds (1 s, 2 s, 3 s ...) before the
-// next, and after STARTRETRIES+1 of them it fails, which ends the unit
-// failed with no restart: Supervisor's FATAL. A second file, "wait",
-// marks whether the step of the start now beginning or running waits
-// (or gives up): internal/sysd reads BACKOFF from it alone (WaitFile).
-// With --chdir it makes
+// next, and after STARTRETRIES+1 of them it fails (exit 1, or N where
+// the unit's SuccessExitStatus= has 1), which ends the unit failed with
+// no restart: Supervisor's FATAL. A second file, "wait", marks whether
+// the step of the start now beginning or running waits (or gives up):
+// internal/sysd reads BACKOFF from it alone (WaitFile). With --chdir it makes
 // Supervisor's chdir check, and writes Supervisor's own lines to the
 // unit's stderr (the journal) when the directory is missing. With
 // --locale it writes the LC_CTYPE supervisord's Python would have set for
@@ -32,6 +32,14 @@
 // startsecs. "exited" catches the one death "startsecs" cannot see: a
 // program that ends before systemd starts the step (systemd then takes an
 // exit 0 as a clean end), which it also turns into a failed start.
+//
+// "exec [--state STATE] PATH ARGV0 ARGS..." runs the program: it ignores
+// SIGPIPE and SIGXFSZ, as a child of supervisord starts (Python ignores
+// both; systemd has no directive for SIGXFSZ), records the time in
+// STATE, from which "startsecs" counts (it waits for the exec first), and
+// execs it, so the program stays the unit's main process. An exec that fails ends as Supervisor's child
+// does: its two lines on stderr where supervisord's own checks would not
+// have caught it before the fork, and exit 127.
 //
 // "spawn-error MESSAGE" is the ExecStart of a program supervisord
 // cannot spawn (an unclosed quote in command=, an empty command =): every

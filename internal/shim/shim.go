@@ -56,7 +56,7 @@ var Second = time.Second
 // Main runs `supersede shim STEP ARGS...` and returns its exit code.
 func Main(args, environ []string, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|exited|hold-stdin|listen|spawn-error ARGS (run by systemd units that supersede wrote)")
+		fmt.Fprintln(stderr, "usage: supersede shim backoff|startsecs|exited|exec|hold-stdin|listen|spawn-error ARGS (run by systemd units that supersede wrote)")
 		return 2
 	}
 	var err error
@@ -65,6 +65,8 @@ func Main(args, environ []string, stderr io.Writer) int {
 		err = backoff(args[1:], environ, stderr)
 	case "startsecs":
 		err = startsecs(args[1:], environ)
+	case "exec":
+		err = execProgram(args[1:], environ, stderr)
 	case "hold-stdin":
 		err = holdStdin(args[1:], environ)
 	case "listen":
@@ -95,9 +97,12 @@ type failed struct{ code int }
 
 func (f *failed) Error() string { return "exit " + strconv.Itoa(f.code) }
 
-// backoff is ExecStartPre: STATE STARTRETRIES [--chdir DIR] [--locale].
+// backoff is ExecStartPre: STATE STARTRETRIES [--chdir DIR] [--locale]
+// [--fatal-status N]. It gives up with exit status N, 1 by default: one
+// that is not in the unit's SuccessExitStatus=, which systemd applies to
+// the ExecStartPre= steps too.
 func backoff(args, environ []string, stderr io.Writer) error {
-	const usage = "usage: backoff STATE STARTRETRIES [--chdir DIR] [--locale]"
+	const usage = "usage: backoff STATE STARTRETRIES [--chdir DIR] [--locale] [--fatal-status N]"
 	if len(args) < 2 {
 		return errors.New(usage)
 	}
@@ -108,10 +113,16 @@ func backoff(args, environ []string, stderr io.Writer) error {
 	}
 	var chdir string
 	var locale bool
+	fatal := 1
 	for rest := args[2:]; len(rest) > 0; rest = rest[1:] {
 		switch {
 		case rest[0] == "--chdir" && len(rest) > 1:
 			chdir, rest = rest[1], rest[1:]
+		case rest[0] == "--fatal-status" && len(rest) > 1:
+			if fatal, err = strconv.Atoi(rest[1]); err != nil || fatal < 1 || fatal > 255 {
+				return fmt.Errorf("--fatal-status %q is not an exit status from 1 to 255", rest[1])
+			}
+			rest = rest[1:]
 		case rest[0] == "--locale":
 			locale = true
 		default:
@@ -122,8 +133,9 @@ func backoff(args, environ []string, stderr io.Writer) error {
 	if n > retries {
 		// Supervisor's FATAL: "gave up: NAME entered FATAL state, too
 		// many start retries too quickly" is supervisord's own log, not
-		// the program's, so nothing is printed. Exit 1: the unit fails
-		// and Restart=on-abnormal does not restart it. The count starts
+		// the program's, so nothing is printed. Exit 1 (or the
+		// --fatal-status): the unit fails and Restart=on-abnormal does
+		// not restart it. The count starts
 		// again: the next start is one asked for (supervisorctl start,
 		// systemctl start), which supervisord begins with a fresh round
 		// of startretries. Supervisor goes from BACKOFF to FATAL: the
@@ -141,7 +153,7 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		// cannot write there (a program run as another user under the
 		// system manager, %t/supersede being root's) fails all the same.
 		_ = keepLastRun(state)
-		return &failed{1}
+		return &failed{fatal}
 	}
 	if n > 0 {
 		// BACKOFF. A stop now (SIGTERM from a stop job) ends the wait
@@ -176,8 +188,9 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		}
 	}
 	// Supervisor counts startsecs from the spawn (its laststart); systemd
-	// starts the program as this step ends.
-	if err := os.WriteFile(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644); err != nil {
+	// starts the program as this step ends (the exec step, where there
+	// is one, writes the time again as it execs the program).
+	if err := writeStarted(state); err != nil {
 		return err
 	}
 	if chdir != "" {
@@ -194,6 +207,16 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// writeStarted records now as the time the program started, atomically
+// (the startsecs step may read it at any moment).
+func writeStarted(state string) error {
+	path := filepath.Join(state, startedFile)
+	if err := os.WriteFile(path+".tmp", strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
 }
 
 // startedFile holds when the last start began (Unix nanoseconds);
@@ -282,13 +305,27 @@ func startsecs(args, environ []string) error {
 		return nil
 	}
 	wait := time.Duration(secs) * Second
+	pid, _ := strconv.Atoi(getenv(environ, "MAINPID"))
+	var execAt time.Time
+	if pid > 0 {
+		// The program runs from its exec: where the exec step has not
+		// got to it yet (a slow start of supersede on a loaded
+		// machine), wait for it; the step wrote the time of its exec.
+		var ok bool
+		if execAt, ok = awaitExec(pid); !ok {
+			return dieBySIGTERM()
+		}
+	}
 	if b, err := os.ReadFile(filepath.Join(args[0], startedFile)); err == nil {
 		if ns, err := strconv.ParseInt(string(b), 10, 64); err == nil {
 			// from the spawn, not from this step's own (later) start
 			wait = max(0, time.Until(time.Unix(0, ns).Add(wait)))
 		}
 	}
-	pid, _ := strconv.Atoi(getenv(environ, "MAINPID"))
+	if !execAt.IsZero() {
+		// an exec step that could not write the time: when it was seen
+		wait = max(wait, time.Until(execAt.Add(time.Duration(secs)*Second)))
+	}
 	if pid <= 0 || !survives(pid, wait) {
 		// Died within startsecs, whatever its exit status: a failed
 		// start, which Supervisor retries. The count stays.
@@ -298,6 +335,32 @@ func startsecs(args, environ []string) error {
 		return err
 	}
 	return nil
+}
+
+// awaitExec waits while process pid still runs this executable (the
+// exec step, or a listener's, before it execs the program), and returns
+// when it saw the exec: the zero time if it had happened already (or
+// cannot be told: another user's process), and ok false if the process
+// died first.
+func awaitExec(pid int) (at time.Time, ok bool) {
+	self, err := os.Stat("/proc/self/exe")
+	if err != nil {
+		return time.Time{}, true
+	}
+	exe := "/proc/" + strconv.Itoa(pid) + "/exe"
+	for i := 0; ; i++ {
+		fi, err := os.Stat(exe)
+		switch {
+		case err != nil:
+			return time.Time{}, alive(pid)
+		case !os.SameFile(fi, self):
+			if i == 0 {
+				return time.Time{}, true
+			}
+			return time.Now(), true
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // watchFile marks a start whose startsecs step ran.
@@ -403,6 +466,76 @@ func alive(pid int) bool {
 	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
+// execProgram is the ExecStart of a program: PATH ARGV0 [ARGS...]. It
+// gives the program the signal dispositions a child of supervisord starts
+// with, then execs it, so the program is this process, the unit's main
+// process, with the unit's environment, descriptors, limits and an empty
+// signal mask, as systemd would have started it.
+//
+// If the exec fails, it ends as Supervisor's child does (process.py,
+// _spawn_as_child): "supervisor: couldn't exec ARGV0: ERRNO" and "child
+// process was not spawned" on stderr, exit 127, a failed start. A file
+// that is not there or not executable says nothing, as supervisord finds
+// those before it forks (its spawnerr, which ctl shows) and the program's
+// log stays empty.
+func execProgram(args, environ []string, stderr io.Writer) error {
+	state := ""
+	if len(args) > 1 && args[0] == "--state" {
+		state, args = args[1], args[2:]
+	}
+	if len(args) < 2 {
+		return errors.New("usage: exec [--state STATE] PATH ARGV0 [ARGS...]")
+	}
+	if state != "" {
+		// Supervisor's laststart is its fork, which the exec follows at
+		// once; here the exec comes after supersede's own start, which a
+		// loaded machine can make long: the startsecs step counts from
+		// this time (it reads it once the exec happened: awaitExec).
+		// Only how long startsecs lasts depends on it.
+		_ = writeStarted(state)
+	}
+	supervisorDispositions()
+	var err error
+	if strings.Contains(args[0], "/") {
+		err = unix.Exec(args[0], args[1:], environ)
+	} else {
+		// a command convert could not find on PATH: looked for when the
+		// unit starts, on its PATH, as systemd would for ExecStart=NAME
+		// (execvp's search: the first that can be executed)
+		err = unix.ENOENT
+		for _, dir := range filepath.SplitList(getenv(environ, "PATH")) {
+			if dir == "" {
+				continue
+			}
+			e := unix.Exec(filepath.Join(dir, args[0]), args[1:], environ)
+			if e == unix.EACCES {
+				err = e
+			} else if e != unix.ENOENT && e != unix.ENOTDIR {
+				err = e
+				break
+			}
+		}
+	}
+	var errno syscall.Errno
+	if !errors.As(err, &errno) || (errno != unix.ENOENT && errno != unix.EACCES && errno != unix.ENOTDIR) {
+		fmt.Fprintf(stderr, "supervisor: couldn't exec %s: %s\nsupervisor: child process was not spawned\n", args[1], errnoName(err))
+	}
+	return &failed{127}
+}
+
+// supervisorDispositions sets the signal dispositions an exec passes on
+// to those of a child of supervisord: SIGPIPE and SIGXFSZ ignored (Python
+// ignores both, and a child inherits what is ignored), every other signal
+// the default (an exec resets the handlers the Go runtime installed; the
+// ones it honours as ignored, SIGHUP and SIGINT, systemd started this
+// process with the default). The unit's IgnoreSIGPIPE=yes, systemd's
+// default, gave the program SIGPIPE ignored already, but the Go runtime
+// handles it, which an exec turns into the default: it is ignored again
+// here. systemd has no directive for SIGXFSZ.
+func supervisorDispositions() {
+	signal.Ignore(syscall.SIGPIPE, syscall.SIGXFSZ)
+}
+
 // holdStdin is the ExecStart of an event listener: PATH ARGV0 ARGS...
 // It execs the program with a pipe on fd 0 whose write end the program
 // itself holds (inherited, unused), so reading stdin blocks instead of
@@ -422,6 +555,7 @@ func holdStdin(args, environ []string) error {
 	if _, err := unix.FcntlInt(uintptr(p[1]), unix.F_SETFD, 0); err != nil {
 		return err
 	}
+	supervisorDispositions()
 	err := unix.Exec(args[0], args[1:], environ)
 	runtime.KeepAlive(p)
 	return fmt.Errorf("couldn't exec %s: %s", args[0], errnoName(err))
@@ -465,6 +599,7 @@ func listen(args, environ []string) error {
 		}
 	}
 	unix.Close(fd)
+	supervisorDispositions()
 	err = unix.Exec(args[2], args[3:], environ)
 	return fmt.Errorf("couldn't exec %s: %s", args[2], errnoName(err))
 }

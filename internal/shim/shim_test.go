@@ -16,6 +16,9 @@ import (
 // `supersede shim`: with SHIM_TEST_STEP=1 it is the step, with its args.
 func TestMain(m *testing.M) {
 	if os.Getenv("SHIM_TEST_STEP") == "1" {
+		if d, err := time.ParseDuration(os.Getenv("SHIM_TEST_DELAY")); err == nil {
+			time.Sleep(d) // a slow start of supersede
+		}
 		if s := os.Getenv("SHIM_TEST_SECOND"); s != "" {
 			d, _ := time.ParseDuration(s)
 			Second = d
@@ -83,6 +86,20 @@ func TestBackoff(t *testing.T) {
 	}
 	if got := count(t, dir); got != "1" {
 		t.Errorf("after the start after FATAL the count is %s, want 1", got)
+	}
+}
+
+// --fatal-status: a unit whose SuccessExitStatus= has 1 (exitcodes=0,1,
+// or autorestart=false) gives up with another status, which systemd
+// counts as a failure of the step.
+func TestBackoffFatalStatus(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if _, ps, _ := step(t, nil, "backoff", dir, "0", "--locale", "--fatal-status", "254"); ps.ExitCode() != 0 {
+		t.Fatalf("first start: %v", ps)
+	}
+	if _, ps, _ := step(t, nil, "backoff", dir, "0", "--locale", "--fatal-status", "254"); ps.ExitCode() != 254 {
+		t.Errorf("after startretries+1 failed starts: %v, want exit 254", ps)
 	}
 }
 
@@ -184,7 +201,7 @@ func TestHoldStdin(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	var b bytes.Buffer
-	for _, args := range [][]string{nil, {"nope"}, {"backoff", "x"}, {"backoff", "x", "y"}, {"startsecs", "x"}, {"exited", "x", "1"}, {"hold-stdin"}} {
+	for _, args := range [][]string{nil, {"nope"}, {"backoff", "x"}, {"backoff", "x", "y"}, {"backoff", "x", "1", "--fatal-status", "0"}, {"backoff", "x", "1", "--fatal-status"}, {"startsecs", "x"}, {"exited", "x", "1"}, {"hold-stdin"}, {"exec", "/bin/true"}} {
 		b.Reset()
 		if code := Main(args, nil, &b); code != 2 || b.Len() == 0 {
 			t.Errorf("Main(%q) = %d, %q; want 2 and a message", args, code, b.String())
@@ -379,5 +396,139 @@ func TestWaitMarkedChdir(t *testing.T) {
 	}
 	if got := wait(dir); got != WaitNone {
 		t.Errorf("after exited 0: mark %q, want %q", got, WaitNone)
+	}
+}
+
+// stepOut runs the step like step, and returns its stdout too and its pid.
+func stepOut(t *testing.T, env []string, args ...string) (stdout, stderr string, ps *os.ProcessState, pid int) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append([]string{"SHIM_TEST_STEP=1"}, env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	return o.String(), e.String(), cmd.ProcessState, cmd.Process.Pid
+}
+
+// exec: the program is the step's own process (same pid), with argv[0]
+// as given, SIGPIPE and SIGXFSZ ignored as under supervisord, no signal
+// blocked or caught (the Go runtime's handlers are gone), and the open
+// files limit systemd gave (the Go runtime raises it for itself).
+func TestExec(t *testing.T) {
+	t.Parallel()
+	out, stderr, ps, pid := stepOut(t, nil, "exec", "/bin/cat", "kitty", "/proc/self/status", "/proc/self/cmdline")
+	if ps.ExitCode() != 0 || stderr != "" {
+		t.Fatalf("exec cat: %v %q", ps, stderr)
+	}
+	want := map[string]string{"Pid": strconv.Itoa(pid), "SigBlk": "0000000000000000", "SigIgn": "0000000001001000", "SigCgt": "0000000000000000"}
+	for line := range strings.Lines(out) {
+		k, v, _ := strings.Cut(line, ":")
+		if w, ok := want[k]; ok {
+			if v = strings.TrimSpace(v); v != w {
+				t.Errorf("%s: %s, want %s", k, v, w)
+			}
+			delete(want, k)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not in /proc/self/status: %v\n%s", want, out)
+	}
+	if !strings.HasSuffix(out, "kitty\x00/proc/self/status\x00/proc/self/cmdline\x00") {
+		t.Errorf("argv is not kitty /proc/self/status /proc/self/cmdline: %q", out[max(0, len(out)-60):])
+	}
+
+	// --state: the time of the exec, from which startsecs counts
+	state := t.TempDir()
+	before := time.Now()
+	if _, stderr, ps, _ := stepOut(t, nil, "exec", "--state", state, "/bin/true", "true"); ps.ExitCode() != 0 || stderr != "" {
+		t.Fatalf("exec --state: %v %q", ps, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(state, StartedFile))
+	ns, _ := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || time.Unix(0, ns).Before(before) || time.Unix(0, ns).After(time.Now()) {
+		t.Errorf("started after exec --state: %q (%v), want a time during the step", b, err)
+	}
+
+	direct, err := exec.Command("/bin/sh", "-c", "ulimit -n; ulimit -Hn").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _, _ := stepOut(t, nil, "exec", "/bin/sh", "sh", "-c", "ulimit -n; ulimit -Hn"); out != string(direct) {
+		t.Errorf("open files limit (soft, hard) %q, want %q as without the step", out, direct)
+	}
+}
+
+// exec's failures end as Supervisor's child: exit 127, and its two lines
+// where supervisord's own checks would not have stopped it before the
+// fork; a bare name is looked for on PATH.
+func TestExecFails(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage")
+	if err := os.WriteFile(garbage, []byte{0, 1, 2, 3}, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"/nonexistent/cmd", "cmd"}, ""},
+		{[]string{dir, "dir"}, ""},
+		{[]string{"nosuchcommand", "nosuchcommand"}, ""},
+		{[]string{garbage, "junk"}, "supervisor: couldn't exec junk: ENOEXEC\nsupervisor: child process was not spawned\n"},
+	} {
+		_, stderr, ps, _ := stepOut(t, []string{"PATH=/usr/bin:/bin"}, append([]string{"exec"}, c.args...)...)
+		if ps.ExitCode() != 127 || stderr != c.stderr {
+			t.Errorf("exec %q: %v %q, want exit 127 and %q", c.args, ps, stderr, c.stderr)
+		}
+	}
+	if _, stderr, ps, _ := stepOut(t, []string{"PATH=" + dir + ":/usr/bin:/bin"}, "exec", "true", "true"); ps.ExitCode() != 0 || stderr != "" {
+		t.Errorf("exec true (on PATH): %v %q", ps, stderr)
+	}
+}
+
+// awaitExec: the time the step's process became the program, not before;
+// a process that dies before it execs is a failed start.
+func TestAwaitExec(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"exec", "/bin/sleep", "sleep", "5"}, true},
+		{[]string{"exec", "/nonexistent/cmd", "cmd"}, false},
+	} {
+		cmd := exec.Command(exe, c.args...)
+		cmd.Env = []string{"SHIM_TEST_STEP=1", "SHIM_TEST_DELAY=300ms"}
+		begin := time.Now()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		at, ok := awaitExec(cmd.Process.Pid)
+		if ok != c.ok {
+			t.Errorf("%q: awaitExec ok %v, want %v", c.args, ok, c.ok)
+		}
+		if ok && at.Sub(begin) < 300*time.Millisecond {
+			t.Errorf("%q: exec seen %v after the start, before the step's 300ms", c.args, at.Sub(begin))
+		}
+		cmd.Process.Kill()
+		<-done
+	}
+	// a process that is not the step (already exec'd): the zero time
+	if at, ok := awaitExec(os.Getppid()); !ok || !at.IsZero() {
+		t.Errorf("awaitExec(a process that runs another program) = %v, %v; want the zero time", at, ok)
 	}
 }

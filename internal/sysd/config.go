@@ -219,9 +219,44 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 // is not a changed program), and the After= ordering against the other
 // programs' units, which priority gives (adding a program of lower
 // priority orders every program of the lowest level after it; supervisord
-// reports only the new one).
+// reports only the new one). Nor do the UnsetEnvironment= of the
+// variables systemd sets for every service (unitgen.SystemdServiceVars)
+// and the compatibility step's exec in ExecStart= (unitgen.WithoutExecStep),
+// which every unit gained at once: a supersede upgrade is no change of
+// the configuration, and `update` must not restart every program for it.
 func sameUnit(a, b []byte) bool {
-	return bytes.Equal(withoutOrdering(skipComments(a)), withoutOrdering(skipComments(b)))
+	norm := func(u []byte) []byte {
+		return unitgen.WithoutExecStep(withoutServiceVars(withoutOrdering(skipComments(u))))
+	}
+	return bytes.Equal(norm(a), norm(b))
+}
+
+// withoutServiceVars is a unit without its UnsetEnvironment= line of
+// systemd's own service variables.
+func withoutServiceVars(data []byte) []byte {
+	var out []byte
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i+1], data[i+1:]
+		} else {
+			data = nil
+		}
+		if rest, ok := bytes.CutPrefix(line, []byte("UnsetEnvironment=")); ok && allServiceVars(bytes.Fields(rest)) {
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
+}
+
+func allServiceVars(words [][]byte) bool {
+	for _, w := range words {
+		if !slices.Contains(unitgen.SystemdServiceVars[:], string(w)) {
+			return false
+		}
+	}
+	return len(words) > 0
 }
 
 func skipComments(data []byte) []byte {

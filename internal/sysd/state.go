@@ -51,8 +51,7 @@ const lastRunFresh = uint64(time.Minute / time.Microsecond)
 //	inactive, success, died within startsecs,    STOPPED   (stopped in the compatibility step's wait)
 //	  or never ran since its last start, under
 //	  the compatibility step
-//	failed by a signal before the program ran,   STOPPED   (the step killed by a stop job)
-//	  autorestart not false
+//	failed by a signal before the program ran    STOPPED   (the step killed by a stop job)
 //	inactive or failed, not started since the    STOPPED   "Not started" (supervisord forgets
 //	  last ctl reload                                       every process at reload)
 //	failed (start-limit-hit)                     FATAL     (startretries used up)
@@ -147,11 +146,11 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			out.State = status.Fatal
 			out.SpawnErr = spawnErrTooQuick
 			out.Start, out.Stop = micro(st.LastStart), micro(st.LastStop)
-		case st.Active == "failed" && st.Start == 0 && st.Result == "signal" && p.AutoRestart != translate.RestartNever:
+		case st.Active == "failed" && st.Start == 0 && st.Result == "signal":
 			// a compatibility step killed by the stop job's SIGTERM
 			// before the program ran: a stop in BACKOFF. (The step
-			// gives up with exit 1, and its chdir failure is retried
-			// unless autorestart=false.)
+			// gives up with an exit status, and its chdir failure is
+			// retried whatever autorestart says.)
 			out.State = status.Stopped
 			out.Start, out.Stop = micro(st.InactiveExit), micro(st.InactiveEnter)
 		case st.Active == "failed" && st.Start == 0:
@@ -180,13 +179,14 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			// result of its last run; on its own, a unit whose run
 			// failed ends "failed" (reference/systemd.md §5.3)
 			out.State = status.Stopped
-		case exitedEarly && p.AutoRestart != translate.RestartNever && st.Active == "inactive" && (st.Result == "" || st.Result == "success"):
+		case exitedEarly && st.Active == "inactive" && (st.Result == "" || st.Result == "success"):
 			// under the compatibility step a death within startsecs
-			// restarts until the step gives up, which ends the unit
-			// failed; inactive with success is a stop during its
-			// backoff wait (internal/shim): Supervisor's BACKOFF stopped.
-			// (Units converted with --shim= and exitcodes that make such
-			// a death a success read STOPPED here too, not FATAL.)
+			// restarts, whatever autorestart says, until the step gives
+			// up, which ends the unit failed; inactive with success is a
+			// stop during its backoff wait (internal/shim): Supervisor's
+			// BACKOFF stopped. (Units converted with --shim=, under
+			// autorestart=false or with exitcodes that make such a death
+			// a success, read STOPPED here too, not FATAL.)
 			out.State = status.Stopped
 		case exitedEarly:
 			// it died within startsecs and is not coming back: the

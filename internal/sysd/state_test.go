@@ -288,6 +288,11 @@ func TestSameUnit(t *testing.T) {
 		{"ordered after nothing now", head + strings.Replace(base, "After=x.service y.service\n", "", 1), true},
 		{"socket ordering gone", head + strings.Replace(base, "After=s.socket\n", "", 1), false},
 		{"command changed", head + strings.Replace(base, "/bin/true", "/bin/false", 1), false},
+		{"systemd's service variables unset (a supersede upgrade)", head + base + "UnsetEnvironment=INVOCATION_ID JOURNAL_STREAM SYSTEMD_EXEC_PID MANAGERPID\n", true},
+		{"another variable unset", head + base + "UnsetEnvironment=INVOCATION_ID FOO\n", false},
+		{"run through the step's exec (a supersede upgrade)", head + strings.Replace(base, `ExecStart="/bin/true"`, `ExecStart="/usr/local/bin/supersede" "shim" "exec" "/bin/true" "/bin/true"`, 1), true},
+		{"run through the step's exec, another program", head + strings.Replace(base, `ExecStart="/bin/true"`, `ExecStart="/usr/local/bin/supersede" "shim" "exec" "/bin/false" "/bin/false"`, 1), false},
+		{"run through the step's exec, another argv[0]", head + strings.Replace(base, `ExecStart="/bin/true"`, `ExecStart="/usr/local/bin/supersede" "shim" "exec" "/bin/true" "true"`, 1), false},
 	} {
 		if got := sameUnit([]byte(head+base), []byte(c.b)); got != c.same {
 			t.Errorf("%s: sameUnit = %v, want %v", c.name, got, c.same)
@@ -298,8 +303,8 @@ func TestSameUnit(t *testing.T) {
 // A stop while the compatibility step waits out a backoff (gap 4 of
 // issue 10): the step ends cleanly (inactive, success) or is killed by
 // the stop job's SIGTERM before the program ran (failed, signal); both
-// are Supervisor's STOPPED, unless autorestart=false, where a step killed
-// by a signal is its failed chdir (FATAL).
+// are Supervisor's STOPPED, under autorestart=false too, whose units
+// retry a failed chdir as the others do.
 func TestSupervisorStateStopInStepBackoff(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	us := func(ago time.Duration) uint64 { return uint64(now.Add(-ago).UnixMicro()) }
@@ -316,7 +321,8 @@ func TestSupervisorStateStopInStepBackoff(t *testing.T) {
 		{"inactive, success, no run since the start began", retried, unitState{Load: "loaded", Active: "inactive", Sub: "dead", Result: "success", InactiveEnter: us(time.Second), InactiveExit: us(time.Minute)}, status.Stopped, us(time.Second)},
 		{"inactive, never started", retried, unitState{Load: "loaded", Active: "inactive", Sub: "dead", Result: "success"}, status.Stopped, 0},
 		{"failed by a signal before the program ran", retried, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "signal", InactiveEnter: us(time.Second), InactiveExit: us(time.Minute)}, status.Stopped, us(time.Second)},
-		{"failed by a signal before the program ran, autorestart=false", never, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "signal", InactiveEnter: us(time.Second)}, status.Fatal, 0},
+		{"failed by a signal before the program ran, autorestart=false", never, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "signal", InactiveEnter: us(time.Second), InactiveExit: us(time.Minute)}, status.Stopped, us(time.Second)},
+		{"inactive, success, the last run died within startsecs, autorestart=false", never, unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(3 * time.Second), Exit: us(2900 * time.Millisecond), Result: "success"}, status.Stopped, us(2900 * time.Millisecond)},
 		{"the step gave up", retried, unitState{Load: "loaded", Active: "failed", Sub: "failed", Result: "exit-code", InactiveEnter: us(time.Second)}, status.Fatal, 0},
 	}
 	for _, c := range cases {

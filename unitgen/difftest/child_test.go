@@ -6,9 +6,11 @@ import (
 	"github.com/supersede/supersede/internal/fallbacktest"
 )
 
-// systemdVars are the variables systemd sets for every service, and
-// those the user manager's own environment has (from the host's user
-// environment generators); the scenario env-systemd-vars shows them, the
+// systemdVars are the variables systemd sets for every service (which the
+// units unset: unitgen.SystemdServiceVars), and those the user manager's
+// own environment has (from the host's user environment generators),
+// which supervisord gets too, started with the manager's environment
+// (side.managerEnv); the scenario env-systemd-vars shows them, the
 // others leave them out.
 const systemdVars = `INVOCATION_ID|JOURNAL_STREAM|SYSTEMD_EXEC_PID|MANAGERPID|NOTIFY_SOCKET|DBUS_SESSION_BUS_ADDRESS|QT_ACCESSIBILITY`
 
@@ -81,24 +83,40 @@ startsecs=0
 		}
 	},
 }, {
-	// The signals a program starts with ignored.
+	// The signals a program starts with ignored, blocked and caught:
+	// one exec'd by a shell, and the program itself (ctl's pid: the
+	// unit's main process is the program, not the step that execs it).
 	name: "signal-dispositions",
 	cfg: fallbacktest.Config{Sections: `
 [program:sig]
 command=/bin/sh -c 'echo $$ > {DIR}/pid; exec sleep 1000'
 startsecs=0
+
+[program:direct]
+command=sleep 1000
+startsecs=0
 `},
 	steps: func(s *side) {
-		s.wait("RUNNING", "sig")
+		s.wait("RUNNING", "sig", "direct")
 		pid, _ := s.readPID("pid")
 		s.waitFor("sleep", func() bool {
 			p, err := fallbacktest.ReadProc(pid)
 			return err == nil && p.Comm == "sleep"
 		})
-		s.notef("%v", procStatus(pid, "SigBlk", "SigIgn"))
+		s.notef("%v", procStatus(pid, "SigBlk", "SigIgn", "SigCgt"))
+		// The step execs within moments of the unit's start: the pid
+		// is the program's once it has (never another process's)
+		pid = s.pidOf("direct")
+		s.waitFor("direct to be sleep", func() bool {
+			p, err := fallbacktest.ReadProc(pid)
+			return err == nil && p.Comm == "sleep"
+		})
+		s.notef("direct: %v", procStatus(pid, "SigBlk", "SigIgn", "SigCgt"))
 	},
 }, {
-	// The variables a service gets from systemd itself.
+	// The variables a service gets from systemd itself (none reach the
+	// program) and from its manager's environment (as supervisord's
+	// programs get supervisord's, started by the same manager).
 	name: "env-systemd-vars",
 	cfg: fallbacktest.Config{
 		Sections: `

@@ -150,7 +150,11 @@ stopasgroup=true
 		s.notef("stopped in order %v", s.lines("order"))
 	},
 }, {
-	// stop of a program in BACKOFF: STOPPED.
+	// stop of a program in BACKOFF: STOPPED, under autorestart=false
+	// too (any death within startsecs is a failed start, retried).
+	// once's startsecs=3: a loaded machine can delay supervisord's loop
+	// past a shorter one, and it then takes the exit 0 for one after
+	// RUNNING (EXITED).
 	name: "gap4-stop-in-backoff",
 	cfg: fallbacktest.Config{Sections: `
 [program:crashy]
@@ -158,12 +162,21 @@ command=/bin/sh -c 'exit 1'
 startsecs=1
 startretries=5
 autostart=false
+
+[program:once]
+command=/bin/sh -c 'exit 0'
+startsecs=3
+startretries=5
+autostart=false
+autorestart=false
 `},
 	steps: func(s *side) {
-		s.ctl("start", "crashy") // returns as it enters its first BACKOFF
-		s.waitNote("BACKOFF", "crashy")
-		s.ctl("stop", "crashy")
-		s.ctl("status", "crashy")
+		for _, name := range []string{"crashy", "once"} {
+			s.ctl("start", name) // returns as it enters its first BACKOFF
+			s.waitNote("BACKOFF", name)
+			s.ctl("stop", name)
+			s.ctl("status", name)
+		}
 	},
 }, {
 	// Spawn errors: a missing directory and a missing command are FATAL

@@ -41,10 +41,11 @@ func TestMain(m *testing.M) {
 // services inherit; supervisord gets the same.
 const hostPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-// supervisordEnv is the environment the reference daemon starts with:
-// what the test's user manager gives its services (internal/sdtest), as
-// if supervisord were one of them, without a locale (as in most
-// containers and on a host without locale.conf).
+// supervisordEnv is the environment the reference daemon starts with
+// where the systemd side has no manager to ask (managerEnv): what the
+// test's user manager gives its services (internal/sdtest), as if
+// supervisord were one of them, without a locale (as in most containers
+// and on a host without locale.conf).
 var supervisordEnv = []string{
 	"PATH=" + hostPath,
 	"HOME={DIR}",
@@ -84,8 +85,13 @@ type side struct {
 	m    *sdtest.Manager      // the user manager, on the systemd side
 	// convert is `supersede convert --user`'s run (systemd side).
 	convert fallbacktest.Result
-	out     strings.Builder
-	err     error // what stopped the steps early
+	// envOut (systemd side) hands envIn (reference side) the environment
+	// the side's manager gives its services, which the reference daemon
+	// starts with (managerEnv); nil for supervisordEnv.
+	envOut chan<- []string
+	envIn  <-chan []string
+	out    strings.Builder
+	err    error // what stopped the steps early
 }
 
 // systemd reports whether the side runs the programs as units.
@@ -125,11 +131,12 @@ func runScenario(t *testing.T, sc *scenario) outcome {
 	if refImpl == "" {
 		refImpl = fallbacktest.Supervisord
 	}
-	ref := &side{name: string(refImpl), sc: sc, bin: bin}
+	env := make(chan []string, 1)
+	ref := &side{name: string(refImpl), sc: sc, bin: bin, envIn: env}
 	if refImpl == fallbacktest.Supersede {
 		ref.name = "supersede run"
 	}
-	got := &side{name: "systemd", sc: sc, bin: bin}
+	got := &side{name: "systemd", sc: sc, bin: bin, envOut: env}
 	var wg sync.WaitGroup
 	wg.Go(func() { ref.play(t, func() { ref.startDaemon(t, refImpl) }) })
 	wg.Go(func() { got.play(t, func() { got.startUnits(t) }) })
@@ -180,6 +187,11 @@ func (s *side) startDaemon(t *testing.T, impl fallbacktest.Impl) {
 	cfg := s.sc.cfg
 	if cfg.Env == nil {
 		cfg.Env = supervisordEnv
+		if s.envIn != nil {
+			if env := <-s.envIn; env != nil {
+				cfg.Env = env
+			}
+		}
 	}
 	d, err := fallbacktest.Start(t, impl, cfg)
 	s.d = d
@@ -196,6 +208,13 @@ func (s *side) startDaemon(t *testing.T, impl fallbacktest.Impl) {
 // --user enable --now supersede.target` would after the move.
 func (s *side) startUnits(t *testing.T) {
 	tb := sideTB{TB: t, s: s}
+	// The reference waits for this: whatever happens here, it is sent
+	// once (nil: the reference takes supervisordEnv).
+	defer func() {
+		if s.envOut != nil {
+			s.envOut <- nil
+		}
+	}()
 	if s.sc.migration {
 		s.startDaemon(t, fallbacktest.Supervisord)
 		s.m = sdtest.Start(tb, sdtest.Options{})
@@ -217,6 +236,8 @@ func (s *side) startUnits(t *testing.T) {
 		s.fail(err)
 	}
 	s.m = sdtest.Start(tb, sdtest.Options{})
+	s.envOut <- s.managerEnv()
+	s.envOut = nil
 	args := []string{"convert", "--user", "-c", s.conf, "-o", s.m.UnitDir}
 	if s.sc.logFiles {
 		args = append(args, "--log-files")
@@ -228,6 +249,32 @@ func (s *side) startUnits(t *testing.T) {
 	// With no unit written (convert refused the file) there is no
 	// supersede.target: nothing starts, which the steps then show.
 	s.m.TrySystemctl("start", "supersede.target")
+}
+
+// managerEnv is the environment the side's manager gives every service
+// (systemctl --user show-environment: its own, with what the host's user
+// environment generators add, such as a session bus address or
+// environment.d's variables), which is what supervisord would start with
+// as a service of that manager, and so what its programs inherit. HOME
+// is the reference daemon's directory, as in supervisordEnv, and the
+// XDG_* directories, which point into the manager's own, are left out.
+func (s *side) managerEnv() []string {
+	out, err := s.m.TrySystemctl("show-environment")
+	if err != nil {
+		s.fail(fmt.Errorf("systemctl --user show-environment: %v", err))
+	}
+	env := []string{"HOME={DIR}"}
+	for line := range strings.Lines(out) {
+		line = strings.TrimSuffix(line, "\n")
+		name, v, _ := strings.Cut(line, "=")
+		if strings.HasPrefix(v, "$'") {
+			s.fail(fmt.Errorf("show-environment quoted a value, which the harness does not decode: %q", line))
+		}
+		if name != "HOME" && !strings.HasPrefix(name, "XDG_") {
+			env = append(env, line)
+		}
+	}
+	return env
 }
 
 // fail records err and stops the steps.

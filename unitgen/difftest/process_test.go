@@ -102,9 +102,13 @@ startsecs=0
 	},
 }, {
 	// startsecs edges: with startsecs=0 a program that exits at once was
-	// RUNNING and is EXITED; one that dies before startsecs is a failed
-	// start; one that outlives startsecs is RUNNING, and its exit is an
-	// ordinary exit.
+	// RUNNING and is EXITED; one that dies before startsecs, with exit 1
+	// or exit 0, is a failed start, retried startretries times whatever
+	// autorestart says, then FATAL; one that outlives startsecs is
+	// RUNNING, and its end, by exit 0, exit 1 or SIGKILL, is an ordinary
+	// exit, EXITED and, with autorestart=false, not restarted. A command
+	// that cannot be found is retried too; so is an early death by an
+	// exit status listed in exitcodes.
 	name: "startsecs-edges",
 	cfg: fallbacktest.Config{Sections: `
 [program:instant]
@@ -114,7 +118,13 @@ autorestart=false
 
 [program:short]
 command=/bin/sh -c 'echo run >> {DIR}/short.runs; sleep 0.3; exit 1'
-startsecs=2
+startsecs=3
+startretries=1
+autorestart=false
+
+[program:zero]
+command=/bin/sh -c 'echo run >> {DIR}/zero.runs; sleep 0.3; exit 0'
+startsecs=3
 startretries=1
 autorestart=false
 
@@ -123,14 +133,78 @@ command=/bin/sh -c 'echo run >> {DIR}/long.runs; sleep 3; exit 0'
 startsecs=1
 autorestart=false
 autostart=false
+
+[program:late1]
+command=/bin/sh -c 'echo run >> {DIR}/late1.runs; sleep 2; exit 1'
+startsecs=1
+autorestart=false
+autostart=false
+
+[program:killed]
+command=/bin/sh -c 'echo run >> {DIR}/killed.runs; exec sleep 1000'
+startsecs=1
+autorestart=false
+
+[program:missing]
+command=/nonexistent/cmd
+startretries=1
+autorestart=false
+
+[program:ones]
+command=/bin/sh -c 'echo run >> {DIR}/ones.runs; sleep 0.3; exit 1'
+exitcodes=0,1
+startsecs=3
+startretries=1
 `},
 	steps: func(s *side) {
 		s.wait("EXITED", "instant")
-		s.ctl("start", "long") // returns once it is RUNNING
-		s.wait("EXITED", "long")
-		s.wait("FATAL", "short")
+		s.wait("RUNNING", "killed")
+		s.killProgram("killed")
+		// EXITED, not STARTING or BACKOFF: no restart is coming
+		s.wait("EXITED", "killed")
+		s.ctl("start", "long", "late1") // returns once both are RUNNING
+		s.wait("EXITED", "long", "late1")
+		s.wait("FATAL", "short", "zero", "missing", "ones")
 		s.ctl("status")
-		s.notef("runs: instant %d, short %d, long %d", s.count("instant.runs"), s.count("short.runs"), s.count("long.runs"))
+		s.notef("runs: instant %d, short %d, zero %d, long %d, late1 %d, killed %d, ones %d", s.count("instant.runs"), s.count("short.runs"), s.count("zero.runs"), s.count("long.runs"), s.count("late1.runs"), s.count("killed.runs"), s.count("ones.runs"))
+	},
+}, {
+	// What the units cannot retry under autorestart=false: a death
+	// within startsecs by a signal that systemd does not count as clean
+	// (here SIGKILL, SIGUSR1, SIGSEGV), or by exit status 254, the one
+	// the compatibility step keeps to give up with (docs/MAPPING.md).
+	// supervisord retries each startretries times, then FATAL; the units
+	// are FATAL after one run. A clean signal (SIGTERM) is retried.
+	name: "startsecs-early-signal",
+	cfg: fallbacktest.Config{Sections: `
+[program:kill]
+command=/bin/sh -c 'echo run >> {DIR}/kill.runs; sleep 0.3; kill -KILL $$'
+startsecs=3
+startretries=1
+autorestart=false
+
+[program:usr1]
+command=/bin/sh -c 'echo run >> {DIR}/usr1.runs; sleep 0.3; kill -USR1 $$'
+startsecs=3
+startretries=1
+autorestart=false
+
+[program:exit254]
+command=/bin/sh -c 'echo run >> {DIR}/exit254.runs; sleep 0.3; exit 254'
+startsecs=3
+startretries=1
+autorestart=false
+
+[program:term]
+command=/bin/sh -c 'echo run >> {DIR}/term.runs; sleep 0.3; kill -TERM $$'
+startsecs=3
+startretries=1
+autorestart=false
+`},
+	steps: func(s *side) {
+		s.wait("FATAL", "kill", "usr1", "exit254", "term")
+		s.ctl("status")
+		s.notef("runs: kill %d, usr1 %d, exit254 %d, term %d", s.count("kill.runs"), s.count("usr1.runs"), s.count("exit254.runs"), s.count("term.runs"))
 	},
 }, {
 	// Each stopsignal reaches the program, which exits on it; a program
