@@ -342,22 +342,40 @@ func startsecs(args, environ []string) error {
 // when it saw the exec: the zero time if it had happened already (or
 // cannot be told: another user's process), and ok false if the process
 // died first.
+//
+// Go's syscall.Exec runs on whichever thread the goroutine is on; from a
+// thread other than the first, the kernel's exec makes the first thread a
+// zombie until the exec'ing thread takes over its pid (de_thread), and
+// for that moment /proc/PID/exe is gone and /proc/PID/stat reads "Z":
+// a process mid-exec, not a dead one (alive counts its threads), which
+// is looked at again.
 func awaitExec(pid int) (at time.Time, ok bool) {
 	self, err := os.Stat("/proc/self/exe")
 	if err != nil {
 		return time.Time{}, true
 	}
 	exe := "/proc/" + strconv.Itoa(pid) + "/exe"
+	var unreadable time.Time // since when exe could not be read
 	for i := 0; ; i++ {
 		fi, err := os.Stat(exe)
 		switch {
-		case err != nil:
-			return time.Time{}, alive(pid)
-		case !os.SameFile(fi, self):
+		case err == nil && !os.SameFile(fi, self):
 			if i == 0 {
 				return time.Time{}, true
 			}
 			return time.Now(), true
+		case err == nil:
+			unreadable = time.Time{}
+		case !alive(pid):
+			return time.Time{}, false
+		case errors.Is(err, fs.ErrPermission):
+			return time.Time{}, true // another user's process
+		case unreadable.IsZero():
+			unreadable = time.Now()
+		case time.Since(unreadable) > time.Second:
+			// no exec takes this long: a program whose first thread
+			// ended before the others (it has no exe then)
+			return time.Time{}, true
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -456,14 +474,24 @@ func survives(pid int, d time.Duration) bool {
 	}
 }
 
-// alive reports whether pid exists and is not a zombie.
+// alive reports whether pid exists and is not a zombie: a thread group
+// whose first thread is a zombie but whose other threads still run
+// (mid-exec from another thread, see awaitExec) is alive.
 func alive(pid int) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
+	return err == nil && statAlive(b)
+}
+
+// statAlive is alive's reading of a /proc/PID/stat.
+func statAlive(b []byte) bool {
 	i := strings.LastIndexByte(string(b), ')')
-	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+	if i < 0 || i+2 >= len(b) || b[i+2] != 'Z' {
+		return true
+	}
+	// state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+	// cmajflt utime stime cutime cstime priority nice num_threads
+	f := strings.Fields(string(b[i+2:]))
+	return len(f) > 17 && f[17] != "1"
 }
 
 // execProgram is the ExecStart of a program: PATH ARGV0 [ARGS...]. It

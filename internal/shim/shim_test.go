@@ -532,3 +532,22 @@ func TestAwaitExec(t *testing.T) {
 		t.Errorf("awaitExec(a process that runs another program) = %v, %v; want the zero time", at, ok)
 	}
 }
+
+// alive's reading of /proc/PID/stat, on lines read from real processes:
+// a first thread that is a zombie while two others exec (Go's exec from
+// another thread) is alive; a zombie of one thread is not.
+func TestStatAlive(t *testing.T) {
+	for _, c := range []struct {
+		stat string
+		want bool
+	}{
+		{"2570 (sysd.test) S 2387 2570 2570 0 -1 4228160 532 0 0 0 0 0 0 0 20 0 3 0 2589692 0 0 18446744073709551615 0 0 0 0 0 0 1002060288 16781312 2126638847 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n", true},
+		{"2570 (sysd.test) Z 2387 2570 2570 0 -1 4228364 532 0 0 0 0 0 0 0 20 0 3 0 2589692 0 0 18446744073709551615 0 0 0 0 0 0 1002060288 16781312 2126638847 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n", true},
+		{"2427 (sh) Z 2387 2427 2427 0 -1 4227084 603 0 0 0 0 0 0 0 20 0 1 0 2589521 0 0 18446744073709551615 0 0 0 0 0 0 0 16781312 65538 1 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 256\n", false},
+		{"7 (a) b) Z 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0 0\n", false},
+	} {
+		if got := statAlive([]byte(c.stat)); got != c.want {
+			t.Errorf("statAlive(%.30q...) = %v, want %v", c.stat, got, c.want)
+		}
+	}
+}
