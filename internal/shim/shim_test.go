@@ -2,6 +2,7 @@ package shim
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -431,7 +432,18 @@ func TestExec(t *testing.T) {
 	for line := range strings.Lines(out) {
 		k, v, _ := strings.Cut(line, ":")
 		if w, ok := want[k]; ok {
-			if v = strings.TrimSpace(v); v != w {
+			v = strings.TrimSpace(v)
+			if k == "SigIgn" {
+				// signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID:
+				// a program cannot set or see them, SIGRTMIN is 34); the
+				// step here is this test binary, which -race links with
+				// glibc and its race runtime, and one run in CI passed 32
+				// on ignored. supersede's own build is static, without cgo.
+				if n, err := strconv.ParseUint(v, 16, 64); err == nil {
+					v = fmt.Sprintf("%016x", n&^(3<<31))
+				}
+			}
+			if v != w {
 				t.Errorf("%s: %s, want %s", k, v, w)
 			}
 			delete(want, k)
