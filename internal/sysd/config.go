@@ -234,6 +234,17 @@ func sameUnit(a, b []byte) bool {
 // withoutServiceVars is a unit without its UnsetEnvironment= line of
 // systemd's own service variables.
 func withoutServiceVars(data []byte) []byte {
+	return mapLines(data, func(line []byte) []byte {
+		if rest, ok := bytes.CutPrefix(line, []byte("UnsetEnvironment=")); ok && allServiceVars(bytes.Fields(rest)) {
+			return nil
+		}
+		return line
+	})
+}
+
+// mapLines is data with each line (its newline included) replaced by
+// what f returns for it: nil takes the line out.
+func mapLines(data []byte, f func(line []byte) []byte) []byte {
 	var out []byte
 	for len(data) > 0 {
 		line := data
@@ -242,10 +253,7 @@ func withoutServiceVars(data []byte) []byte {
 		} else {
 			data = nil
 		}
-		if rest, ok := bytes.CutPrefix(line, []byte("UnsetEnvironment=")); ok && allServiceVars(bytes.Fields(rest)) {
-			continue
-		}
-		out = append(out, line...)
+		out = append(out, f(line)...)
 	}
 	return out
 }
@@ -278,18 +286,10 @@ func withoutOrdering(data []byte) []byte {
 	if !bytes.Contains(data, []byte("\nAfter=")) && !bytes.HasPrefix(data, []byte("After=")) {
 		return data
 	}
-	var out []byte
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			data = nil
-		}
+	return mapLines(data, func(line []byte) []byte {
 		rest, ok := bytes.CutPrefix(line, []byte("After="))
 		if !ok {
-			out = append(out, line...)
-			continue
+			return line
 		}
 		var kept [][]byte
 		for _, w := range bytes.Fields(rest) {
@@ -297,13 +297,11 @@ func withoutOrdering(data []byte) []byte {
 				kept = append(kept, w)
 			}
 		}
-		if len(kept) > 0 {
-			out = append(out, "After="...)
-			out = append(out, bytes.Join(kept, []byte(" "))...)
-			out = append(out, '\n')
+		if len(kept) == 0 {
+			return nil
 		}
-	}
-	return out
+		return append(append([]byte("After="), bytes.Join(kept, []byte(" "))...), '\n')
+	})
 }
 
 // groupUnits is the names of the units of g: its services, its target
