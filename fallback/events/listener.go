@@ -40,9 +40,10 @@ type Listener struct {
 	resultGot int64   // bytes of the result read so far
 	result    [2]byte // the first bytes of the result, enough to compare with "OK"
 
-	writing bool // an envelope is being written to stdin
-	broken  bool // writing to stdin failed: the process is going away
-	gone    bool // Exit was called, or the pool was removed
+	writing bool   // an envelope is being written to stdin
+	writes  uint64 // envelopes sent: a write's goroutine clears writing only for the last
+	broken  bool   // writing to stdin failed: the process is going away
+	gone    bool   // Exit was called, or the pool was removed
 }
 
 // Name is the listener's process name.
@@ -133,11 +134,13 @@ func (l *Listener) canTake() bool {
 
 // write sends one envelope on the listener's stdin, then settles the
 // outcome under the lock.
-func (l *Listener) write(env []byte, it item) {
+func (l *Listener) write(env []byte, it item, seq uint64) {
 	_, err := l.stdin.Write(env)
 	b := l.pool.bus
 	b.mu.Lock()
-	l.writing = false
+	if l.writes == seq {
+		l.writing = false
+	}
 	if err != nil && !l.gone {
 		// Supervisor writes synchronously and sees EPIPE at once.
 		b.debugf("epipe occurred while sending event %d to listener %s, listener state unchanged",
@@ -187,6 +190,13 @@ func (l *Listener) handle() {
 			if bytes.HasPrefix(l.buf, []byte(readyToken)) {
 				l.setState(ListenerReady, true)
 				l.buf = l.buf[len(readyToken):]
+				// A listener that answered and is READY again has read
+				// its event: the write is over for it, though the
+				// goroutine that made it may not have taken the lock yet
+				// (a loaded machine). Supervisor writes synchronously, so
+				// its next event goes to the first READY listener, this
+				// one, not to the next.
+				l.writing = false
 			} else {
 				l.setState(ListenerUnknown, true)
 				l.buf = l.buf[:0]

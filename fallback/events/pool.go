@@ -140,8 +140,9 @@ func (p *Pool) send(it item) bool {
 		l.event = &it
 		l.setState(ListenerBusy, false)
 		l.writing = true
+		l.writes++
 		p.bus.writes.Add(1)
-		go l.write(env, it)
+		go l.write(env, it, l.writes)
 		p.bus.debugf("event %d sent to listener %s", it.ev.serial, l.name)
 		return true
 	}
