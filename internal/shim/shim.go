@@ -212,11 +212,21 @@ func backoff(args, environ []string, stderr io.Writer) error {
 // writeStarted records now as the time the program started, atomically
 // (the startsecs step may read it at any moment).
 func writeStarted(state string) error {
-	path := filepath.Join(state, startedFile)
-	if err := os.WriteFile(path+".tmp", strconv.AppendInt(nil, time.Now().UnixNano(), 10), 0o644); err != nil {
+	return replace(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10))
+}
+
+// replace writes data to path atomically (a file beside it, then a
+// rename), the way of every file of the state directory that a step or
+// ctl may read at any moment. Not renameio: it would fsync each write,
+// at every start of every program, for files on the runtime directory's
+// tmpfs, which a crash empties anyway; one step of a unit runs at a time,
+// so one fixed temporary name is enough.
+func replace(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		return err
 	}
-	return os.Rename(path+".tmp", path)
+	return os.Rename(tmp, path)
 }
 
 // startedFile holds when the last start began (Unix nanoseconds);
@@ -249,13 +259,8 @@ func keepLastRun(state string) error {
 	if err1 != nil || err2 != nil {
 		return nil
 	}
-	dst := filepath.Clean(state) + LastRunSuffix
-	tmp := dst + ".tmp"
 	data := append(append(append(bytes.TrimSpace(start), ' '), bytes.TrimSpace(stop)...), '\n')
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dst)
+	return replace(filepath.Clean(state)+LastRunSuffix, data)
 }
 
 // LocaleFile is the environment file (systemd's EnvironmentFile=) in the
@@ -276,11 +281,7 @@ func writeLocale(state string, environ []string) error {
 	if l := translate.CoercedLocale(environ); l != "" {
 		data = []byte("LC_CTYPE=" + l + "\n")
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return replace(path, data)
 }
 
 // startsecs is ExecStartPost: STATE STARTSECS, with $MAINPID.
@@ -646,11 +647,7 @@ func readCount(state string) int {
 
 // writeWait replaces WaitFile atomically with what.
 func writeWait(state, what string) error {
-	tmp := filepath.Join(state, WaitFile+".tmp")
-	if err := os.WriteFile(tmp, []byte(what+"\n"), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(state, WaitFile))
+	return replace(filepath.Join(state, WaitFile), []byte(what+"\n"))
 }
 
 // ReadWait is what WaitFile in state says ("" when there is none).
@@ -664,11 +661,7 @@ func ReadWait(state string) string {
 
 // writeCount replaces the count atomically.
 func writeCount(state string, n int) error {
-	tmp := filepath.Join(state, CountFile+".tmp")
-	if err := os.WriteFile(tmp, []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(state, CountFile))
+	return replace(filepath.Join(state, CountFile), []byte(strconv.Itoa(n)+"\n"))
 }
 
 // dieBySIGTERM ends the step by SIGTERM: systemd counts a control process
