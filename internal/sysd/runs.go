@@ -94,11 +94,13 @@ func runsFile(rt, anchor string) string {
 // can only have been written by this user or root.
 func trusted(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return false
-	}
-	uid := int(st.Uid)
-	return (uid == 0 || uid == os.Geteuid()) && fi.Mode().Perm()&0o022 == 0
+	return ok && trustedStat(st.Uid, st.Mode)
+}
+
+// trustedStat is trusted's rule on a stat's owner and mode: this user or
+// root, and not writable by group or others.
+func trustedStat(uid, mode uint32) bool {
+	return (uid == 0 || int(uid) == os.Geteuid()) && mode&0o022 == 0
 }
 
 // load reads the file once; a missing, untrusted or malformed file is
@@ -184,7 +186,7 @@ func (rc *runCache) invocations(units []string) []string {
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Uid != 0 && int(st.Uid) != os.Geteuid() || st.Mode&0o022 != 0 {
+	if unix.Fstat(fd, &st) != nil || !trustedStat(st.Uid, st.Mode) {
 		return ids
 	}
 	read := func(from, to int) {
