@@ -212,21 +212,184 @@ func backoff(args, environ []string, stderr io.Writer) error {
 // writeStarted records now as the time the program started, atomically
 // (the startsecs step may read it at any moment).
 func writeStarted(state string) error {
-	return replace(filepath.Join(state, startedFile), strconv.AppendInt(nil, time.Now().UnixNano(), 10))
+	return writeStartedAt(state, time.Now())
+}
+
+// writeStartedAt records at as the time the program started.
+func writeStartedAt(state string, at time.Time) error {
+	return replace(filepath.Join(state, startedFile), strconv.AppendInt(nil, at.UnixNano(), 10))
 }
 
 // replace writes data to path atomically (a file beside it, then a
 // rename), the way of every file of the state directory that a step or
 // ctl may read at any moment. Not renameio: it would fsync each write,
 // at every start of every program, for files on the runtime directory's
-// tmpfs, which a crash empties anyway; one step of a unit runs at a time,
-// so one fixed temporary name is enough.
+// tmpfs, which a crash empties anyway; the steps that run at the same
+// time (the exec step and "startsecs") write different files, so one
+// fixed temporary name per file is enough. The file is made 0644
+// whatever the unit's UMask= (a program's umask=): ctl trusts a file
+// only if no one else could have written it (internal/sysd).
 func replace(path string, data []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err1 := f.Close(); err == nil {
+		err = err1
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// RunFile is the exec step's record of the run it starts, in STATE:
+//
+//	supersede exec 1
+//	ID PID TICKS START
+//
+// ID is the run's invocation ID (32 hex digits, as the manager's
+// <runtime>/systemd/units/invocation:UNIT symlink names it), PID the
+// step's own pid, which the exec keeps for the program (the unit's main
+// process), TICKS that process's start in clock ticks since boot
+// (/proc/PID/stat's starttime, which an exec does not change: with the
+// pid, it tells this process from a later one that got the same pid),
+// and START the time of the exec in µs since the epoch, the same instant
+// as StartedFile. internal/sysd reads it (ParseRun) for the status of a
+// run that no ctl command has seen, instead of asking the manager.
+const RunFile = "run"
+
+// runHeader starts a record of a run; one without it is not read.
+const runHeader = "supersede exec 1\n"
+
+// Run is a record of a run (RunFile).
+type Run struct {
+	ID    string // the invocation ID
+	PID   uint32 // the main process
+	Ticks uint64 // its start, clock ticks since boot (/proc/PID/stat)
+	Start uint64 // the exec, µs since the epoch
+}
+
+// writeRun writes the record of the run that the exec step of the unit
+// whose state directory is state (%t/supersede/%N) is about to exec:
+// the invocation ID from the manager's symlink (%t/systemd/units, which
+// systemd writes before it forks the unit's first process; the unit
+// never sees $INVOCATION_ID, which unitgen unsets as supervisord sets no
+// such variable), this process's pid and start tick, and at. Where any
+// of it cannot be had (a state directory that is not a unit's, a
+// manager without the symlink), nothing is written.
+func writeRun(state string, at time.Time) error {
+	state = filepath.Clean(state)
+	if filepath.Base(filepath.Dir(state)) != "supersede" {
+		return fmt.Errorf("%s is not a unit's state directory %%t/supersede/%%N", state)
+	}
+	link := filepath.Join(filepath.Dir(filepath.Dir(state)), "systemd", "units", "invocation:"+filepath.Base(state)+".service")
+	id, err := os.Readlink(link)
+	if err != nil {
+		return err
+	}
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return err
+	}
+	ticks, ok := StartTicks(stat)
+	if !ok {
+		return errors.New("/proc/self/stat has no start time")
+	}
+	r := Run{ID: id, PID: uint32(os.Getpid()), Ticks: ticks, Start: uint64(at.UnixMicro())}
+	b := r.Append(nil)
+	if _, ok := ParseRun(b); !ok {
+		return fmt.Errorf("%s: not an invocation ID: %q", link, id)
+	}
+	return replace(filepath.Join(state, RunFile), b)
+}
+
+// Append appends the record's file to b.
+func (r Run) Append(b []byte) []byte {
+	b = append(b, runHeader...)
+	b = append(b, r.ID...)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, uint64(r.PID), 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, r.Ticks, 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, r.Start, 10)
+	return append(b, '\n')
+}
+
+// ParseRun reads a record of a run: ok false for anything but a whole,
+// well-formed one.
+func ParseRun(b []byte) (r Run, ok bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(runHeader))
+	if !ok || len(rest) == 0 || bytes.IndexByte(rest, '\n') != len(rest)-1 {
+		return Run{}, false
+	}
+	f := strings.Split(string(rest[:len(rest)-1]), " ")
+	if len(f) != 4 || !isInvocationID(f[0]) {
+		return Run{}, false
+	}
+	pid, err1 := strconv.ParseUint(f[1], 10, 32)
+	ticks, err2 := strconv.ParseUint(f[2], 10, 64)
+	start, err3 := strconv.ParseUint(f[3], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || pid == 0 || ticks == 0 || start == 0 {
+		return Run{}, false
+	}
+	return Run{ID: f[0], PID: uint32(pid), Ticks: ticks, Start: start}, true
+}
+
+// isInvocationID reports whether s is an ID as the symlinks name it.
+func isInvocationID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// StartTicks is the start time in a /proc/PID/stat (its 22nd field,
+// clock ticks since boot). It allocates nothing: ctl reads it of a
+// thousand processes in one status.
+func StartTicks(stat []byte) (uint64, bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	// after the name: " state(3) ppid(4) ... starttime(22)"
+	field, at := 2, -1
+	for j := i + 1; j < len(stat); j++ {
+		if stat[j] == ' ' {
+			field++
+			if field == 22 {
+				at = j + 1
+				break
+			}
+		}
+	}
+	if at < 0 {
+		return 0, false
+	}
+	var t uint64
+	j := at
+	for ; j < len(stat) && '0' <= stat[j] && stat[j] <= '9'; j++ {
+		if t > (1<<64-1)/10-1 {
+			return 0, false
+		}
+		t = t*10 + uint64(stat[j]-'0')
+	}
+	if j == at || j < len(stat) && stat[j] != ' ' && stat[j] != '\n' {
+		return 0, false
+	}
+	return t, true
 }
 
 // startedFile holds when the last start began (Unix nanoseconds);
@@ -520,8 +683,12 @@ func execProgram(args, environ []string, stderr io.Writer) error {
 		// once; here the exec comes after supersede's own start, which a
 		// loaded machine can make long: the startsecs step counts from
 		// this time (it reads it once the exec happened: awaitExec).
-		// Only how long startsecs lasts depends on it.
-		_ = writeStarted(state)
+		// Only how long startsecs lasts depends on it. The record of the
+		// run (writeRun) gives ctl the same instant as the start; only
+		// the speed of a status depends on it.
+		now := time.Now()
+		_ = writeStartedAt(state, now)
+		_ = writeRun(state, now)
 	}
 	supervisorDispositions()
 	var err error

@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 		if d, err := time.ParseDuration(os.Getenv("SHIM_TEST_DELAY")); err == nil {
 			time.Sleep(d) // a slow start of supersede
 		}
+		if m, err := strconv.ParseUint(os.Getenv("SHIM_TEST_UMASK"), 8, 32); err == nil {
+			syscall.Umask(int(m)) // a unit's UMask=
+		}
 		if s := os.Getenv("SHIM_TEST_SECOND"); s != "" {
 			d, _ := time.ParseDuration(s)
 			Second = d
@@ -560,6 +563,134 @@ func TestStatAlive(t *testing.T) {
 	} {
 		if got := statAlive([]byte(c.stat)); got != c.want {
 			t.Errorf("statAlive(%.30q...) = %v, want %v", c.stat, got, c.want)
+		}
+	}
+}
+
+// exec --state in a unit's state directory (%t/supersede/NAME, the
+// manager's symlinks in %t/systemd/units) records the run before it
+// execs: the symlink's invocation ID, the step's pid, which the program
+// keeps, the process's start tick as the program itself reads it, and
+// the time of the exec, the same as the started file's; mode 0644
+// whatever the umask. Where the ID cannot be read (no symlink, not a
+// unit's directory, not an ID), there is no record, and the program
+// still runs.
+func TestExecRecordsRun(t *testing.T) {
+	t.Parallel()
+	rt := t.TempDir()
+	state := filepath.Join(rt, "supersede", "prog_1")
+	links := filepath.Join(rt, "systemd", "units")
+	for _, d := range []string{state, links} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const id = "0123456789abcdef0123456789abcdef"
+	if err := os.Symlink(id, filepath.Join(links, "invocation:prog_1.service")); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	out, stderr, ps, pid := stepOut(t, []string{"SHIM_TEST_UMASK=0"}, "exec", "--state", state, "/bin/cat", "cat", "/proc/self/stat")
+	if ps.ExitCode() != 0 || stderr != "" {
+		t.Fatalf("exec --state: %v %q", ps, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(state, RunFile))
+	if err != nil {
+		t.Fatalf("no record of the run: %v", err)
+	}
+	r, ok := ParseRun(b)
+	if !ok {
+		t.Fatalf("record %q does not parse", b)
+	}
+	ticks, ok := StartTicks([]byte(out))
+	if !ok {
+		t.Fatalf("the program's /proc/self/stat %q has no start time", out)
+	}
+	started, _ := os.ReadFile(filepath.Join(state, StartedFile))
+	ns, _ := strconv.ParseInt(string(started), 10, 64)
+	if r.ID != id || r.PID != uint32(pid) || r.Ticks != ticks || r.Start != uint64(ns/1000) {
+		t.Errorf("record %+v; want ID %s, pid %d, ticks %d (the program's own), start %d (started: %q)", r, id, pid, ticks, ns/1000, started)
+	}
+	if at := time.UnixMicro(int64(r.Start)); at.Before(before.Truncate(time.Microsecond)) || at.After(time.Now()) {
+		t.Errorf("record's start %v is not during the step (from %v)", at, before)
+	}
+	if fi, err := os.Stat(filepath.Join(state, RunFile)); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("record's mode under umask 0: %v (%v), want 0644", fi.Mode(), err)
+	}
+	if _, err := os.Stat(filepath.Join(state, RunFile+".tmp")); err == nil {
+		t.Errorf("the temporary file stays")
+	}
+
+	// no record where the ID cannot be read; the program runs all the same
+	for _, c := range []struct {
+		name  string
+		setup func(state string)
+	}{
+		{"no symlink", func(string) {}},
+		{"not an ID", func(state string) {
+			os.Symlink("../../x", filepath.Join(links, "invocation:"+filepath.Base(state)+".service"))
+		}},
+	} {
+		state := filepath.Join(rt, "supersede", strings.ReplaceAll(c.name, " ", "_"))
+		if err := os.Mkdir(state, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		c.setup(state)
+		if _, stderr, ps, _ := stepOut(t, nil, "exec", "--state", state, "/bin/true", "true"); ps.ExitCode() != 0 || stderr != "" {
+			t.Errorf("%s: exec --state: %v %q", c.name, ps, stderr)
+		}
+		if b, err := os.ReadFile(filepath.Join(state, RunFile)); err == nil {
+			t.Errorf("%s: a record %q", c.name, b)
+		}
+		if _, err := os.Stat(filepath.Join(state, StartedFile)); err != nil {
+			t.Errorf("%s: no started file: %v", c.name, err)
+		}
+	}
+	other := t.TempDir() // not %t/supersede/NAME
+	if _, _, ps, _ := stepOut(t, nil, "exec", "--state", other, "/bin/true", "true"); ps.ExitCode() != 0 {
+		t.Errorf("exec --state (not a unit's directory): %v", ps)
+	}
+	if _, err := os.Stat(filepath.Join(other, RunFile)); err == nil {
+		t.Errorf("a record in a directory that is not a unit's")
+	}
+}
+
+// A record is read only whole and well formed; StartTicks reads the
+// 22nd field of a real /proc/PID/stat, past a name with spaces and ')'.
+func TestParseRun(t *testing.T) {
+	t.Parallel()
+	const id = "0123456789abcdef0123456789abcdef"
+	good := Run{ID: id, PID: 42, Ticks: 7, Start: 1700000000000000}
+	if r, ok := ParseRun(good.Append(nil)); !ok || r != good {
+		t.Errorf("ParseRun(%q) = %+v, %v", good.Append(nil), r, ok)
+	}
+	for _, bad := range []string{
+		"", id + " 42 7 1\n", runHeader, runHeader + id + " 42 7 1",
+		runHeader + id + " 42 7 1\n" + id + " 43 7 2\n", runHeader + id + " 0 7 1\n",
+		runHeader + id + " 42 7 0\n", runHeader + id + " 42 0 1\n", runHeader + strings.ToUpper(id) + " 42 7 1\n",
+		runHeader + id + " 42 1\n", runHeader + id + " -1 7 1\n", runHeader + id + "  42 7 1\n",
+		runHeader + id + " 42 7 1 \n", "supersede run 1\n" + id + " 42 1\n",
+	} {
+		if r, ok := ParseRun([]byte(bad)); ok {
+			t.Errorf("ParseRun(%q) = %+v, want no record", bad, r)
+		}
+	}
+	self, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(self[bytes.LastIndexByte(self, ')')+2:]))
+	want, _ := strconv.ParseUint(f[19], 10, 64)
+	if got, ok := StartTicks(self); !ok || got != want || want == 0 {
+		t.Errorf("StartTicks(/proc/self/stat) = %d, %v; want %d", got, ok, want)
+	}
+	odd := "7 (a) b) 0 (x) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n"
+	if got, ok := StartTicks([]byte(odd)); !ok || got != 12345 {
+		t.Errorf("StartTicks(%q) = %d, %v; want 12345", odd, got, ok)
+	}
+	for _, bad := range []string{"", "7 (a) S 1 7", "7 (a) S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 x 0\n", "7 a S 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0\n"} {
+		if got, ok := StartTicks([]byte(bad)); ok {
+			t.Errorf("StartTicks(%q) = %d, want none", bad, got)
 		}
 	}
 }
