@@ -195,22 +195,25 @@ func readStates(w *wire, units []string, anchor string, rc *runCache, use bool) 
 		frag = w.call(destSystemd, string(unitPath(anchor)), "org.freedesktop.DBus.Properties", "Get", "ss", ifaceUnit, "FragmentPath")
 	}
 	var ids []string // each unit's invocation ID, read before any Get of it is sent
-	var hit []bool   // rc knows units[i]'s run: no Get unless the list says it does not run
+	var taken []run  // the run of units[i] from its record or the cache (runs.go), id "" for none
 	if rc != nil {
-		// the manager lists the units while the symlinks are read
+		// the manager lists the units while the symlinks and records
+		// are read
 		if err := w.flush(); err != nil {
 			return nil, "", err
 		}
 		ids = rc.invocations(units)
-		if use {
-			hit = rc.hits(units, ids)
-		}
+		taken = rc.lookup(units, ids, use)
 	}
+	// With use, a unit with a taken run gets no Get unless the list
+	// says it no longer runs it; without, every unit is asked, and a
+	// record still gives the start (below).
+	hit := func(i int) bool { return use && taken != nil && taken[i].id != "" }
 	// the ExecStart Gets have consecutive serials: first+k is units[asked[k]]'s
 	first := w.serial + 1
 	asked := make([]int, 0, len(units))
 	for i, u := range units {
-		if hit == nil || !hit[i] {
+		if !hit(i) {
 			asked = append(asked, i)
 		}
 		paths[i] = string(unitPath(u))
@@ -289,22 +292,29 @@ func readStates(w *wire, units []string, anchor string, rc *runCache, use bool) 
 	}); err != nil {
 		return nil, "", err
 	}
-	if hit != nil {
+	if taken != nil {
 		// a known run, and the unit still runs it with nothing queued:
-		// the run's pid and start; else ask, as for the others
+		// the run's pid and start (where the unit was asked too, the
+		// start of a record's run, if the manager names its pid); else
+		// ask, as for the others
 		late := map[uint32]get{}
 		for i := range out {
-			if !hit[i] {
+			r := taken[i]
+			if r.id == "" {
 				continue
 			}
 			st := &out[i]
-			if st.Load == "loaded" && st.Active == "active" && st.Sub == "running" && st.Job == "" {
-				r := rc.known[units[i]]
+			running := st.Load == "loaded" && st.Active == "active" && st.Sub == "running" && st.Job == ""
+			switch {
+			case running && hit(i):
 				st.MainPID, st.Start = r.pid, r.start
-				continue
+			case running && st.MainPID == r.pid && st.Exit == 0 && st.Code == 0:
+				st.Start = r.start
+			case !hit(i):
+			default:
+				s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
+				late[s] = get{i, "ExecStart"}
 			}
-			s := w.call(destSystemd, paths[i], "org.freedesktop.DBus.Properties", "Get", "ss", ifaceService, "ExecStart")
-			late[s] = get{i, "ExecStart"}
 		}
 		if len(late) > 0 {
 			if err := w.flush(); err != nil {
@@ -371,7 +381,7 @@ func readStates(w *wire, units []string, anchor string, rc *runCache, use bool) 
 		return nil, "", err
 	}
 	if rc != nil {
-		rc.note(units, ids, out)
+		rc.note(units, ids, out, taken)
 	}
 	return out, dir, nil
 }

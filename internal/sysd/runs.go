@@ -37,36 +37,50 @@ import (
 // symlink, another ID, a dead pid, a file or directory someone else
 // could have written), is asked of the manager as before.
 //
-// Why not the process itself: /proc/PID/stat's start time counts clock
-// ticks (10 ms) since boot, and systemd takes its timestamp after fork
-// returns (7–10 ms later here); supervisorctl prints the uptime in whole
-// seconds, and a start within 10 ms of a second's turn would print one
-// second off. A wall-clock step since the start (NTP at boot) would shift
-// every one. The start time must be systemd's own, so it comes from a
-// Get, once per run.
+// A run that no ctl command has seen (systemd started the unit at
+// boot, by Restart=, or systemctl) comes from the record the unit's own
+// exec step wrote as it began (record.go), with the same checks, and
+// then joins the cache. Where a unit has a valid record, its run is the
+// record's in every read, ahead of the cache's entry from a Get and of a
+// Get's answer, so that one process shows one start time.
+//
+// The start time is then the exec step's own clock at the exec, not
+// systemd's ExecMainStartTimestamp, which the manager takes after fork
+// returns, a few ms earlier. That is as close to Supervisor as systemd's
+// own: supervisord's laststart is its clock just before its fork, and
+// supervisorctl shows the uptime in whole seconds from it. What ruled
+// the process itself out before was /proc/PID/stat's start time, which
+// counts clock ticks (10 ms) since boot, and would move every start by
+// a wall-clock step since (NTP at boot); the record holds the wall clock
+// read once, at the exec, and the tick count only to tell the process
+// from a later one with its pid.
 //
 // The symlinks are not a documented interface of systemd (journald's
 // way to look up a unit's invocation), so nothing depends on them but
 // speed: without them every running unit is asked for, as before.
 
-// run is one run of a unit as the manager reported it.
+// run is one run of a unit as the manager or the unit's record told it.
 type run struct {
 	id    string // the invocation ID, 32 hex digits
 	pid   uint32 // the main process
-	start uint64 // ExecStart's start time, µs since the epoch
+	start uint64 // the start time, µs since the epoch: ExecStart's, or the record's exec
+	ticks uint64 // from a record: the main process's start tick (/proc/PID/stat); 0: from a Get
 }
 
 // runCache is the file of runs of one configuration's units (one
 // anchor target), and what a read changed in it.
 type runCache struct {
 	file  string // the cache file
+	dir   string // the units' state directories' parent, %t/supersede (the records, record.go)
 	links string // the directory of the invocation symlinks
 	known map[string]run
 	dirty bool
 }
 
-// runsHeader starts the cache file; a file without it is not read.
-const runsHeader = "supersede runs 1\n"
+// runsHeader starts the cache file; a file without it is not read (the
+// first status after an upgrade from a build that wrote "supersede runs
+// 1" reads the records, or asks).
+const runsHeader = "supersede runs 2\n"
 
 // openRuns returns the cache of the units of anchor on the manager of
 // scope, or nil when there is no place for it: a user manager without
@@ -79,7 +93,7 @@ func openRuns(scope Scope, getenv func(string) string, anchor string) *runCache 
 	if scope == User {
 		links = filepath.Join(getenv("XDG_RUNTIME_DIR"), "systemd", "units")
 	}
-	return &runCache{file: runsFile(rt, anchor), links: links}
+	return &runCache{file: runsFile(rt, anchor), dir: rt, links: links}
 }
 
 // runsFile is the cache file of the units of anchor: in the directory
@@ -134,7 +148,8 @@ func (rc *runCache) load() {
 	rc.known = known
 }
 
-// parseRuns reads the file's lines: UNIT ID PID START.
+// parseRuns reads the file's lines: UNIT ID PID START TICKS (TICKS 0:
+// the run came from a Get).
 func parseRuns(b []byte) (map[string]run, error) {
 	rest, ok := bytes.CutPrefix(b, []byte(runsHeader))
 	if !ok {
@@ -148,15 +163,16 @@ func parseRuns(b []byte) (map[string]run, error) {
 		}
 		rest = more
 		f := strings.Fields(string(line))
-		if len(f) != 4 || !isInvocationID(f[1]) {
+		if len(f) != 5 || !isInvocationID(f[1]) {
 			return nil, fmt.Errorf("bad line %q", line)
 		}
 		pid, err1 := strconv.ParseUint(f[2], 10, 32)
 		start, err2 := strconv.ParseUint(f[3], 10, 64)
-		if err1 != nil || err2 != nil || pid == 0 || start == 0 {
+		ticks, err3 := strconv.ParseUint(f[4], 10, 64)
+		if err1 != nil || err2 != nil || err3 != nil || pid == 0 || start == 0 {
 			return nil, fmt.Errorf("bad line %q", line)
 		}
-		known[f[0]] = run{id: f[1], pid: uint32(pid), start: start}
+		known[f[0]] = run{id: f[1], pid: uint32(pid), start: start, ticks: ticks}
 	}
 	return known, nil
 }
@@ -212,28 +228,51 @@ func (rc *runCache) invocations(units []string) []string {
 	return ids
 }
 
-// hits reports, for each unit, whether the cache knows the run its
-// symlink names and that run's main process is still alive.
-func (rc *runCache) hits(units, ids []string) []bool {
+// lookup returns, for each unit, the run to take instead of a Get's
+// (id "" for none): the run its record gives (record.go), or with use,
+// the cache's entry for the run its symlink names, whose pid is alive.
+// A record is read once per run: an entry that came from one is the
+// record (written once per run, at its exec), so it is taken without
+// reading it again; an entry that came from a Get is taken only where
+// the unit has no valid record (a unit whose step wrote none: another
+// build's, a unit without the step, a record someone else could have
+// written).
+func (rc *runCache) lookup(units, ids []string, use bool) []run {
 	rc.load()
-	hit := make([]bool, len(units))
+	out := make([]run, len(units))
+	var look []int // read the record
 	for i, u := range units {
-		r, ok := rc.known[u]
-		if !ok || ids[i] == "" || r.id != ids[i] {
+		if ids[i] == "" {
 			continue
 		}
-		// EPERM: alive, another user's
-		if err := unix.Kill(int(r.pid), 0); err == nil || err == unix.EPERM {
-			hit[i] = true
+		if r, ok := rc.known[u]; ok && r.id == ids[i] && r.ticks != 0 && pidAlive(r.pid) {
+			out[i] = r
+			continue
+		}
+		look = append(look, i)
+	}
+	found := rc.records(units, ids, look)
+	for k, i := range look {
+		switch r, ok := rc.known[units[i]]; {
+		case found[k].id != "":
+			out[i] = found[k]
+		case use && ok && r.id == ids[i] && r.ticks == 0 && pidAlive(r.pid):
+			out[i] = r
 		}
 	}
-	return hit
+	return out
+}
+
+// pidAlive reports whether process pid exists (EPERM: another user's).
+func pidAlive(pid uint32) bool {
+	err := unix.Kill(int(pid), 0)
+	return err == nil || err == unix.EPERM
 }
 
 // note records what a read learnt of units: the run of each one that
-// runs (st from the manager, ids read before it was asked), and drops
-// the others.
-func (rc *runCache) note(units, ids []string, sts []unitState) {
+// runs (st from the manager, ids read before it was asked, taken what
+// lookup gave), and drops the others.
+func (rc *runCache) note(units, ids []string, sts []unitState, taken []run) {
 	rc.load()
 	for i, u := range units {
 		st := &sts[i]
@@ -246,6 +285,9 @@ func (rc *runCache) note(units, ids []string, sts []unitState) {
 			continue
 		}
 		r := run{id: ids[i], pid: st.MainPID, start: st.Start}
+		if t := taken[i]; t.id == ids[i] && t.ticks != 0 && t.pid == st.MainPID && t.start == st.Start {
+			r.ticks = t.ticks // the record's
+		}
 		if !had || old != r {
 			rc.known[u] = r
 			rc.dirty = true
@@ -281,7 +323,7 @@ func (rc *runCache) save() {
 		names = append(names, u)
 	}
 	slices.Sort(names)
-	b := make([]byte, 0, len(runsHeader)+len(names)*80)
+	b := make([]byte, 0, len(runsHeader)+len(names)*96)
 	b = append(b, runsHeader...)
 	for _, u := range names {
 		r := rc.known[u]
@@ -292,6 +334,8 @@ func (rc *runCache) save() {
 		b = strconv.AppendUint(b, uint64(r.pid), 10)
 		b = append(b, ' ')
 		b = strconv.AppendUint(b, r.start, 10)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, r.ticks, 10)
 		b = append(b, '\n')
 	}
 	// not renameio.WriteFile, which would keep the mode of a file it

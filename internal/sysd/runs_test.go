@@ -51,9 +51,9 @@ func TestRunCacheHits(t *testing.T) {
 		if err := os.Chmod(file, mode); err != nil { // past the umask
 			t.Fatal(err)
 		}
-		return &runCache{file: file, links: links}
+		return &runCache{file: file, dir: dir, links: links}
 	}
-	good := fmt.Sprintf("%sa.service %s %d 1700000000000000\nb.service %s %d 1700000000000001\nc.service %s %d 1700000000000002\nd.service %s %d 1700000000000003\nw@x\\x2dy.service %s %d 5\n",
+	good := fmt.Sprintf("%sa.service %s %d 1700000000000000 0\nb.service %s %d 1700000000000001 0\nc.service %s %d 1700000000000002 0\nd.service %s %d 1700000000000003 0\nw@x\\x2dy.service %s %d 5 0\n",
 		runsHeader, idA, me, idB, dead.Process.Pid, idB, me, idA, me, idA, me)
 	rc := write(0o644, good)
 	ids := rc.invocations(units)
@@ -62,7 +62,7 @@ func TestRunCacheHits(t *testing.T) {
 	}
 	// a: known and alive; b: its pid is dead; c: another invocation;
 	// d: no symlink (not running); the last: escaped name
-	if got, want := fmt.Sprint(rc.hits(units, ids)), "[true false false false true]"; got != want {
+	if got, want := fmt.Sprint(hits(rc.lookup(units, ids, true))), "[true false false false true]"; got != want {
 		t.Errorf("hits = %s, want %s", got, want)
 	}
 	for _, bad := range []struct {
@@ -73,13 +73,15 @@ func TestRunCacheHits(t *testing.T) {
 		{"writable by others", 0o666, good},
 		{"writable by the group", 0o664, good},
 		{"no header", 0o644, strings.TrimPrefix(good, runsHeader)},
-		{"short line", 0o644, runsHeader + "a.service " + idA + " 1\n"},
-		{"bad id", 0o644, runsHeader + "a.service " + strings.ToUpper(idA) + fmt.Sprintf(" %d 1\n", me)},
-		{"zero start", 0o644, runsHeader + "a.service " + idA + fmt.Sprintf(" %d 0\n", me)},
-		{"no final newline", 0o644, runsHeader + "a.service " + idA + fmt.Sprintf(" %d 1", me)},
+		{"short line", 0o644, runsHeader + "a.service " + idA + " 1 0\n"},
+		{"the first version's line", 0o644, runsHeader + "a.service " + idA + fmt.Sprintf(" %d 1\n", me)},
+		{"the first version's header", 0o644, strings.Replace(good, runsHeader, "supersede runs 1\n", 1)},
+		{"bad id", 0o644, runsHeader + "a.service " + strings.ToUpper(idA) + fmt.Sprintf(" %d 1 0\n", me)},
+		{"zero start", 0o644, runsHeader + "a.service " + idA + fmt.Sprintf(" %d 0 0\n", me)},
+		{"no final newline", 0o644, runsHeader + "a.service " + idA + fmt.Sprintf(" %d 1 0", me)},
 	} {
 		rc := write(bad.mode, bad.body)
-		if got := rc.hits(units, ids); got[0] {
+		if got := rc.lookup(units, ids, true); got[0].id != "" {
 			t.Errorf("%s: the file was read", bad.name)
 		}
 	}
@@ -92,13 +94,13 @@ func TestRunCacheHits(t *testing.T) {
 		{Load: "loaded", Active: "inactive", Sub: "dead"},
 		{Load: "loaded", Active: "active", Sub: "running", MainPID: uint32(me), Start: 5},
 	}
-	rc.note(units, ids, sts)
+	rc.note(units, ids, sts, make([]run, len(units)))
 	rc.save()
 	data, err := os.ReadFile(rc.file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("%sa.service %s %d 1700000000000000\nb.service %s 42 1800000000000000\nw@x\\x2dy.service %s %d 5\n", runsHeader, idA, me, idB, idA, me)
+	want := fmt.Sprintf("%sa.service %s %d 1700000000000000 0\nb.service %s 42 1800000000000000 0\nw@x\\x2dy.service %s %d 5 0\n", runsHeader, idA, me, idB, idA, me)
 	if string(data) != want {
 		t.Errorf("the file after note:\n%s\nwant:\n%s", data, want)
 	}
@@ -109,6 +111,15 @@ func TestRunCacheHits(t *testing.T) {
 	if ids := rc.invocations(units); ids[0] != "" {
 		t.Errorf("a symlink in a world-writable directory was read")
 	}
+}
+
+// hits is which units lookup gave a run.
+func hits(taken []run) []bool {
+	hit := make([]bool, len(taken))
+	for i, r := range taken {
+		hit[i] = r.id != ""
+	}
+	return hit
 }
 
 // On a real manager, a status that takes runs from the cache says what

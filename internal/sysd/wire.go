@@ -39,6 +39,9 @@ type wire struct {
 	last   reply           // the reply next returned, valid until the next call
 	fresh  bool            // no reply has come yet on the private socket: see nudge
 	pings  map[uint32]bool // the serials of nudge's pings, whose answers replies skips
+	// execStarts counts the Gets of ExecStart sent: the per-unit calls
+	// that the runs' cache and records save (runs.go; tests count them)
+	execStarts int
 }
 
 // dialWire connects to a D-Bus unix socket address and authenticates
@@ -255,6 +258,9 @@ func (w *wire) call(dest, path, iface, member, sig string, args ...any) uint32 {
 			}
 			le.PutUint32(body.Bytes()[at-4:], uint32(body.Len()-at))
 		}
+	}
+	if member == "Get" && len(args) == 2 && args[1] == "ExecStart" {
+		w.execStarts++
 	}
 	w.serial++
 	// alignment counts from the start of the message, so each message is

@@ -1,0 +1,136 @@
+package sysd
+
+import (
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/supersede/supersede/internal/shim"
+)
+
+// The records of runs that the units' exec steps write, for the status
+// of a run that no ctl command has seen.
+//
+// Why: the cache of runs (runs.go) knows only the runs that ctl's own
+// reads asked for. After systemd itself started the units (at boot, by
+// Restart=, or systemctl), the first status asked the manager once for
+// every running unit: 1000 Properties.Get, 14 ms of the manager's CPU
+// (docs/PERFORMANCE.md). But every start of a unit with the
+// compatibility step runs its exec step (internal/shim), whoever started
+// the unit, and that step is the unit's main process: just before it
+// execs the program it writes the record of the run into the unit's
+// state directory, shim.RunFile: the invocation ID (the manager's
+// symlink), its own pid and start tick, and the time of the exec. It
+// asks the manager for nothing, so a thousand units started at once
+// record their runs as well as one.
+//
+// A record gives a unit's run only where it is the run the unit runs
+// now, checked as the cache's entries are: the unit's invocation symlink
+// names the record's ID (read before the manager was asked), the
+// manager's ListUnitsByNames says it is active (running) with no job,
+// and the record's pid is alive with the record's start tick (a pid
+// reused by another process has another one); and only where no one but
+// this user or root could have written it: the unit's directory and the
+// file (opened with no symlink on the way, beneath %t/supersede, which
+// is checked too). Anything else is asked of the manager, as before.
+
+// records reads the records of the runs of units[look[k]], whose
+// invocation IDs are ids (read from the symlinks), and returns, for
+// each k, the run its record gives (zero where there is none that
+// passes the checks). Read in parallel, as the symlinks are.
+func (rc *runCache) records(units, ids []string, look []int) []run {
+	found := make([]run, len(look))
+	if len(look) == 0 {
+		return found
+	}
+	fd, err := unix.Open(rc.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return found
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || !trustedStat(st.Uid, st.Mode) {
+		return found
+	}
+	read := func(from, to int) {
+		buf := make([]byte, 1024)
+		for k := from; k < to; k++ {
+			i := look[k]
+			if r, ok := readRecord(fd, units[i], buf); ok && r.id == ids[i] && startedAt(r.pid, r.ticks, buf) {
+				found[k] = r
+			}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), 4, len(look)/64+1)
+	if workers <= 1 {
+		read(0, len(look))
+		return found
+	}
+	var wg sync.WaitGroup
+	step := (len(look) + workers - 1) / workers
+	for from := 0; from < len(look); from += step {
+		wg.Go(func() { read(from, min(from+step, len(look))) })
+	}
+	wg.Wait()
+	return found
+}
+
+// readRecord reads the record of unit's run from its state directory
+// under dirFD (the trusted %t/supersede), with buf as room: ok false for
+// a missing, untrusted or malformed one.
+func readRecord(dirFD int, unit string, buf []byte) (run, bool) {
+	name, ok := strings.CutSuffix(unit, ".service")
+	if !ok || name == "" || strings.ContainsRune(name, '/') || name[0] == '.' {
+		return run{}, false
+	}
+	// one openat2(2), the usual miss included (a unit with no step):
+	// no symlink anywhere on the way, nothing outside dirFD
+	fd, err := unix.Openat2(dirFD, name+"/"+shim.RunFile, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK,
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH,
+	})
+	if err != nil {
+		return run{}, false // ENOSYS before Linux 5.6: no records read
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || !trustedStat(st.Uid, st.Mode) {
+		return run{}, false
+	}
+	// the unit's directory too (dirFD's owner is checked, so no one else
+	// can have put another directory in its place)
+	if unix.Fstatat(dirFD, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || !trustedStat(st.Uid, st.Mode) {
+		return run{}, false
+	}
+	n, err := unix.Read(fd, buf)
+	if err != nil || n <= 0 || n == len(buf) {
+		return run{}, false
+	}
+	r, ok := shim.ParseRun(buf[:n])
+	if !ok {
+		return run{}, false
+	}
+	return run{id: r.ID, pid: r.PID, start: r.Start, ticks: r.Ticks}, true
+}
+
+// startedAt reports whether process pid exists and started at ticks
+// (clock ticks since boot, /proc/PID/stat): the same process, not a
+// later one with its pid. buf is room for the file.
+func startedAt(pid uint32, ticks uint64, buf []byte) bool {
+	var path [32]byte
+	p := append(strconv.AppendUint(append(path[:0], "/proc/"...), uint64(pid), 10), "/stat"...)
+	fd, err := unix.Open(string(p), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	n, err := unix.Read(fd, buf)
+	unix.Close(fd)
+	if err != nil || n <= 0 {
+		return false
+	}
+	t, ok := shim.StartTicks(buf[:n])
+	return ok && t == ticks
+}
