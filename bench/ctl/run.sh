@@ -19,7 +19,11 @@
 # SUPERSEDE_BEFORE=BIN to time BIN's ctl status in the same hyperfine run
 # (an earlier build: before and after side by side), PERF=1 to add the
 # CPU each status costs ctl and the manager (perf stat; steadier than
-# elapsed time on a busy machine).
+# elapsed time on a busy machine). STAGGER=N starts the units N at a
+# time with systemctl before the target (as units systemd started over
+# time; 0, the default, starts all at once, as at boot). Either way the
+# units' exec steps record their runs (internal/sysd/record.go), which
+# the "no cache of runs" status reads.
 # About 3 minutes with the defaults, most of it supervisorctl at 1000.
 set -euo pipefail
 

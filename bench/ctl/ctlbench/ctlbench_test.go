@@ -51,6 +51,7 @@ type settings struct {
 	rt          bool   // time under SCHED_FIFO (RT=1): see realtime
 	before      string // SUPERSEDE_BEFORE: another supersede whose ctl status is timed beside, or ""
 	perf        bool   // PERF=1: CPU figures of ctl status and of the manager (cpuFigures)
+	stagger     int    // STAGGER=N: start the units N at a time before the target (0: all at once)
 }
 
 // stat is one hyperfine result, in seconds.
@@ -70,6 +71,8 @@ type row struct {
 	sdCtlRestart, sdFloor, sdSystemctlFloor        stat
 	sdCtlBefore                                    stat // SUPERSEDE_BEFORE's ctl status
 	sdCtlCold                                      stat // ctl status with no cache of runs (internal/sysd/runs.go)
+	sdCtlBeforeCold                                stat // SUPERSEDE_BEFORE's, with no cache of runs
+	records                                        int  // the records of runs the units' steps wrote (internal/sysd/record.go)
 	cpu                                            []cpuRow
 
 	note string // what went wrong in an untimed check, for the table
@@ -118,6 +121,7 @@ func loadSettings(t *testing.T) settings {
 		rt:          os.Getenv("RT") == "1",
 		before:      os.Getenv("SUPERSEDE_BEFORE"),
 		perf:        os.Getenv("PERF") == "1",
+		stagger:     envInt(t, "STAGGER", 0),
 	}
 	if s.supersede == "" {
 		t.Fatal("SUPERSEDE is not set: name the supersede binary (bench/ctl/run.sh builds one)")
@@ -298,6 +302,17 @@ func measureSystemd(t *testing.T, s settings, r *row, conf string) {
 	}()
 	runOut(t, exec.Command(s.supersede, "convert", "-c", conf, "--user", "-o", m.UnitDir))
 	m.DaemonReload()
+	if s.stagger > 0 {
+		// as units that systemd started over time (Restart=, systemctl,
+		// a boot that is no storm); without, all at once, as at boot
+		for from := 1; from <= r.n; from += s.stagger {
+			args := []string{"start"}
+			for i := from; i < min(from+s.stagger, r.n+1); i++ {
+				args = append(args, fmt.Sprintf("prog_%04d.service", i))
+			}
+			m.Systemctl(args...)
+		}
+	}
 	m.Systemctl("start", "supersede.target")
 	waitActive(t, m, r.n)
 	// Let the manager and journald finish what starting N units left
@@ -327,14 +342,21 @@ func measureSystemd(t *testing.T, s settings, r *row, conf string) {
 		// for the first status after every unit started: every running
 		// unit is asked for with a Get (internal/sysd/runs.go names the
 		// file).
+		// The units were started by systemctl (above), not by ctl: their
+		// exec steps (this SUPERSEDE, which convert named as the step)
+		// recorded their runs, which is what such a status reads
+		// (internal/sysd/record.go); counted for the table.
 		runs := filepath.Join(m.RuntimeDir, "supersede", ".runs.supersede.target")
+		records, _ := filepath.Glob(filepath.Join(m.RuntimeDir, "supersede", "*", "run"))
+		r.records = len(records)
 		cmds = append(cmds, bench{"supersede ctl --user status, no cache of runs", join(t, append(ctl, "status")...), &r.sdCtlCold, join(t, "rm", "-f", runs)})
 		if s.before != "" {
 			before := append([]string{s.before}, append(ctl[1:], "status")...)
 			if out := runOut(t, ns(ctx, before[0], before[1:]...)); countLines(out, " RUNNING ") != r.n {
 				t.Fatalf("SUPERSEDE_BEFORE ctl --user status: not %d RUNNING lines:\n%.2000s", r.n, out)
 			}
-			cmds = append(cmds, bench{"SUPERSEDE_BEFORE ctl --user status", join(t, before...), &r.sdCtlBefore, ""})
+			cmds = append(cmds, bench{"SUPERSEDE_BEFORE ctl --user status", join(t, before...), &r.sdCtlBefore, ""},
+				bench{"SUPERSEDE_BEFORE ctl --user status, no cache of runs", join(t, before...), &r.sdCtlBeforeCold, join(t, "rm", "-f", runs)})
 		}
 	}
 	if s.strace {
@@ -352,8 +374,16 @@ func measureSystemd(t *testing.T, s settings, r *row, conf string) {
 		r.cpu = append(r.cpu, cpuFigures(t, s, ns, m.PID, "systemctl --user list-units 'prog_*'", pattern...))
 		if s.hasCtl {
 			r.cpu = append(r.cpu, cpuFigures(t, s, ns, m.PID, "supersede ctl --user status", append(ctl, "status")...))
+			// the cold case: the cache removed by the shell before each
+			// run (the shell's own CPU is counted as ctl's)
+			runs := filepath.Join(m.RuntimeDir, "supersede", ".runs.supersede.target")
+			cold := func(bin string) []string {
+				return []string{"/bin/sh", "-c", "rm -f " + join(t, runs) + " && exec " + join(t, append([]string{bin}, append(ctl[1:], "status")...)...)}
+			}
+			r.cpu = append(r.cpu, cpuFigures(t, s, ns, m.PID, "supersede ctl --user status, no cache of runs (sh -c 'rm; exec ctl')", cold(s.supersede)...))
 			if s.before != "" {
 				r.cpu = append(r.cpu, cpuFigures(t, s, ns, m.PID, "SUPERSEDE_BEFORE ctl --user status", append([]string{s.before}, append(ctl[1:], "status")...)...))
+				r.cpu = append(r.cpu, cpuFigures(t, s, ns, m.PID, "SUPERSEDE_BEFORE ctl --user status, no cache of runs (sh -c 'rm; exec ctl')", cold(s.before)...))
 			}
 		}
 	}
@@ -780,10 +810,10 @@ func render(s settings, rows []*row, startLoad, endLoad string) string {
 			r.svStatus.cell(), r.sdPattern.cell(), r.sdAll.cell(), r.sdCtlStatus.cell(),
 			ratio(r.svStatus, r.sdCtlStatus), ratio(r.sdCtlStatus, r.sdPattern), r.svCtlStatus.cell())
 	}
-	b.WriteString("\nsupersede ctl --user status with the cache of runs removed before each run (the first status after the units started), in the same hyperfine run:\n\n")
-	b.WriteString("| programs | supersede ctl --user status | no cache of runs | no cache / systemctl 'prog_*' |\n|---:|---|---|---:|\n")
+	b.WriteString("\nsupersede ctl --user status with the cache of runs removed before each run (the first status after systemctl started the units: the records of runs their exec steps wrote), in the same hyperfine run:\n\n")
+	b.WriteString("| programs | records of runs | supersede ctl --user status | no cache of runs | no cache / systemctl 'prog_*' | before, no cache of runs | before no cache / systemctl 'prog_*' |\n|---:|---:|---|---|---:|---|---:|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %d | %s | %s | %s |\n", r.n, r.sdCtlStatus.cell(), r.sdCtlCold.cell(), ratio(r.sdCtlCold, r.sdPattern))
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s |\n", r.n, r.records, r.sdCtlStatus.cell(), r.sdCtlCold.cell(), ratio(r.sdCtlCold, r.sdPattern), r.sdCtlBeforeCold.cell(), ratio(r.sdCtlBeforeCold, r.sdPattern))
 	}
 	if s.before != "" {
 		fmt.Fprintf(&b, "\nSUPERSEDE_BEFORE (%s) ctl --user status, in the same hyperfine run:\n\n", s.before)
