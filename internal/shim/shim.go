@@ -259,10 +259,13 @@ func replace(path string, data []byte) error {
 // step's own pid, which the exec keeps for the program (the unit's main
 // process), TICKS that process's start in clock ticks since boot
 // (/proc/PID/stat's starttime, which an exec does not change: with the
-// pid, it tells this process from a later one that got the same pid),
+// pid, it names this process, not a later one that got the same pid),
 // and START the time of the exec in µs since the epoch, the same instant
 // as StartedFile. internal/sysd reads it (ParseRun) for the status of a
-// run that no ctl command has seen, instead of asking the manager.
+// run that no ctl command has seen, instead of asking the manager (it
+// tells the record's process from a later one by the run's invocation,
+// which is cheaper than reading each process's start tick: its
+// confirm).
 const RunFile = "run"
 
 // runHeader starts a record of a run; one without it is not read.

@@ -298,13 +298,16 @@ func readStates(w *wire, units []string, anchor string, rc *runCache, use bool) 
 		// start of a record's run, if the manager names its pid); else
 		// ask, as for the others
 		late := map[uint32]get{}
+		// a run read from its record now must be the run the manager
+		// listed (confirm)
+		rc.confirm(units, taken)
 		for i := range out {
 			r := taken[i]
 			if r.id == "" {
 				continue
 			}
 			st := &out[i]
-			running := st.Load == "loaded" && st.Active == "active" && st.Sub == "running" && st.Job == ""
+			running := st.Load == "loaded" && st.Active == "active" && st.Sub == "running" && st.Job == "" && !r.stale
 			switch {
 			case running && hit(i):
 				st.MainPID, st.Start = r.pid, r.start

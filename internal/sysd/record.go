@@ -2,7 +2,6 @@ package sysd
 
 import (
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -27,20 +26,21 @@ import (
 // asks the manager for nothing, so a thousand units started at once
 // record their runs as well as one.
 //
-// A record gives a unit's run only where it is the run the unit runs
-// now, checked as the cache's entries are: the unit's invocation symlink
-// names the record's ID (read before the manager was asked), the
-// manager's ListUnitsByNames says it is active (running) with no job,
-// and the record's pid is alive with the record's start tick (a pid
-// reused by another process has another one); and only where no one but
-// this user or root could have written it: the unit's directory and the
-// file (opened with no symlink on the way, beneath %t/supersede, which
-// is checked too). Anything else is asked of the manager, as before.
+// A record gives a unit's run only where it is the run the unit runs,
+// checked as the cache's entries are and more: the unit's invocation
+// symlink names the record's ID when ctl has sent its request and still
+// once the manager answered (confirm), the manager's ListUnitsByNames
+// says it is active (running) with no job, and the record's pid is
+// alive; and only where no one but this user or root could have written
+// it: the unit's directory and the file (opened with no symlink on the
+// way, beneath %t/supersede, which is checked too). Anything else is
+// asked of the manager, as before.
 
 // records reads the records of the runs of units[look[k]], whose
 // invocation IDs are ids (read from the symlinks), and returns, for
 // each k, the run its record gives (zero where there is none that
-// passes the checks). Read in parallel, as the symlinks are.
+// passes the checks so far; confirm makes the last), marked fresh.
+// Read in parallel, as the symlinks are.
 func (rc *runCache) records(units, ids []string, look []int) []run {
 	found := make([]run, len(look))
 	if len(look) == 0 {
@@ -56,10 +56,11 @@ func (rc *runCache) records(units, ids []string, look []int) []run {
 		return found
 	}
 	read := func(from, to int) {
-		buf := make([]byte, 1024)
+		buf := make([]byte, 256)
 		for k := from; k < to; k++ {
 			i := look[k]
-			if r, ok := readRecord(fd, units[i], buf); ok && r.id == ids[i] && startedAt(r.pid, r.ticks, buf) {
+			if r, ok := readRecord(fd, units[i], buf); ok && r.id == ids[i] && pidAlive(r.pid) {
+				r.fresh = true
 				found[k] = r
 			}
 		}
@@ -116,21 +117,37 @@ func readRecord(dirFD int, unit string, buf []byte) (run, bool) {
 	return run{id: r.ID, pid: r.PID, start: r.Start, ticks: r.Ticks}, true
 }
 
-// startedAt reports whether process pid exists and started at ticks
-// (clock ticks since boot, /proc/PID/stat): the same process, not a
-// later one with its pid. buf is room for the file.
-func startedAt(pid uint32, ticks uint64, buf []byte) bool {
-	var path [32]byte
-	p := append(strconv.AppendUint(append(path[:0], "/proc/"...), uint64(pid), 10), "/stat"...)
-	fd, err := unix.Open(string(p), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
+// confirm marks stale each run in taken that was read from its record
+// now (fresh) and whose unit's symlink no longer names it, read again
+// once the manager answered: readStates asks for those. A record's run
+// is the unit's only if the unit ran it when the manager listed it: its
+// symlink, read after the request was sent and again after the answer,
+// names it both times, so that run lasted through the listing (an ID
+// never comes back), and its main process, the record's pid, was alive
+// then (the manager lists a unit active and running until it has reaped
+// that process, so no other process can have had its pid). This is what
+// checks the record's pid (a pid reused since names another run, or
+// none), with the liveness check as the record is read: reading each
+// process's start tick from /proc/PID/stat instead, 7 µs a process on
+// the machine of docs/PERFORMANCE.md, cost a status of 1000 units more
+// than the manager's Gets it saved.
+func (rc *runCache) confirm(units []string, taken []run) {
+	var again []int
+	for i, r := range taken {
+		if r.fresh {
+			again = append(again, i)
+		}
 	}
-	n, err := unix.Read(fd, buf)
-	unix.Close(fd)
-	if err != nil || n <= 0 {
-		return false
+	if len(again) == 0 {
+		return
 	}
-	t, ok := shim.StartTicks(buf[:n])
-	return ok && t == ticks
+	names := make([]string, len(again))
+	for k, i := range again {
+		names[k] = units[i]
+	}
+	for k, id := range rc.invocations(names) {
+		if i := again[k]; id != taken[i].id {
+			taken[i].fresh, taken[i].stale = false, true
+		}
+	}
 }

@@ -19,11 +19,13 @@ import (
 )
 
 // A record gives a unit's run only when it names the run the unit's
-// symlink names, its pid is alive with the recorded start tick, and no
-// one else could have written the file or its directories; anything
-// else falls back to the cache's entry from a Get, else to a Get. A
-// valid record wins over such an entry, and a run learnt from a record
-// is taken from the cache without reading the record again.
+// symlink names, its pid is alive, and no one else could have written
+// the file or its directories; anything else falls back to the cache's
+// entry from a Get, else to a Get. A valid record wins over such an
+// entry, and a run learnt from a record is taken from the cache without
+// reading the record again. A record's run whose symlink names another
+// run, or none, once the manager has answered (the run ended: its pid
+// may be another process's by now) is asked for (confirm).
 func TestRecordChecks(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
@@ -82,7 +84,6 @@ func TestRecordChecks(t *testing.T) {
 		{"ok.service", good.Append(nil), nil},
 		{"other-id.service", with(func(r *shim.Run) { r.ID = idB }), nil},
 		{"dead.service", with(func(r *shim.Run) { r.PID = uint32(dead.Process.Pid) }), nil},
-		{"reused.service", with(func(r *shim.Run) { r.Ticks++ }), nil},
 		{"file-others.service", good.Append(nil), func(d string) { chmod(filepath.Join(d, shim.RunFile), 0o666) }},
 		{"file-group.service", good.Append(nil), func(d string) { chmod(filepath.Join(d, shim.RunFile), 0o664) }},
 		{"dir-others.service", good.Append(nil), func(d string) { chmod(d, 0o777) }},
@@ -134,7 +135,7 @@ func TestRecordChecks(t *testing.T) {
 			t.Fatalf("%s: symlink read %q", u, ids[i])
 		}
 	}
-	want := run{id: idA, pid: me, start: start, ticks: ticks}
+	want := run{id: idA, pid: me, start: start, ticks: ticks, fresh: true}
 	check := func(what string, got []run, others run) {
 		t.Helper()
 		for i, u := range units {
@@ -182,7 +183,9 @@ func TestRecordChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := &runCache{file: rc.file, dir: dir, links: links}
-	if got := fresh.lookup(units, ids, false); got[0] != want {
+	cached := want
+	cached.fresh = false
+	if got := fresh.lookup(units, ids, false); got[0] != cached {
 		t.Errorf("a run learnt from a record, record gone: %+v, want the cache's %+v", got[0], want)
 	}
 	// ... but only while its pid is alive
@@ -203,6 +206,46 @@ func TestRecordChecks(t *testing.T) {
 		t.Errorf("a record beneath a directory others may write: %+v", got[0])
 	}
 	chmod(dir, 0o755)
+
+	// confirm, after the manager's answer: a record's run whose symlink
+	// still names it stays; one whose unit runs another run by then (its
+	// pid, alive, may be another process's: a run ends with its main
+	// process), or none, is asked; the cache's runs are not read again
+	other := shim.Run{ID: idA, PID: me, Ticks: ticks + 1, Start: start} // a reused pid's record
+	for _, u := range []string{"again.service", "restarted.service", "stopped.service"} {
+		record(u, other.Append(nil))
+	}
+	confirmUnits := []string{"again.service", "restarted.service", "stopped.service", "ok.service"}
+	fresh.known = map[string]run{"ok.service": cached}
+	taken = fresh.lookup(confirmUnits, fresh.invocations(confirmUnits), true)
+	for i, r := range taken {
+		if r.id != idA || r.fresh != (i < 3) {
+			t.Fatalf("lookup %s: %+v", confirmUnits[i], r)
+		}
+	}
+	for u, to := range map[string]string{"restarted.service": idB, "stopped.service": "", "ok.service": idB} {
+		os.Remove(filepath.Join(links, "invocation:"+u))
+		if to != "" {
+			if err := os.Symlink(to, filepath.Join(links, "invocation:"+u)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fresh.confirm(confirmUnits, taken)
+	if got, want := fmt.Sprint(staleOf(taken)), "[false true true false]"; got != want {
+		t.Errorf("stale after confirm: %s, want %s", got, want)
+	}
+	if !taken[0].fresh || taken[1].fresh || taken[2].fresh {
+		t.Errorf("fresh after confirm: %+v", taken)
+	}
+}
+
+func staleOf(taken []run) []bool {
+	out := make([]bool, len(taken))
+	for i, r := range taken {
+		out[i] = r.stale
+	}
+	return out
 }
 
 // On a real manager, units that systemd started (systemctl, then
@@ -333,4 +376,102 @@ func TestRunRecord(t *testing.T) {
 		t.Errorf("the first status after Restart= asked for ExecStart %d times, want none", gets)
 	}
 	check("the status after Restart=", ps, recs)
+}
+
+// BenchmarkRunLookup is what a status of 1000 running units spends on
+// their runs before the manager's answer, per status, in process (the
+// records and the cache file in a temporary directory; SYSD_BENCH_DIR
+// puts it on a tmpfs such as /dev/shm, as %t is), each the process
+// /bin/sleep: records, every record read and checked (the first status
+// after the units started, and what reading the records every time
+// would cost); cache, the cache file read and each pid checked alive
+// (a status after another one: the records were read once, by the
+// first); no-records, units whose steps wrote none, from a cache of
+// Gets (each record looked for, in vain, at every status).
+func BenchmarkRunLookup(b *testing.B) {
+	const n = 1000
+	base, err := os.MkdirTemp(os.Getenv("SYSD_BENCH_DIR"), "runlookup")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(base) })
+	dir := filepath.Join(base, "supersede")
+	links := filepath.Join(base, "units")
+	for _, d := range []string{dir, links} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sleeper := exec.Command("sleep", "1000")
+	if err := sleeper.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", sleeper.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ticks, _ := shim.StartTicks(stat)
+	units := make([]string, n)
+	for i := range units {
+		units[i] = fmt.Sprintf("prog_%04d.service", i)
+		d := filepath.Join(dir, strings.TrimSuffix(units[i], ".service"))
+		if err := os.Mkdir(d, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		r := shim.Run{ID: idA, PID: uint32(sleeper.Process.Pid), Ticks: ticks, Start: 1700000000000000 + uint64(i)}
+		if err := os.WriteFile(filepath.Join(d, shim.RunFile), r.Append(nil), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Symlink(idA, filepath.Join(links, "invocation:"+units[i])); err != nil {
+			b.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, ".runs.x.target")
+	rc := &runCache{file: file, dir: dir, links: links}
+	ids := rc.invocations(units)
+	// the cache as a status leaves it: every run from its record
+	taken := rc.lookup(units, ids, true)
+	sts := make([]unitState, n)
+	for i, r := range taken {
+		if r.id == "" {
+			b.Fatalf("%s: no run from its record", units[i])
+		}
+		sts[i] = unitState{Load: "loaded", Active: "active", Sub: "running", MainPID: r.pid, Start: r.start}
+	}
+	rc.note(units, ids, sts, taken)
+	rc.save()
+	fromRecords, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fromGets := strings.ReplaceAll(string(fromRecords), fmt.Sprintf(" %d\n", ticks), " 0\n")
+	lookup := func(b *testing.B, want bool) {
+		for b.Loop() {
+			rc := &runCache{file: file, dir: dir, links: links}
+			got := rc.lookup(units, ids, true)
+			if (got[n-1].id != "") != want {
+				b.Fatalf("lookup: %+v", got[n-1])
+			}
+		}
+	}
+	b.Run("records", func(b *testing.B) {
+		os.Remove(file)
+		lookup(b, true)
+	})
+	b.Run("cache", func(b *testing.B) {
+		if err := os.WriteFile(file, fromRecords, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		lookup(b, true)
+	})
+	b.Run("no-records", func(b *testing.B) {
+		if err := os.WriteFile(file, []byte(fromGets), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		for _, u := range units {
+			os.Remove(filepath.Join(dir, strings.TrimSuffix(u, ".service"), shim.RunFile))
+		}
+		lookup(b, true)
+	})
 }

@@ -65,6 +65,8 @@ type run struct {
 	pid   uint32 // the main process
 	start uint64 // the start time, µs since the epoch: ExecStart's, or the record's exec
 	ticks uint64 // from a record: the main process's start tick (/proc/PID/stat); 0: from a Get
+	fresh bool   // read from the record now, not from the cache: checked again after the manager's answer (readStates)
+	stale bool   // read from the record, and the unit ran another run by the manager's answer: asked
 }
 
 // runCache is the file of runs of one configuration's units (one
@@ -285,7 +287,7 @@ func (rc *runCache) note(units, ids []string, sts []unitState, taken []run) {
 			continue
 		}
 		r := run{id: ids[i], pid: st.MainPID, start: st.Start}
-		if t := taken[i]; t.id == ids[i] && t.ticks != 0 && t.pid == st.MainPID && t.start == st.Start {
+		if t := taken[i]; t.id == ids[i] && t.ticks != 0 && !t.stale && t.pid == st.MainPID && t.start == st.Start {
 			r.ticks = t.ticks // the record's
 		}
 		if !had || old != r {
