@@ -23,7 +23,7 @@ import (
 //
 // The state directories are laid out as a unit's (%t/supersede/NAME,
 // with the manager's invocation symlink in %t/systemd/units), so that
-// the exec step records its run (RunFile) as under systemd: µs/exec-true
+// the exec step records its run (RunPrefix) as under systemd: µs/exec-true
 // includes the record, and µs/base-exec-true is the base build's exec
 // step in the same loop.
 func BenchmarkStepCost(b *testing.B) {
@@ -101,7 +101,7 @@ func BenchmarkStepCost(b *testing.B) {
 	b.ReportMetric(us(tStartsecs), "µs/startsecs")
 	b.ReportMetric(us(tExited), "µs/exited")
 	b.ReportMetric(us(tBackoff+tStartsecs-2*tTrue), "µs-added/start")
-	if _, err := os.Stat(filepath.Join(dir, RunFile)); err != nil {
+	if _, err := os.Readlink(RunPath(dir)); err != nil {
 		b.Errorf("the exec step recorded no run: %v", err)
 	}
 	if base != "" {

@@ -224,35 +224,22 @@ func writeStartedAt(state string, at time.Time) error {
 // rename), the way of every file of the state directory that a step or
 // ctl may read at any moment. Not renameio: it would fsync each write,
 // at every start of every program, for files on the runtime directory's
-// tmpfs, which a crash empties anyway; the steps that run at the same
-// time (the exec step and "startsecs") write different files, so one
-// fixed temporary name per file is enough. The file is made 0644
-// whatever the unit's UMask= (a program's umask=): ctl trusts a file
-// only if no one else could have written it (internal/sysd).
+// tmpfs, which a crash empties anyway; one step of a unit runs at a time,
+// so one fixed temporary name is enough.
 func replace(path string, data []byte) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err1 := f.Close(); err == nil {
-		err = err1
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)
 }
 
-// RunFile is the exec step's record of the run it starts, in STATE:
+// RunPrefix names the exec step's record of the run it starts: a
+// symlink beside the unit's state directory, %t/supersede/.run.NAME for
+// STATE %t/supersede/NAME (a name no state directory takes: unitgen
+// escapes a leading '.'), whose target is the record, one line:
 //
-//	supersede exec 1
-//	ID PID TICKS START
+//	supersede exec 1 ID PID TICKS START
 //
 // ID is the run's invocation ID (32 hex digits, as the manager's
 // <runtime>/systemd/units/invocation:UNIT symlink names it), PID the
@@ -262,16 +249,32 @@ func replace(path string, data []byte) error {
 // pid, it names this process, not a later one that got the same pid),
 // and START the time of the exec in µs since the epoch, the same instant
 // as StartedFile. internal/sysd reads it (ParseRun) for the status of a
-// run that no ctl command has seen, instead of asking the manager (it
-// tells the record's process from a later one by the run's invocation,
-// which is cheaper than reading each process's start tick: its
-// confirm).
-const RunFile = "run"
+// run that no ctl command has seen, instead of asking the manager.
+//
+// Why a symlink, as systemd's own invocation links are: ctl reads a
+// thousand records in one status, and a symlink is one readlinkat(2)
+// (a file is an open, a stat, a read and a close); it cannot be changed
+// in place, so a symlink in %t/supersede, which only its owner (this
+// user, or root) can write, was written by that owner: no check of its
+// own. It is replaced atomically (a new symlink, then a rename) and
+// outlives the unit's directory, as STATE+LastRunSuffix does: a record
+// names its run, which no later run has. A step that cannot write there
+// (a program run as another user under the system manager, /run/supersede
+// being root's) leaves no record: ctl, as root, would not take one that
+// user wrote anyway.
+const RunPrefix = ".run."
+
+// RunPath is the record of the run of the unit whose state directory
+// is state.
+func RunPath(state string) string {
+	state = filepath.Clean(state)
+	return filepath.Join(filepath.Dir(state), RunPrefix+filepath.Base(state))
+}
 
 // runHeader starts a record of a run; one without it is not read.
-const runHeader = "supersede exec 1\n"
+const runHeader = "supersede exec 1 "
 
-// Run is a record of a run (RunFile).
+// Run is a record of a run (RunPrefix).
 type Run struct {
 	ID    string // the invocation ID
 	PID   uint32 // the main process
@@ -310,7 +313,19 @@ func writeRun(state string, at time.Time) error {
 	if _, ok := ParseRun(b); !ok {
 		return fmt.Errorf("%s: not an invocation ID: %q", link, id)
 	}
-	return replace(filepath.Join(state, RunFile), b)
+	// the temporary name is outside the records' (.run.) and the state
+	// directories' names, and the unit's own
+	path := RunPath(state)
+	tmp := filepath.Join(filepath.Dir(path), ".tmp"+filepath.Base(path))
+	err = os.Symlink(string(b), tmp)
+	if errors.Is(err, fs.ErrExist) {
+		os.Remove(tmp) // left by a step that died between the two calls
+		err = os.Symlink(string(b), tmp)
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // Append appends the record's file to b.
@@ -323,17 +338,17 @@ func (r Run) Append(b []byte) []byte {
 	b = strconv.AppendUint(b, r.Ticks, 10)
 	b = append(b, ' ')
 	b = strconv.AppendUint(b, r.Start, 10)
-	return append(b, '\n')
+	return b
 }
 
 // ParseRun reads a record of a run: ok false for anything but a whole,
 // well-formed one.
 func ParseRun(b []byte) (r Run, ok bool) {
 	rest, ok := bytes.CutPrefix(b, []byte(runHeader))
-	if !ok || len(rest) == 0 || bytes.IndexByte(rest, '\n') != len(rest)-1 {
+	if !ok {
 		return Run{}, false
 	}
-	f := strings.Split(string(rest[:len(rest)-1]), " ")
+	f := strings.Split(string(rest), " ")
 	if len(f) != 4 || !isInvocationID(f[0]) {
 		return Run{}, false
 	}

@@ -20,9 +20,6 @@ func TestMain(m *testing.M) {
 		if d, err := time.ParseDuration(os.Getenv("SHIM_TEST_DELAY")); err == nil {
 			time.Sleep(d) // a slow start of supersede
 		}
-		if m, err := strconv.ParseUint(os.Getenv("SHIM_TEST_UMASK"), 8, 32); err == nil {
-			syscall.Umask(int(m)) // a unit's UMask=
-		}
 		if s := os.Getenv("SHIM_TEST_SECOND"); s != "" {
 			d, _ := time.ParseDuration(s)
 			Second = d
@@ -569,12 +566,13 @@ func TestStatAlive(t *testing.T) {
 
 // exec --state in a unit's state directory (%t/supersede/NAME, the
 // manager's symlinks in %t/systemd/units) records the run before it
-// execs: the symlink's invocation ID, the step's pid, which the program
-// keeps, the process's start tick as the program itself reads it, and
-// the time of the exec, the same as the started file's; mode 0644
-// whatever the umask. Where the ID cannot be read (no symlink, not a
-// unit's directory, not an ID), there is no record, and the program
-// still runs.
+// execs, as a symlink %t/supersede/.run.NAME: the symlink's invocation
+// ID, the step's pid, which the program keeps, the process's start tick
+// as the program itself reads it, and the time of the exec, the same as
+// the started file's. A record left by an earlier run, and a temporary
+// link left by a step that died, are replaced. Where the ID cannot be
+// read (no symlink, not an ID, not a unit's directory), there is no
+// record, and the program still runs.
 func TestExecRecordsRun(t *testing.T) {
 	t.Parallel()
 	rt := t.TempDir()
@@ -589,16 +587,25 @@ func TestExecRecordsRun(t *testing.T) {
 	if err := os.Symlink(id, filepath.Join(links, "invocation:prog_1.service")); err != nil {
 		t.Fatal(err)
 	}
+	record := filepath.Join(rt, "supersede", ".run.prog_1")
+	if RunPath(state) != record || RunPath(state+"/") != record {
+		t.Fatalf("RunPath(%s) = %s, want %s", state, RunPath(state), record)
+	}
+	for _, old := range []string{record, filepath.Join(rt, "supersede", ".tmp.run.prog_1")} {
+		if err := os.Symlink("supersede exec 1 an earlier run", old); err != nil {
+			t.Fatal(err)
+		}
+	}
 	before := time.Now()
-	out, stderr, ps, pid := stepOut(t, []string{"SHIM_TEST_UMASK=0"}, "exec", "--state", state, "/bin/cat", "cat", "/proc/self/stat")
+	out, stderr, ps, pid := stepOut(t, nil, "exec", "--state", state, "/bin/cat", "cat", "/proc/self/stat")
 	if ps.ExitCode() != 0 || stderr != "" {
 		t.Fatalf("exec --state: %v %q", ps, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(state, RunFile))
+	b, err := os.Readlink(record)
 	if err != nil {
 		t.Fatalf("no record of the run: %v", err)
 	}
-	r, ok := ParseRun(b)
+	r, ok := ParseRun([]byte(b))
 	if !ok {
 		t.Fatalf("record %q does not parse", b)
 	}
@@ -614,11 +621,8 @@ func TestExecRecordsRun(t *testing.T) {
 	if at := time.UnixMicro(int64(r.Start)); at.Before(before.Truncate(time.Microsecond)) || at.After(time.Now()) {
 		t.Errorf("record's start %v is not during the step (from %v)", at, before)
 	}
-	if fi, err := os.Stat(filepath.Join(state, RunFile)); err != nil || fi.Mode().Perm() != 0o644 {
-		t.Errorf("record's mode under umask 0: %v (%v), want 0644", fi.Mode(), err)
-	}
-	if _, err := os.Stat(filepath.Join(state, RunFile+".tmp")); err == nil {
-		t.Errorf("the temporary file stays")
+	if _, err := os.Lstat(filepath.Join(rt, "supersede", ".tmp.run.prog_1")); err == nil {
+		t.Errorf("the temporary link stays")
 	}
 
 	// no record where the ID cannot be read; the program runs all the same
@@ -639,19 +643,22 @@ func TestExecRecordsRun(t *testing.T) {
 		if _, stderr, ps, _ := stepOut(t, nil, "exec", "--state", state, "/bin/true", "true"); ps.ExitCode() != 0 || stderr != "" {
 			t.Errorf("%s: exec --state: %v %q", c.name, ps, stderr)
 		}
-		if b, err := os.ReadFile(filepath.Join(state, RunFile)); err == nil {
+		if b, err := os.Readlink(RunPath(state)); err == nil {
 			t.Errorf("%s: a record %q", c.name, b)
 		}
 		if _, err := os.Stat(filepath.Join(state, StartedFile)); err != nil {
 			t.Errorf("%s: no started file: %v", c.name, err)
 		}
 	}
-	other := t.TempDir() // not %t/supersede/NAME
+	other := filepath.Join(t.TempDir(), "prog_1") // not %t/supersede/NAME
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, ps, _ := stepOut(t, nil, "exec", "--state", other, "/bin/true", "true"); ps.ExitCode() != 0 {
 		t.Errorf("exec --state (not a unit's directory): %v", ps)
 	}
-	if _, err := os.Stat(filepath.Join(other, RunFile)); err == nil {
-		t.Errorf("a record in a directory that is not a unit's")
+	if _, err := os.Lstat(RunPath(other)); err == nil {
+		t.Errorf("a record beside a directory that is not a unit's")
 	}
 }
 
@@ -665,11 +672,11 @@ func TestParseRun(t *testing.T) {
 		t.Errorf("ParseRun(%q) = %+v, %v", good.Append(nil), r, ok)
 	}
 	for _, bad := range []string{
-		"", id + " 42 7 1\n", runHeader, runHeader + id + " 42 7 1",
-		runHeader + id + " 42 7 1\n" + id + " 43 7 2\n", runHeader + id + " 0 7 1\n",
-		runHeader + id + " 42 7 0\n", runHeader + id + " 42 0 1\n", runHeader + strings.ToUpper(id) + " 42 7 1\n",
-		runHeader + id + " 42 1\n", runHeader + id + " -1 7 1\n", runHeader + id + "  42 7 1\n",
-		runHeader + id + " 42 7 1 \n", "supersede run 1\n" + id + " 42 1\n",
+		"", id + " 42 7 1", runHeader, runHeader + id + " 42 7 1\n",
+		runHeader + id + " 42 7 1 " + id, runHeader + id + " 0 7 1",
+		runHeader + id + " 42 7 0", runHeader + id + " 42 0 1", runHeader + strings.ToUpper(id) + " 42 7 1",
+		runHeader + id + " 42 1", runHeader + id + " -1 7 1", runHeader + id + "  42 7 1",
+		runHeader + id + " 42 7 1 ", "supersede exec 2 " + id + " 42 7 1", "supersede run 1\n" + id + " 42 1\n",
 	} {
 		if r, ok := ParseRun([]byte(bad)); ok {
 			t.Errorf("ParseRun(%q) = %+v, want no record", bad, r)

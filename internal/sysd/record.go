@@ -20,11 +20,12 @@ import (
 // (docs/PERFORMANCE.md). But every start of a unit with the
 // compatibility step runs its exec step (internal/shim), whoever started
 // the unit, and that step is the unit's main process: just before it
-// execs the program it writes the record of the run into the unit's
-// state directory, shim.RunFile: the invocation ID (the manager's
-// symlink), its own pid and start tick, and the time of the exec. It
-// asks the manager for nothing, so a thousand units started at once
-// record their runs as well as one.
+// execs the program it records the run beside the unit's state
+// directory (shim.RunPrefix: a symlink %t/supersede/.run.NAME whose
+// target is the run's invocation ID from the manager's symlink, its own
+// pid and start tick, and the time of the exec). It asks the manager
+// for nothing, so a thousand units started at once record their runs
+// as well as one.
 //
 // A record gives a unit's run only where it is the run the unit runs,
 // checked as the cache's entries are and more: the unit's invocation
@@ -32,9 +33,10 @@ import (
 // once the manager answered (confirm), the manager's ListUnitsByNames
 // says it is active (running) with no job, and the record's pid is
 // alive; and only where no one but this user or root could have written
-// it: the unit's directory and the file (opened with no symlink on the
-// way, beneath %t/supersede, which is checked too). Anything else is
-// asked of the manager, as before.
+// it: it is a symlink (which no one can change in place) in
+// %t/supersede, a directory this user or root owns that no one else may
+// write, checked once per read. Anything else is asked of the manager,
+// as before.
 
 // records reads the records of the runs of units[look[k]], whose
 // invocation IDs are ids (read from the symlinks), and returns, for
@@ -56,10 +58,10 @@ func (rc *runCache) records(units, ids []string, look []int) []run {
 		return found
 	}
 	read := func(from, to int) {
-		buf := make([]byte, 256)
+		var buf [128]byte
 		for k := from; k < to; k++ {
 			i := look[k]
-			if r, ok := readRecord(fd, units[i], buf); ok && r.id == ids[i] && pidAlive(r.pid) {
+			if r, ok := readRecord(fd, units[i], buf[:]); ok && r.id == ids[i] && pidAlive(r.pid) {
 				r.fresh = true
 				found[k] = r
 			}
@@ -79,34 +81,16 @@ func (rc *runCache) records(units, ids []string, look []int) []run {
 	return found
 }
 
-// readRecord reads the record of unit's run from its state directory
-// under dirFD (the trusted %t/supersede), with buf as room: ok false for
-// a missing, untrusted or malformed one.
+// readRecord reads the record of unit's run (shim.RunPrefix) in dirFD,
+// the trusted %t/supersede, with buf as room: ok false for a missing or
+// malformed one, or one that is not a symlink (readlinkat(2) reads no
+// other file).
 func readRecord(dirFD int, unit string, buf []byte) (run, bool) {
 	name, ok := strings.CutSuffix(unit, ".service")
 	if !ok || name == "" || strings.ContainsRune(name, '/') || name[0] == '.' {
 		return run{}, false
 	}
-	// one openat2(2), the usual miss included (a unit with no step):
-	// no symlink anywhere on the way, nothing outside dirFD
-	fd, err := unix.Openat2(dirFD, name+"/"+shim.RunFile, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK,
-		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH,
-	})
-	if err != nil {
-		return run{}, false // ENOSYS before Linux 5.6: no records read
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || !trustedStat(st.Uid, st.Mode) {
-		return run{}, false
-	}
-	// the unit's directory too (dirFD's owner is checked, so no one else
-	// can have put another directory in its place)
-	if unix.Fstatat(dirFD, name, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR || !trustedStat(st.Uid, st.Mode) {
-		return run{}, false
-	}
-	n, err := unix.Read(fd, buf)
+	n, err := unix.Readlinkat(dirFD, shim.RunPrefix+name, buf)
 	if err != nil || n <= 0 || n == len(buf) {
 		return run{}, false
 	}

@@ -19,13 +19,16 @@ import (
 )
 
 // A record gives a unit's run only when it names the run the unit's
-// symlink names, its pid is alive, and no one else could have written
-// the file or its directories; anything else falls back to the cache's
-// entry from a Get, else to a Get. A valid record wins over such an
-// entry, and a run learnt from a record is taken from the cache without
-// reading the record again. A record's run whose symlink names another
-// run, or none, once the manager has answered (the run ended: its pid
-// may be another process's by now) is asked for (confirm).
+// symlink names, its pid is alive, and it is a symlink in a directory no
+// one else could have written; anything else (another run's record, a
+// dead pid, a malformed record, a regular file in its place even with a
+// record's text, a symlink to such a file, a directory others may write)
+// falls back to the cache's entry from a Get, else to a Get. A valid
+// record wins over such an entry, and a run learnt from a record is
+// taken from the cache without reading the record again. A record's run
+// whose symlink names another run, or none, once the manager has
+// answered (the run ended: its pid may be another process's by now) is
+// asked for (confirm).
 func TestRecordChecks(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
@@ -51,23 +54,18 @@ func TestRecordChecks(t *testing.T) {
 	me := uint32(os.Getpid())
 	const start = 1700000000000000
 	good := shim.Run{ID: idA, PID: me, Ticks: ticks, Start: start}
-	record := func(unit string, body []byte) string {
+	path := func(unit string) string {
+		return shim.RunPath(filepath.Join(dir, strings.TrimSuffix(unit, ".service")))
+	}
+	// record writes unit's record as the exec step does, and its symlink
+	record := func(unit string, body []byte) {
 		t.Helper()
-		d := filepath.Join(dir, strings.TrimSuffix(unit, ".service"))
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(d, shim.RunFile), body, 0o644); err != nil {
-			t.Fatal(err)
+		if body != nil {
+			if err := os.Symlink(string(body), path(unit)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := os.Symlink(idA, filepath.Join(links, "invocation:"+unit)); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	chmod := func(p string, mode os.FileMode) {
-		t.Helper()
-		if err := os.Chmod(p, mode); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -79,52 +77,32 @@ func TestRecordChecks(t *testing.T) {
 	cases := []struct {
 		unit  string
 		body  []byte
-		after func(d string) // spoils what record wrote
+		after func(p string) // spoils what record wrote at p
 	}{
 		{"ok.service", good.Append(nil), nil},
 		{"other-id.service", with(func(r *shim.Run) { r.ID = idB }), nil},
 		{"dead.service", with(func(r *shim.Run) { r.PID = uint32(dead.Process.Pid) }), nil},
-		{"file-others.service", good.Append(nil), func(d string) { chmod(filepath.Join(d, shim.RunFile), 0o666) }},
-		{"file-group.service", good.Append(nil), func(d string) { chmod(filepath.Join(d, shim.RunFile), 0o664) }},
-		{"dir-others.service", good.Append(nil), func(d string) { chmod(d, 0o777) }},
-		{"symlinked-file.service", good.Append(nil), func(d string) {
-			p := filepath.Join(d, shim.RunFile)
-			if err := os.Rename(p, filepath.Join(base, "elsewhere")); err != nil {
+		{"malformed.service", []byte("supersede exec 1 " + idA + " 1 2"), nil},
+		{"no-record.service", nil, nil},
+		{"a-file.service", nil, func(p string) {
+			if err := os.WriteFile(p, good.Append(nil), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"to-a-file.service", nil, func(p string) {
+			if err := os.WriteFile(filepath.Join(base, "elsewhere"), good.Append(nil), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.Symlink(filepath.Join(base, "elsewhere"), p); err != nil {
 				t.Fatal(err)
 			}
 		}},
-		{"symlinked-dir.service", good.Append(nil), func(d string) {
-			if err := os.Rename(d, filepath.Join(base, "realdir")); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(filepath.Join(base, "realdir"), d); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{"malformed.service", []byte("supersede exec 1\n" + idA + " 1 2\n"), nil},
-		{"empty.service", nil, nil},
-		{"no-record.service", nil, func(d string) { os.Remove(filepath.Join(d, shim.RunFile)) }},
-	}
-	if os.Geteuid() == 0 {
-		// another user's record (a system unit's User=): not read by root
-		cases = append(cases, struct {
-			unit  string
-			body  []byte
-			after func(d string)
-		}{"foreign.service", good.Append(nil), func(d string) {
-			if err := os.Lchown(filepath.Join(d, shim.RunFile), 65534, 65534); err != nil {
-				t.Fatal(err)
-			}
-		}})
 	}
 	var units []string
 	for _, c := range cases {
-		d := record(c.unit, c.body)
+		record(c.unit, c.body)
 		if c.after != nil {
-			c.after(d)
+			c.after(path(c.unit))
 		}
 		units = append(units, c.unit)
 	}
@@ -179,7 +157,7 @@ func TestRecordChecks(t *testing.T) {
 		t.Errorf("the cache after note has no %q:\n%s", line, b)
 	}
 	// a run learnt from a record is the record's: not read again
-	if err := os.Remove(filepath.Join(dir, "ok", shim.RunFile)); err != nil {
+	if err := os.Remove(path("ok.service")); err != nil {
 		t.Fatal(err)
 	}
 	fresh := &runCache{file: rc.file, dir: dir, links: links}
@@ -194,18 +172,37 @@ func TestRecordChecks(t *testing.T) {
 		t.Errorf("a cached record's run of a dead pid: %+v", got[0])
 	}
 	// %t/supersede writable by others: no record is read
-	if err := os.WriteFile(filepath.Join(dir, "ok", shim.RunFile), good.Append(nil), 0o644); err != nil {
+	if err := os.Symlink(string(good.Append(nil)), path("ok.service")); err != nil {
 		t.Fatal(err)
 	}
 	fresh.known = map[string]run{}
 	if got := fresh.lookup(units, ids, true); got[0] != want {
 		t.Fatalf("the good record again: %+v", got[0])
 	}
-	chmod(dir, 0o777)
-	if got := fresh.lookup(units, ids, true); got[0].id != "" {
-		t.Errorf("a record beneath a directory others may write: %+v", got[0])
+	for _, mode := range []os.FileMode{0o777, 0o775} {
+		if err := os.Chmod(dir, mode); err != nil {
+			t.Fatal(err)
+		}
+		if got := fresh.lookup(units, ids, true); got[0].id != "" {
+			t.Errorf("a record in a directory of mode %v: %+v", mode, got[0])
+		}
 	}
-	chmod(dir, 0o755)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		// another user's directory (a system unit's User= would own its
+		// state directory, not %t/supersede; as root, any other owner)
+		if err := os.Lchown(dir, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if got := fresh.lookup(units, ids, true); got[0].id != "" {
+			t.Errorf("a record in another user's directory: %+v", got[0])
+		}
+		if err := os.Lchown(dir, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// confirm, after the manager's answer: a record's run whose symlink
 	// still names it stays; one whose unit runs another run by then (its
@@ -292,21 +289,18 @@ func TestRunRecord(t *testing.T) {
 		sts := manager()
 		out := make([]shim.Run, len(units))
 		for i, u := range units {
-			p := filepath.Join(rt, strings.TrimSuffix(u, ".service"), shim.RunFile)
-			b, err := os.ReadFile(p)
+			p := shim.RunPath(filepath.Join(rt, strings.TrimSuffix(u, ".service")))
+			b, err := os.Readlink(p)
 			if err != nil {
 				t.Fatalf("%s: no record of its run after systemctl start: %v", u, err)
 			}
-			r, ok := shim.ParseRun(b)
+			r, ok := shim.ParseRun([]byte(b))
 			id, _ := os.Readlink(filepath.Join(m.getenv("XDG_RUNTIME_DIR"), "systemd", "units", "invocation:"+u))
 			if !ok || r.ID != id || r.PID != sts[i].MainPID {
 				t.Fatalf("%s: record %q; the manager says pid %d, invocation %s", u, b, sts[i].MainPID, id)
 			}
 			if r.Start < sts[i].Start || r.Start-sts[i].Start > uint64(10*time.Second/time.Microsecond) {
 				t.Errorf("%s: the record's start %d is not just after the manager's %d", u, r.Start, sts[i].Start)
-			}
-			if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o644 {
-				t.Errorf("%s: record's mode %v (%v)", u, fi.Mode(), err)
 			}
 			out[i] = r
 		}
@@ -420,7 +414,7 @@ func BenchmarkRunLookup(b *testing.B) {
 			b.Fatal(err)
 		}
 		r := shim.Run{ID: idA, PID: uint32(sleeper.Process.Pid), Ticks: ticks, Start: 1700000000000000 + uint64(i)}
-		if err := os.WriteFile(filepath.Join(d, shim.RunFile), r.Append(nil), 0o644); err != nil {
+		if err := os.Symlink(string(r.Append(nil)), shim.RunPath(d)); err != nil {
 			b.Fatal(err)
 		}
 		if err := os.Symlink(idA, filepath.Join(links, "invocation:"+units[i])); err != nil {
@@ -470,7 +464,7 @@ func BenchmarkRunLookup(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, u := range units {
-			os.Remove(filepath.Join(dir, strings.TrimSuffix(u, ".service"), shim.RunFile))
+			os.Remove(shim.RunPath(filepath.Join(dir, strings.TrimSuffix(u, ".service"))))
 		}
 		lookup(b, true)
 	})

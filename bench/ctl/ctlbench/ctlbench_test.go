@@ -347,7 +347,7 @@ func measureSystemd(t *testing.T, s settings, r *row, conf string) {
 		// recorded their runs, which is what such a status reads
 		// (internal/sysd/record.go); counted for the table.
 		runs := filepath.Join(m.RuntimeDir, "supersede", ".runs.supersede.target")
-		records, _ := filepath.Glob(filepath.Join(m.RuntimeDir, "supersede", "*", "run"))
+		records, _ := filepath.Glob(filepath.Join(m.RuntimeDir, "supersede", ".run.*"))
 		r.records = len(records)
 		cmds = append(cmds, bench{"supersede ctl --user status, no cache of runs", join(t, append(ctl, "status")...), &r.sdCtlCold, join(t, "rm", "-f", runs)})
 		if s.before != "" {
