@@ -52,7 +52,7 @@ func TestRecordChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	me := uint32(os.Getpid())
-	const start = 1700000000000000
+	start := uint64(time.Now().UnixMicro()) // a young run: its record is looked for (recordWindow)
 	good := shim.Run{ID: idA, PID: me, Ticks: ticks, Start: start}
 	path := func(unit string) string {
 		return shim.RunPath(filepath.Join(dir, strings.TrimSuffix(unit, ".service")))
@@ -137,6 +137,21 @@ func TestRecordChecks(t *testing.T) {
 	}
 	check("a cache from Gets", rc.lookup(units, ids, true), fromGet)
 	check("a cache from Gets, not used", rc.lookup(units, ids, false), run{})
+	// a run a Get told of over a minute after it began: its record is
+	// not looked for (none comes after the exec)
+	old := run{id: idA, pid: me, start: start - uint64(2*time.Minute/time.Microsecond)}
+	for _, u := range units {
+		rc.known[u] = old
+	}
+	if got := rc.lookup(units, ids, true); got[0] != old {
+		t.Errorf("a settled run from a Get: %+v, want the cache's %+v", got[0], old)
+	}
+	if got := rc.lookup(units, ids, false); got[0].id != "" {
+		t.Errorf("a settled run from a Get, cache not used: %+v, want none (asked)", got[0])
+	}
+	for _, u := range units {
+		rc.known[u] = fromGet
+	}
 	// what a read learnt: the record's run with its tick, the Get's
 	// without
 	sts := make([]unitState, len(units))
@@ -380,8 +395,10 @@ func TestRunRecord(t *testing.T) {
 // after the units started, and what reading the records every time
 // would cost); cache, the cache file read and each pid checked alive
 // (a status after another one: the records were read once, by the
-// first); no-records, units whose steps wrote none, from a cache of
-// Gets (each record looked for, in vain, at every status).
+// first); no-records, units whose steps wrote none (another build's, no
+// step), from a cache of Gets of runs over a minute old (taken as the
+// cache's, the records not looked for); no-records-young, the same in
+// the first minute of the runs (each record looked for, in vain).
 func BenchmarkRunLookup(b *testing.B) {
 	const n = 1000
 	base, err := os.MkdirTemp(os.Getenv("SYSD_BENCH_DIR"), "runlookup")
@@ -459,12 +476,19 @@ func BenchmarkRunLookup(b *testing.B) {
 		}
 		lookup(b, true)
 	})
+	for _, u := range units {
+		os.Remove(shim.RunPath(filepath.Join(dir, strings.TrimSuffix(u, ".service"))))
+	}
 	b.Run("no-records", func(b *testing.B) {
 		if err := os.WriteFile(file, []byte(fromGets), 0o644); err != nil {
 			b.Fatal(err)
 		}
-		for _, u := range units {
-			os.Remove(shim.RunPath(filepath.Join(dir, strings.TrimSuffix(u, ".service"))))
+		lookup(b, true)
+	})
+	b.Run("no-records-young", func(b *testing.B) {
+		young := strings.ReplaceAll(fromGets, " 17000000000", " "+strconv.FormatInt(time.Now().UnixMicro()/1e5, 10))
+		if err := os.WriteFile(file, []byte(young), 0o644); err != nil {
+			b.Fatal(err)
 		}
 		lookup(b, true)
 	})

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/google/renameio/v2"
 	"golang.org/x/sys/unix"
@@ -235,20 +236,32 @@ func (rc *runCache) invocations(units []string) []string {
 // the cache's entry for the run its symlink names, whose pid is alive.
 // A record is read once per run: an entry that came from one is the
 // record (written once per run, at its exec), so it is taken without
-// reading it again; an entry that came from a Get is taken only where
-// the unit has no valid record (a unit whose step wrote none: another
-// build's, a unit without the step, a record someone else could have
-// written).
+// reading it again. An entry that came from a Get is taken where the
+// unit has no valid record (a unit whose step wrote none: another
+// build's, a unit without the step); its record is looked for only
+// while the run is young (recordWindow), since a Get can come before
+// the record only between the fork and the exec step's write.
 func (rc *runCache) lookup(units, ids []string, use bool) []run {
 	rc.load()
 	out := make([]run, len(units))
+	settled := uint64(time.Now().Add(-recordWindow).UnixMicro())
 	var look []int // read the record
 	for i, u := range units {
 		if ids[i] == "" {
 			continue
 		}
-		if r, ok := rc.known[u]; ok && r.id == ids[i] && r.ticks != 0 && pidAlive(r.pid) {
-			out[i] = r
+		r, ok := rc.known[u]
+		switch {
+		case ok && r.id == ids[i] && r.ticks != 0:
+			if pidAlive(r.pid) {
+				out[i] = r
+				continue
+			}
+		case ok && r.id == ids[i] && r.start < settled:
+			// a run learnt from a Get, too old for a record to come
+			if use && pidAlive(r.pid) {
+				out[i] = r
+			}
 			continue
 		}
 		look = append(look, i)
@@ -264,6 +277,13 @@ func (rc *runCache) lookup(units, ids []string, use bool) []run {
 	}
 	return out
 }
+
+// recordWindow is how long after a run's start its record is looked
+// for where a Get told of the run first. The exec step records the run
+// as it execs, milliseconds after the fork; a step held up longer (a
+// machine so loaded that supersede takes a minute to start) leaves the
+// Get's start for that run, systemd's, a few ms before the record's.
+const recordWindow = time.Minute
 
 // pidAlive reports whether process pid exists (EPERM: another user's).
 func pidAlive(pid uint32) bool {
