@@ -37,9 +37,13 @@
 // SIGPIPE and SIGXFSZ, as a child of supervisord starts (Python ignores
 // both; systemd has no directive for SIGXFSZ), records the time in
 // STATE, from which "startsecs" counts (it waits for the exec first), and
-// execs it, so the program stays the unit's main process. An exec that fails ends as Supervisor's child
-// does: its two lines on stderr where supervisord's own checks would not
-// have caught it before the fork, and exit 127.
+// the run beside STATE (RunPrefix: the invocation ID, its pid and start
+// tick and that time, which internal/sysd reads for a status instead of
+// asking the manager; a record it cannot write is no error), and execs
+// it, so the program stays the unit's main process. An exec that fails
+// ends as Supervisor's child does: its two lines on stderr where
+// supervisord's own checks would not have caught it before the fork, and
+// exit 127.
 //
 // "spawn-error MESSAGE" is the ExecStart of a program supervisord
 // cannot spawn (an unclosed quote in command=, an empty command =): every
@@ -57,6 +61,7 @@
 // with it.
 //
 // The steps print nothing else: what they would say, supervisord says in
-// its own log, not in the program's. They read and write only STATE, and
+// its own log, not in the program's. They read and write only STATE and
+// the files beside it (STATE+LastRunSuffix, the exec step's record), and
 // link nothing but the standard library, x/sys and translate.
 package shim

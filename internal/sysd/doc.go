@@ -13,9 +13,10 @@
 // the units were converted from; no name is guessed from unit files.
 // Supervisor's states are derived from the units' (state.go), a running
 // unit's pid and start time are kept from one read to the next under
-// its invocation ID (runs.go), and a process's output is read from the
-// journal with journalctl (journal.go), or from its log file when the
-// units keep log files.
+// its invocation ID (runs.go) or read from the record the unit's exec
+// step wrote of its run (record.go), and a process's output is read
+// from the journal with journalctl (journal.go), or from its log file
+// when the units keep log files.
 //
 // It must not be imported by translate, unitgen, internal/status,
 // internal/xmlrpc, internal/ctl or fallback (internal/depcheck), and the
