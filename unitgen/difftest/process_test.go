@@ -169,28 +169,22 @@ startretries=1
 		s.notef("runs: instant %d, short %d, zero %d, long %d, late1 %d, killed %d, ones %d", s.count("instant.runs"), s.count("short.runs"), s.count("zero.runs"), s.count("long.runs"), s.count("late1.runs"), s.count("killed.runs"), s.count("ones.runs"))
 	},
 }, {
-	// What the units cannot retry under autorestart=false: a death
-	// within startsecs by a signal that systemd does not count as clean
-	// (here SIGKILL, SIGUSR1, SIGSEGV), or by exit status 254, the one
-	// the compatibility step keeps to give up with (docs/MAPPING.md).
-	// supervisord retries each startretries times, then FATAL; the units
-	// are FATAL after one run. A clean signal (SIGTERM) is retried.
+	// Under autorestart=false, a death within startsecs by a signal is a
+	// failed start, retried startretries times, then FATAL: here SIGUSR1,
+	// a real-time signal and SIGTERM (a clean end for systemd), each a
+	// success in the unit's SuccessExitStatus=, so that the startsecs
+	// step's verdict restarts it. The same signal after startsecs is
+	// EXITED, with no restart.
 	name: "startsecs-early-signal",
 	cfg: fallbacktest.Config{Sections: `
-[program:kill]
-command=/bin/sh -c 'echo run >> {DIR}/kill.runs; sleep 0.3; kill -KILL $$'
-startsecs=3
-startretries=1
-autorestart=false
-
 [program:usr1]
 command=/bin/sh -c 'echo run >> {DIR}/usr1.runs; sleep 0.3; kill -USR1 $$'
 startsecs=3
 startretries=1
 autorestart=false
 
-[program:exit254]
-command=/bin/sh -c 'echo run >> {DIR}/exit254.runs; sleep 0.3; exit 254'
+[program:rt]
+command=/bin/sh -c 'echo run >> {DIR}/rt.runs; sleep 0.3; kill -s RTMIN $$'
 startsecs=3
 startretries=1
 autorestart=false
@@ -200,11 +194,50 @@ command=/bin/sh -c 'echo run >> {DIR}/term.runs; sleep 0.3; kill -TERM $$'
 startsecs=3
 startretries=1
 autorestart=false
+
+[program:late]
+command=/bin/sh -c 'echo run >> {DIR}/late.runs; sleep 1.6; kill -USR1 $$'
+startsecs=1
+autorestart=false
 `},
 	steps: func(s *side) {
-		s.wait("FATAL", "kill", "usr1", "exit254", "term")
+		s.wait("FATAL", "usr1", "rt", "term")
+		s.wait("EXITED", "late")
 		s.ctl("status")
-		s.notef("runs: kill %d, usr1 %d, exit254 %d, term %d", s.count("kill.runs"), s.count("usr1.runs"), s.count("exit254.runs"), s.count("term.runs"))
+		s.notef("runs: usr1 %d, rt %d, term %d, late %d", s.count("usr1.runs"), s.count("rt.runs"), s.count("term.runs"), s.count("late.runs"))
+	},
+}, {
+	// What the units cannot retry under autorestart=false: a death
+	// within startsecs by a signal whose death systemd may count as a
+	// failure whatever SuccessExitStatus= says (one that can dump core,
+	// here SIGSEGV; SIGKILL, the OOM killer's), or by exit status 254,
+	// the one the compatibility step keeps to give up with
+	// (docs/MAPPING.md). supervisord retries each startretries times,
+	// then FATAL; the units are FATAL after one run.
+	name: "startsecs-early-core",
+	cfg: fallbacktest.Config{Sections: `
+[program:kill]
+command=/bin/sh -c 'echo run >> {DIR}/kill.runs; sleep 0.3; kill -KILL $$'
+startsecs=3
+startretries=1
+autorestart=false
+
+[program:segv]
+command=/bin/sh -c 'ulimit -c 0; echo run >> {DIR}/segv.runs; sleep 0.3; kill -SEGV $$'
+startsecs=3
+startretries=1
+autorestart=false
+
+[program:exit254]
+command=/bin/sh -c 'echo run >> {DIR}/exit254.runs; sleep 0.3; exit 254'
+startsecs=3
+startretries=1
+autorestart=false
+`},
+	steps: func(s *side) {
+		s.wait("FATAL", "kill", "segv", "exit254")
+		s.ctl("status")
+		s.notef("runs: kill %d, segv %d, exit254 %d", s.count("kill.runs"), s.count("segv.runs"), s.count("exit254.runs"))
 	},
 }, {
 	// Each stopsignal reaches the program, which exits on it; a program
