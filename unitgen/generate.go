@@ -458,7 +458,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	}
 	if shim != "" && spawnErr == "" {
 		if p.AutoRestart == translate.RestartNever && p.MinUptime > 0 && p.StartRetries > 0 {
-			g.warnf(keyPos(p, "autorestart"), pl.name, "%s: autorestart=false: a death within startsecs (%d s) by SIGKILL, by a signal that can dump core (QUIT, ILL, TRAP, ABRT, BUS, FPE, SEGV, XCPU, XFSZ, SYS), or by exit status %d, is not retried as supervisord retries it (startretries=%d); it ends FATAL at once (docs/MAPPING.md)", p.Namespec(), int(p.MinUptime/time.Second), fatalOnlyStatus, p.StartRetries)
+			g.warnf(keyPos(p, "autorestart"), pl.name, "%s: autorestart=false: a death within startsecs (%d s) by exit status %d is not retried as supervisord retries it (startretries=%d); it ends FATAL at once (docs/MAPPING.md)", p.Namespec(), int(p.MinUptime/time.Second), fatalOnlyStatus, p.StartRetries)
 		}
 		if _, ok := p.Env.Get("LC_CTYPE"); !ok {
 			for _, name := range []string{"LANG", "LC_ALL"} {
@@ -1087,6 +1087,11 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 			// even when it comes before the startsecs step runs
 			exited += " 0"
 		}
+		if onlyFailedStarts(p, false) {
+			// a later end that systemd restarts all the same (a core
+			// dump, the OOM killer) is marked, and its restart refused
+			exited += " --once"
+		}
 		add("Service", "ExecStopPost", exited)
 	}
 	// Room for the longest backoff wait and startsecs; systemd's 90 s
@@ -1104,19 +1109,18 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 //
 // autorestart=false restarts only a failed start, as Supervisor retries
 // any death within startsecs whatever autorestart says: every exit status
-// and every signal that kills without a core dump (softSignals,
-// realtimeSignals) is a success (SuccessExitStatus=), so that the
+// and every signal is a success (SuccessExitStatus=), so that the
 // startsecs step's verdict (Result=signal) is the unit's result after an
-// early death by any of them, and no such death after startsecs
-// restarts. systemd counts two deaths as failures whatever
-// SuccessExitStatus= says: a core dump (code=dumped, which any signal of
-// hardSignals but SIGKILL can give, depending on the core limit and
-// kernel.core_pattern) and the kernel's OOM kill (SIGKILL, Result=oom-kill);
-// so RestartPreventExitStatus= lists those signals, that a late death by
-// one is not restarted. systemd checks that list against the program's
-// own status before the result, so a death by one of them within
-// startsecs is not retried; nor is one by exit status fatalOnlyStatus,
-// which the step keeps to give up with (docs/MAPPING.md).
+// early death, which Restart=on-abnormal restarts, and a death after
+// startsecs does not restart. systemd counts two deaths as failures
+// whatever SuccessExitStatus= says: a core dump (code=dumped) and the
+// kernel's OOM kill (Result=oom-kill); after startsecs, "exited --once"
+// marks such an end and the restart's step refuses to start the program
+// (internal/shim), so it ends EXITED. (Not RestartPreventExitStatus=:
+// systemd checks it against the program's own status before the step's
+// verdict, so it would keep an early death from being retried too.) An
+// early exit with fatalOnlyStatus, which the step keeps to give up with,
+// is not retried (docs/MAPPING.md).
 func (g *generator) restartShim(p *translate.Process, add func(string, string, string), onlyFailed bool) {
 	const perLine = 32
 	lines := func(key string, words []string) {
@@ -1133,8 +1137,7 @@ func (g *generator) restartShim(p *translate.Process, add func(string, string, s
 			}
 		}
 		lines("SuccessExitStatus", success)
-		lines("SuccessExitStatus", append(strings.Fields(softSignals), strings.Fields(realtimeSignals)...))
-		add("Service", "RestartPreventExitStatus", hardSignals)
+		lines("SuccessExitStatus", strings.Fields(uncleanSignals+" "+realtimeSignals))
 		add("Service", "RestartSec", formatDuration(RestartDelay))
 		return
 	}
@@ -1199,15 +1202,11 @@ func fatalStatus(p *translate.Process, onlyFailed bool) int {
 	return 1 // exitcodes lists every status: nothing can fail the step
 }
 
-// hardSignals, softSignals and realtimeSignals are every signal whose
-// default action ends a process, but SIGHUP, SIGINT, SIGTERM and SIGPIPE,
-// which systemd counts as a clean end of a service (signal(7)):
-// hardSignals those whose death systemd may count as a failure whatever
-// SuccessExitStatus= says (the ones whose default action dumps core, and
-// SIGKILL, the OOM killer's), softSignals and realtimeSignals the rest.
+// uncleanSignals and realtimeSignals are every signal whose default
+// action ends a process, but SIGHUP, SIGINT, SIGTERM and SIGPIPE, which
+// systemd counts as a clean end of a service (signal(7)).
 const (
-	hardSignals     = "SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGSEGV SIGXCPU SIGXFSZ SIGSYS"
-	softSignals     = "SIGUSR1 SIGUSR2 SIGALRM SIGSTKFLT SIGVTALRM SIGPROF SIGIO SIGPWR"
+	uncleanSignals  = "SIGQUIT SIGILL SIGTRAP SIGABRT SIGBUS SIGFPE SIGKILL SIGUSR1 SIGSEGV SIGUSR2 SIGALRM SIGSTKFLT SIGXCPU SIGXFSZ SIGVTALRM SIGPROF SIGIO SIGPWR SIGSYS"
 	realtimeSignals = "SIGRTMIN SIGRTMIN+1 SIGRTMIN+2 SIGRTMIN+3 SIGRTMIN+4 SIGRTMIN+5 SIGRTMIN+6 SIGRTMIN+7 SIGRTMIN+8 SIGRTMIN+9 SIGRTMIN+10 SIGRTMIN+11 SIGRTMIN+12 SIGRTMIN+13 SIGRTMIN+14 SIGRTMIN+15 SIGRTMAX-14 SIGRTMAX-13 SIGRTMAX-12 SIGRTMAX-11 SIGRTMAX-10 SIGRTMAX-9 SIGRTMAX-8 SIGRTMAX-7 SIGRTMAX-6 SIGRTMAX-5 SIGRTMAX-4 SIGRTMAX-3 SIGRTMAX-2 SIGRTMAX-1 SIGRTMAX"
 )
 
