@@ -234,6 +234,32 @@ autorestart=false
 		s.notef("runs: usr1 %d, rt %d, term %d, kill %d, segv %d, late %d, latekill %d, dump %d; core dumped: %v", s.count("usr1.runs"), s.count("rt.runs"), s.count("term.runs"), s.count("kill.runs"), s.count("segv.runs"), s.count("late.runs"), s.count("latekill.runs"), s.count("dump.runs"), err == nil)
 	},
 }, {
+	// A stop or restart whose stop signal makes the program dump core
+	// (SIGQUIT, which sleep does not handle) under autorestart=false:
+	// the core dump is no crash of the program's own, so the restart
+	// starts it again and the stop leaves it STOPPED (the compatibility
+	// step asks the manager for the unit's job before it marks a late
+	// end).
+	name: "stop-core-dump",
+	cfg: fallbacktest.Config{Sections: `
+[program:quit]
+command=/bin/sh -c 'ulimit -c unlimited 2>/dev/null; echo run >> {DIR}/quit.runs; exec sleep 1000'
+directory={DIR}
+stopsignal=QUIT
+startsecs=1
+autorestart=false
+`},
+	steps: func(s *side) {
+		s.wait("RUNNING", "quit")
+		s.ctl("restart", "quit")
+		s.wait("RUNNING", "quit")
+		s.ctl("status")
+		s.ctl("stop", "quit")
+		s.ctl("status")
+		_, err := os.Stat(s.path("core"))
+		s.notef("runs: quit %d; core dumped: %v", s.count("quit.runs"), err == nil)
+	},
+}, {
 	// What the units cannot retry under autorestart=false: a death
 	// within startsecs by exit status 254, the one the compatibility
 	// step keeps to give up with (docs/MAPPING.md). supervisord retries
