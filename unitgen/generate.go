@@ -458,7 +458,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	}
 	if shim != "" && spawnErr == "" {
 		if p.AutoRestart == translate.RestartNever && p.MinUptime > 0 && p.StartRetries > 0 {
-			g.warnf(keyPos(p, "autorestart"), pl.name, "%s: autorestart=false: a death within startsecs (%d s) by a signal other than HUP, INT, TERM or PIPE, or by exit status %d, is not retried as supervisord retries it (startretries=%d); it ends FATAL at once (docs/MAPPING.md)", p.Namespec(), int(p.MinUptime/time.Second), fatalOnlyStatus, p.StartRetries)
+			g.warnf(keyPos(p, "autorestart"), pl.name, "%s: autorestart=false: a death within startsecs (%d s) by exit status %d is not retried as supervisord retries it (startretries=%d); it ends FATAL at once (docs/MAPPING.md)", p.Namespec(), int(p.MinUptime/time.Second), fatalOnlyStatus, p.StartRetries)
 		}
 		if _, ok := p.Env.Get("LC_CTYPE"); !ok {
 			for _, name := range []string{"LANG", "LC_ALL"} {
@@ -1087,6 +1087,11 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 			// even when it comes before the startsecs step runs
 			exited += " 0"
 		}
+		if onlyFailedStarts(p, false) {
+			// a later end that systemd restarts all the same (a core
+			// dump, the OOM killer) is marked, and its restart refused
+			exited += " --once"
+		}
 		add("Service", "ExecStopPost", exited)
 	}
 	// Room for the longest backoff wait and startsecs; systemd's 90 s
@@ -1104,16 +1109,18 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 //
 // autorestart=false restarts only a failed start, as Supervisor retries
 // any death within startsecs whatever autorestart says: every exit status
-// is a success (SuccessExitStatus=), so that the startsecs step's verdict
-// (Result=signal) is the unit's result after an early death of any exit
-// status, and no exit after startsecs restarts; RestartPreventExitStatus=
-// lists every signal that kills by default but the four clean ones
-// (which are successes already), so that a death by one after startsecs
-// is not restarted either. systemd checks that list against the
-// program's own status before the result, so a death by one of those
-// signals within startsecs is not retried; nor is one by exit status
-// fatalOnlyStatus, which the step keeps to give up with
-// (docs/MAPPING.md).
+// and every signal is a success (SuccessExitStatus=), so that the
+// startsecs step's verdict (Result=signal) is the unit's result after an
+// early death, which Restart=on-abnormal restarts, and a death after
+// startsecs does not restart. systemd counts two deaths as failures
+// whatever SuccessExitStatus= says: a core dump (code=dumped) and the
+// kernel's OOM kill (Result=oom-kill); after startsecs, "exited --once"
+// marks such an end and the restart's step refuses to start the program
+// (internal/shim), so it ends EXITED. (Not RestartPreventExitStatus=:
+// systemd checks it against the program's own status before the step's
+// verdict, so it would keep an early death from being retried too.) An
+// early exit with fatalOnlyStatus, which the step keeps to give up with,
+// is not retried (docs/MAPPING.md).
 func (g *generator) restartShim(p *translate.Process, add func(string, string, string), onlyFailed bool) {
 	const perLine = 32
 	lines := func(key string, words []string) {
@@ -1130,8 +1137,7 @@ func (g *generator) restartShim(p *translate.Process, add func(string, string, s
 			}
 		}
 		lines("SuccessExitStatus", success)
-		add("Service", "RestartPreventExitStatus", uncleanSignals)
-		add("Service", "RestartPreventExitStatus", realtimeSignals)
+		lines("SuccessExitStatus", strings.Fields(uncleanSignals+" "+realtimeSignals))
 		add("Service", "RestartSec", formatDuration(RestartDelay))
 		return
 	}

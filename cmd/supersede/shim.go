@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/supersede/supersede/internal/shim"
+	"github.com/supersede/supersede/internal/sysd"
 )
 
 // runShim is `supersede shim STEP ARGS`, the compatibility step that
@@ -18,6 +19,7 @@ import (
 // program: main's handler is taken off first.
 func runShim(_ context.Context, e *env) error {
 	signal.Reset(syscall.SIGTERM, syscall.SIGINT)
+	shim.UnitJob = sysd.StepUnitJob
 	if code := shim.Main(e.args, e.environ, e.stderr); code != 0 {
 		return &exitCode{code}
 	}

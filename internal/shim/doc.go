@@ -8,7 +8,7 @@
 //	ExecStartPre=/usr/local/bin/supersede shim backoff STATE STARTRETRIES [--chdir DIR] [--locale] [--fatal-status N]
 //	ExecStart=/usr/local/bin/supersede shim exec --state STATE PATH ARGV0 ARGS...
 //	ExecStartPost=/usr/local/bin/supersede shim startsecs STATE STARTSECS
-//	ExecStopPost=/usr/local/bin/supersede shim exited STATE
+//	ExecStopPost=/usr/local/bin/supersede shim exited STATE [0] [--once]
 //
 // STATE is the unit's RuntimeDirectory= (%t/supersede/%N, kept across
 // automatic restarts only), where one file, "failures", counts the starts
@@ -32,6 +32,15 @@
 // startsecs. "exited" catches the one death "startsecs" cannot see: a
 // program that ends before systemd starts the step (systemd then takes an
 // exit 0 as a clean end), which it also turns into a failed start.
+// Under autorestart=false (--once), every exit status but the step's own
+// and every signal is a success for the unit, but systemd restarts after
+// a core dump or the OOM killer whatever SuccessExitStatus= says: after
+// such an end past startsecs that no stop or restart job asked for,
+// "exited" marks WaitEnded with the end (EndFile), and the restart's
+// "backoff" refuses to start the program, failing as it does when it
+// gives up: Supervisor's EXITED, which internal/sysd reads from the mark
+// (it asks the manager for the unit's job: the one call a step makes,
+// only then).
 //
 // "exec [--state STATE] PATH ARGV0 ARGS..." runs the program: it ignores
 // SIGPIPE and SIGXFSZ, as a child of supervisord starts (Python ignores
@@ -63,5 +72,7 @@
 // The steps print nothing else: what they would say, supervisord says in
 // its own log, not in the program's. They read and write only STATE and
 // the files beside it (STATE+LastRunSuffix, the exec step's record), and
-// link nothing but the standard library, x/sys and translate.
+// link nothing but the standard library, x/sys and translate (the
+// manager's answer to "exited" comes through UnitJob, which
+// cmd/supersede sets to internal/sysd's).
 package shim

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,7 +50,27 @@ const (
 	WaitBackoff = "backoff" // waiting out the backoff, or about to
 	WaitGiveUp  = "fatal"   // startretries used up: the step exits 1, the unit fails (FATAL)
 	WaitNone    = "none"    // no wait: STARTING
+	// WaitEnded: under autorestart=false (exited --once), the program
+	// ended by itself after startsecs in a way systemd restarts whatever
+	// SuccessExitStatus= says (a core dump, the OOM killer); the restart's
+	// step refuses to start it, and the unit reads EXITED (EndFile).
+	WaitEnded = "ended"
 )
+
+// EndFile holds how the program's last run ended, "CODE STATUS" as
+// systemd's ExecMainCode and ExecMainStatus (CODE 1 exited, 2 killed,
+// 3 dumped; STATUS the exit status or the signal), written by "exited"
+// where it marks WaitEnded: systemd clears its own as the refused
+// restart begins.
+const EndFile = "end"
+
+// UnitJob, where set (cmd/supersede sets internal/sysd's StepUnitJob:
+// this package links no D-Bus), returns the type of the job queued for
+// the unit whose state directory is STATE ("" for none): "exited" asks
+// it whether an end it would mark WaitEnded was asked for (a stop or
+// restart job, whose stop signal or stop timeout can end the program as
+// a crash would) or came by itself.
+var UnitJob func(ctx context.Context, state string) (string, error)
 
 // Second is one step of Supervisor's backoff; a variable for tests.
 var Second = time.Second
@@ -72,7 +94,7 @@ func Main(args, environ []string, stderr io.Writer) int {
 	case "listen":
 		err = listen(args[1:], environ)
 	case "exited":
-		err = exited(args[1:])
+		err = exited(args[1:], environ)
 	case "spawn-error":
 		// ExecStart of a program supervisord cannot spawn (MESSAGE is
 		// its spawnerr, for the reader of the unit): a failed start,
@@ -128,6 +150,18 @@ func backoff(args, environ []string, stderr io.Writer) error {
 		default:
 			return errors.New(usage)
 		}
+	}
+	if ReadWait(state) == WaitEnded {
+		// The automatic restart that systemd makes after a death it
+		// counts as a failure whatever SuccessExitStatus= says (a core
+		// dump, the OOM killer), which "exited" found to be a run past
+		// startsecs under autorestart=false: Supervisor's EXITED, no
+		// restart. The step fails as it does when it gives up, so that
+		// Restart=on-abnormal ends here; the mark and the run's times
+		// and end, kept beside the directory (which systemd removes as
+		// the unit fails), say EXITED, not FATAL.
+		_ = keepLastRun(state)
+		return &failed{fatal}
 	}
 	n := readCount(state)
 	if n > retries {
@@ -433,15 +467,22 @@ const (
 const LastRunSuffix = ".last"
 
 // keepLastRun writes STATE+LastRunSuffix from the started and stopped
-// files, atomically; without both, nothing.
+// files, atomically, with the end (EndFile) where the run's restart was
+// refused (WaitEnded): "START STOP[ CODE STATUS]\n"; without both
+// times, nothing.
 func keepLastRun(state string) error {
 	start, err1 := os.ReadFile(filepath.Join(state, startedFile))
 	stop, err2 := os.ReadFile(filepath.Join(state, stoppedFile))
 	if err1 != nil || err2 != nil {
 		return nil
 	}
-	data := append(append(append(bytes.TrimSpace(start), ' '), bytes.TrimSpace(stop)...), '\n')
-	return replace(filepath.Clean(state)+LastRunSuffix, data)
+	data := append(append(bytes.TrimSpace(start), ' '), bytes.TrimSpace(stop)...)
+	if ReadWait(state) == WaitEnded {
+		if end, err := os.ReadFile(filepath.Join(state, EndFile)); err == nil {
+			data = append(append(data, ' '), bytes.TrimSpace(end)...)
+		}
+	}
+	return replace(filepath.Clean(state)+LastRunSuffix, append(data, '\n'))
 }
 
 // LocaleFile is the environment file (systemd's EnvironmentFile=) in the
@@ -566,17 +607,29 @@ func awaitExec(pid int) (at time.Time, ok bool) {
 // watchFile marks a start whose startsecs step ran.
 const watchFile = "watched"
 
-// exited is ExecStopPost: STATE. A program that ends before systemd could
-// run its startsecs step (an instant exit 0 races the step's start, and
-// systemd then takes the exit as a clean end) is a failed start too: the
-// step ends by SIGTERM, so the unit restarts. Otherwise it does nothing:
-// the startsecs step has judged. With STARTSECS 0 (given only then, so
-// that the units of other programs keep their lines) the program was
-// RUNNING at its spawn: any end is a normal exit, and the count of
-// failed starts is cleared as the startsecs step would have.
-func exited(args []string) error {
+// exited is ExecStopPost: STATE [0] [--once]. A program that ends before
+// systemd could run its startsecs step (an instant exit 0 races the
+// step's start, and systemd then takes the exit as a clean end) is a
+// failed start too: the step ends by SIGTERM, so the unit restarts.
+// Otherwise it does nothing: the startsecs step has judged. With
+// STARTSECS 0 (given only then, so that the units of other programs keep
+// their lines) the program was RUNNING at its spawn: any end is a normal
+// exit, and the count of failed starts is cleared as the startsecs step
+// would have. With --once (autorestart=false), a run past startsecs that
+// ended in a way systemd restarts whatever SuccessExitStatus= says is
+// marked WaitEnded, for the restart's step to refuse (markEnded).
+func exited(args, environ []string) error {
+	once := len(args) > 1 && args[len(args)-1] == "--once"
+	if once {
+		args = args[:len(args)-1]
+	}
 	if len(args) != 1 && !(len(args) == 2 && args[1] == "0") {
-		return errors.New("usage: exited STATE [0]")
+		return errors.New("usage: exited STATE [0] [--once]")
+	}
+	if ReadWait(args[0]) == WaitEnded {
+		// the stop of a start that "backoff" refused: no program ran,
+		// and the last run's end stays as it was
+		return nil
 	}
 	// the end of this run, for keepLastRun (systemd forgets it). Only
 	// the times shown of a FATAL process depend on it: a failure here
@@ -591,10 +644,17 @@ func exited(args []string) error {
 			// the cleared count no longer makes
 			_ = writeWait(args[0], WaitNone)
 		}
+		if once {
+			markEnded(args[0], environ)
+		}
 		return nil
 	}
 	if _, err := os.Stat(filepath.Join(args[0], CountFile)); err != nil {
-		return nil // reached RUNNING, or never counted
+		// reached RUNNING, or never counted
+		if once {
+			markEnded(args[0], environ)
+		}
+		return nil
 	}
 	if readCount(args[0]) > 0 {
 		// a start that did not reach RUNNING: the automatic restart that
@@ -610,6 +670,58 @@ func exited(args []string) error {
 	}
 	return dieBySIGTERM()
 }
+
+// abnormalResults are the results of a unit (ExecStopPost's
+// $SERVICE_RESULT) that Restart=on-abnormal restarts after.
+var abnormalResults = []string{"signal", "core-dump", "watchdog", "timeout", "oom-kill"}
+
+// markEnded is "exited --once" after a run past startsecs: where systemd
+// is about to restart the unit all the same ($SERVICE_RESULT one that
+// Restart=on-abnormal restarts: under autorestart=false every exit status
+// but the step's own and every signal is a success, so a core dump or
+// the OOM killer's SIGKILL) and the end was not asked for (no stop or
+// restart job is queued: their stop signal, or their SIGKILL after the
+// stop timeout, is no crash), it marks WaitEnded with the program's end
+// (EndFile), and the restart's step refuses to start the program:
+// Supervisor's EXITED. Where the manager cannot say whether a job is
+// queued, the end is taken for the program's own, the likelier case.
+// Nothing is marked for any other end.
+func markEnded(state string, environ []string) {
+	if !slices.Contains(abnormalResults, getenv(environ, "SERVICE_RESULT")) {
+		return
+	}
+	code, status := 0, 0
+	switch getenv(environ, "EXIT_CODE") {
+	case "exited":
+		code = 1
+		status, _ = strconv.Atoi(getenv(environ, "EXIT_STATUS"))
+	case "killed", "dumped":
+		code = 2
+		if getenv(environ, "EXIT_CODE") == "dumped" {
+			code = 3
+		}
+		status = int(unix.SignalNum("SIG" + getenv(environ, "EXIT_STATUS")))
+	}
+	if code == 0 {
+		return // no end of the program's own (it never ran)
+	}
+	if UnitJob != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), unitJobTimeout)
+		job, err := UnitJob(ctx, state)
+		cancel()
+		if err == nil && job != "" {
+			return
+		}
+	}
+	if err := replace(filepath.Join(state, EndFile), []byte(strconv.Itoa(code)+" "+strconv.Itoa(status)+"\n")); err != nil {
+		return
+	}
+	_ = writeWait(state, WaitEnded)
+}
+
+// unitJobTimeout bounds markEnded's question to the manager, which is
+// busy stopping the unit meanwhile (it waits for this step).
+const unitJobTimeout = 5 * time.Second
 
 // survives reports whether process pid is still alive after d. It waits
 // on a pidfd (Linux 5.3), so a death ends the wait at once; without one

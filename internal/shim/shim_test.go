@@ -2,6 +2,8 @@ package shim
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +25,15 @@ func TestMain(m *testing.M) {
 		if s := os.Getenv("SHIM_TEST_SECOND"); s != "" {
 			d, _ := time.ParseDuration(s)
 			Second = d
+		}
+		if job, ok := os.LookupEnv("SHIM_TEST_JOB"); ok {
+			// the manager's answer to UnitJob ("error" for none)
+			UnitJob = func(context.Context, string) (string, error) {
+				if job == "error" {
+					return "", errors.New("no manager")
+				}
+				return job, nil
+			}
 		}
 		os.Exit(Main(os.Args[1:], os.Environ(), os.Stderr))
 	}
@@ -239,6 +250,70 @@ func TestExited(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, CountFile)); c.args != nil && err == nil {
 			t.Errorf("%s: the count stays, want it cleared", c.name)
+		}
+	}
+}
+
+// Under autorestart=false (--once), a run past startsecs that ended in a
+// way systemd restarts all the same (a core dump, the OOM killer) and
+// that no stop or restart job asked for is marked WaitEnded with its end;
+// the restart's backoff refuses it with the fatal status, keeping the
+// run's times and end beside the directory, and the stop of that refused
+// start changes nothing.
+func TestExitedOnce(t *testing.T) {
+	t.Parallel()
+	dumped := []string{"SERVICE_RESULT=core-dump", "EXIT_CODE=dumped", "EXIT_STATUS=SEGV"}
+	for _, c := range []struct {
+		name   string
+		env    []string
+		args   []string
+		count  bool
+		marked string // the end, "" for no mark
+	}{
+		{"core dump, no job", append(dumped, "SHIM_TEST_JOB="), nil, false, "3 11"},
+		{"core dump, the manager cannot say", append(dumped, "SHIM_TEST_JOB=error"), nil, false, "3 11"},
+		{"core dump, startsecs=0", append(dumped, "SHIM_TEST_JOB="), []string{"0"}, false, "3 11"},
+		{"OOM kill", []string{"SERVICE_RESULT=oom-kill", "EXIT_CODE=killed", "EXIT_STATUS=KILL", "SHIM_TEST_JOB="}, nil, false, "2 9"},
+		{"core dump in a stop job", append(dumped, "SHIM_TEST_JOB=stop"), nil, false, ""},
+		{"core dump in a restart job", append(dumped, "SHIM_TEST_JOB=restart"), nil, false, ""},
+		{"a success (a signal in SuccessExitStatus=)", []string{"SERVICE_RESULT=success", "EXIT_CODE=killed", "EXIT_STATUS=SEGV", "SHIM_TEST_JOB="}, nil, false, ""},
+		{"an exit status the step keeps", []string{"SERVICE_RESULT=exit-code", "EXIT_CODE=exited", "EXIT_STATUS=254", "SHIM_TEST_JOB="}, nil, false, ""},
+		{"within startsecs (the startsecs step judged)", append(dumped, "SHIM_TEST_JOB="), nil, true, ""},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, startedFile), []byte("1000000000\n"), 0o644)
+		if c.count {
+			os.WriteFile(filepath.Join(dir, CountFile), []byte("1\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, watchFile), nil, 0o644)
+		}
+		_, ps, _ := step(t, c.env, append(append([]string{"exited", dir}, c.args...), "--once")...)
+		if ps.ExitCode() != 0 {
+			t.Errorf("%s: exited ended %v", c.name, ps)
+		}
+		end, _ := os.ReadFile(filepath.Join(dir, EndFile))
+		if c.marked == "" {
+			if w := ReadWait(dir); w == WaitEnded || len(end) > 0 {
+				t.Errorf("%s: marked %q, end %q, want no mark", c.name, w, end)
+			}
+			continue
+		}
+		if w := ReadWait(dir); w != WaitEnded || strings.TrimSpace(string(end)) != c.marked {
+			t.Errorf("%s: mark %q, end %q, want %q, %q", c.name, w, end, WaitEnded, c.marked)
+			continue
+		}
+		stopped, _ := os.ReadFile(filepath.Join(dir, stoppedFile))
+		_, ps, _ = step(t, nil, "backoff", dir, "3", "--fatal-status", "254")
+		if ps.ExitCode() != 254 {
+			t.Errorf("%s: the restart's backoff ended %v, want exit 254 (refused)", c.name, ps)
+		}
+		last, _ := os.ReadFile(dir + LastRunSuffix)
+		if want := "1000000000 " + strings.TrimSpace(string(stopped)) + " " + c.marked + "\n"; string(last) != want {
+			t.Errorf("%s: kept %q, want %q", c.name, last, want)
+		}
+		// the stop of the refused start
+		_, ps, _ = step(t, []string{"SERVICE_RESULT=exit-code"}, append(append([]string{"exited", dir}, c.args...), "--once")...)
+		if again, _ := os.ReadFile(filepath.Join(dir, stoppedFile)); ps.ExitCode() != 0 || string(again) != string(stopped) || ReadWait(dir) != WaitEnded {
+			t.Errorf("%s: the refused start's stop ended %v, stopped %q (was %q), mark %q", c.name, ps, again, stopped, ReadWait(dir))
 		}
 	}
 }

@@ -34,6 +34,14 @@ type unitState struct {
 	// compatibility step kept them when it gave up (shim.LastRunSuffix),
 	// µs; read for a failed unit whose ExecStart status systemd cleared.
 	LastStart, LastStop uint64
+	// Ended: the compatibility step refuses (or is about to refuse) the
+	// restart that systemd makes after a late end it counts as a
+	// failure under autorestart=false (shim.WaitEnded): Supervisor's
+	// EXITED. LastStart, LastStop, LastCode and LastStatus are then that
+	// run's times and end, from the state directory, or for a failed
+	// unit from beside it (shim.LastRunSuffix).
+	Ended                bool
+	LastCode, LastStatus int32
 	// Reloaded is when ctl reload (supervisord's restart) last ran for
 	// these units, µs (reloadMark); read for an inactive or failed unit.
 	Reloaded uint64
@@ -112,17 +120,24 @@ func (m *Manager) markBackoff(units []string, out []unitState) {
 		st := &out[i]
 		switch {
 		case st.Active == "activating" && st.Sub == "start-pre":
-			st.Backoff = m.stepWaits(units[i], true)
-		case st.Start == 0 && (st.Active == "deactivating" || st.Sub == "auto-restart"):
-			st.Backoff = m.stepWaits(units[i], false)
+			st.Backoff, st.Ended = m.stepWaits(units[i], true)
+		case st.Sub == "auto-restart" || st.Active == "deactivating" && st.MainPID == 0:
+			// a late end whose restart the step refuses is marked as
+			// the unit stops (Start is still the program's then)
+			backoff, ended := m.stepWaits(units[i], false)
+			st.Backoff, st.Ended = backoff && st.Start == 0, ended
 		case st.Active == "inactive" || st.Active == "failed":
 			if !read {
 				reloaded, read = m.reloadMark(), true
 			}
 			st.Reloaded = reloaded
 			if st.Active == "failed" && st.Start == 0 {
-				st.LastStart, st.LastStop = m.lastRun(units[i])
+				st.LastStart, st.LastStop, st.LastCode, st.LastStatus = m.lastRun(units[i])
+				st.Ended = st.LastCode != 0
 			}
+		}
+		if st.Ended && st.Active != "failed" {
+			st.LastStart, st.LastStop, st.LastCode, st.LastStatus = m.endedRun(units[i])
 		}
 	}
 }
@@ -147,32 +162,67 @@ func runtimeDir(scope Scope, getenv func(string) string) string {
 }
 
 // lastRun reads the last run's times that the compatibility step of unit
-// kept as it gave up (shim.LastRunSuffix), in µs; 0, 0 when there are
-// none.
-func (m *Manager) lastRun(unit string) (start, stop uint64) {
+// kept as it gave up or refused a restart (shim.LastRunSuffix), in µs,
+// with the run's end where it refused (code 0 otherwise); zeros when
+// there are none.
+func (m *Manager) lastRun(unit string) (start, stop uint64, code, status int32) {
 	rt := m.runtimeDir()
 	if rt == "" {
-		return 0, 0
+		return 0, 0, 0, 0
 	}
 	state := filepath.Join(rt, strings.TrimSuffix(unit, ".service"))
 	b, err := os.ReadFile(state + shim.LastRunSuffix)
 	if err != nil {
 		// the step could not write beside its directory (a program run
 		// as another user): the directory itself, if systemd left it
-		started, err1 := os.ReadFile(filepath.Join(state, shim.StartedFile))
-		stopped, err2 := os.ReadFile(filepath.Join(state, shim.StoppedFile))
-		if err1 != nil || err2 != nil {
-			return 0, 0
+		return m.endedRun(unit)
+	}
+	return parseRun(string(b))
+}
+
+// endedRun reads the times and the end of the last run from unit's state
+// directory (shim's started, stopped and EndFile), as lastRun does.
+func (m *Manager) endedRun(unit string) (start, stop uint64, code, status int32) {
+	rt := m.runtimeDir()
+	if rt == "" {
+		return 0, 0, 0, 0
+	}
+	state := filepath.Join(rt, strings.TrimSuffix(unit, ".service"))
+	started, err1 := os.ReadFile(filepath.Join(state, shim.StartedFile))
+	stopped, err2 := os.ReadFile(filepath.Join(state, shim.StoppedFile))
+	if err1 != nil || err2 != nil {
+		return 0, 0, 0, 0
+	}
+	run := string(bytes.TrimSpace(started)) + " " + string(bytes.TrimSpace(stopped))
+	if shim.ReadWait(state) == shim.WaitEnded {
+		if end, err := os.ReadFile(filepath.Join(state, shim.EndFile)); err == nil {
+			run += " " + string(bytes.TrimSpace(end))
 		}
-		b = append(append(bytes.TrimSpace(started), ' '), bytes.TrimSpace(stopped)...)
 	}
-	a, z, ok := strings.Cut(strings.TrimSpace(string(b)), " ")
-	s, err1 := strconv.ParseUint(a, 10, 64)
-	e, err2 := strconv.ParseUint(z, 10, 64)
-	if !ok || err1 != nil || err2 != nil {
-		return 0, 0
+	return parseRun(run)
+}
+
+// parseRun parses "START STOP[ CODE STATUS]" (ns; shim.LastRunSuffix)
+// into µs and the end; zeros for anything else.
+func parseRun(s string) (start, stop uint64, code, status int32) {
+	f := strings.Fields(s)
+	if len(f) != 2 && len(f) != 4 {
+		return 0, 0, 0, 0
 	}
-	return s / 1000, e / 1000
+	a, err1 := strconv.ParseUint(f[0], 10, 64)
+	z, err2 := strconv.ParseUint(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, 0, 0
+	}
+	if len(f) == 4 {
+		c, err1 := strconv.ParseInt(f[2], 10, 32)
+		v, err2 := strconv.ParseInt(f[3], 10, 32)
+		if err1 != nil || err2 != nil || c < 1 || c > 3 {
+			return 0, 0, 0, 0
+		}
+		code, status = int32(c), int32(v)
+	}
+	return a / 1000, z / 1000, code, status
 }
 
 // readStates is the reading of readUnits on w; anchor, if not "", is the

@@ -58,6 +58,11 @@ const lastRunFresh = uint64(time.Minute / time.Microsecond)
 //	failed before the program ran (exit-code)    FATAL     (the compatibility step gave up),
 //	                                                        at the last run's times the step kept,
 //	                                                        ended before that last start (else 0)
+//	activating or deactivating, the step marks   EXITED    (autorestart=false: systemd restarts
+//	  a late end (shim.WaitEnded)                           a core dump or an OOM kill all the same;
+//	                                                        the step refuses that restart)
+//	failed before the program ran, the step      EXITED    at the run's times and end the step kept
+//	  refused the restart after a late end
 //	inactive or failed, died within startsecs    FATAL     (its restart was refused)
 //	inactive or failed, the process ended        EXITED
 //	not loaded properly (bad-setting, masked)    UNKNOWN
@@ -93,6 +98,13 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			out.State = status.Backoff
 			out.SpawnErr = spawnErrTooQuick
 		}
+		if st.Ended {
+			// the restart systemd makes after a late end it counts as
+			// a failure, which the compatibility step refuses
+			// (autorestart=false): Supervisor's EXITED, no restart
+			ended(&out, st)
+			return out
+		}
 		if st.Sub == "auto-restart" {
 			out.PID = 0
 			out.Stop = micro(st.Exit)
@@ -106,6 +118,13 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 	case "deactivating":
 		out.PID = int(st.MainPID)
 		out.State = status.Stopping
+		if st.Ended {
+			// a late end whose restart the compatibility step refuses
+			// (autorestart=false), marked as the unit stops, or the
+			// stop of the refused start: Supervisor's EXITED
+			ended(&out, st)
+			return out
+		}
 		if st.Job != "stop" && st.Job != "restart" && exitedEarly && st.MainPID == 0 {
 			// no stop was asked for: the program died within startsecs
 			// and its unit runs its stop steps (the startsecs step
@@ -134,6 +153,13 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 			// which forgets every process: never started
 			out.State = status.Stopped
 			out.Start, out.Stop, out.ExitStatus = time.Time{}, time.Time{}, 0
+		case st.Active == "failed" && st.Start == 0 && st.Ended && st.LastStart != 0 &&
+			st.LastStart <= st.LastStop && st.LastStop <= st.InactiveExit && st.InactiveExit-st.LastStop <= lastRunFresh:
+			// the compatibility step refused the restart after a late
+			// end that systemd counts as a failure whatever
+			// SuccessExitStatus= says (autorestart=false): EXITED, at
+			// the run's times and end it kept (internal/shim)
+			ended(&out, st)
 		case st.Active == "failed" && st.Start == 0 && st.Result != "signal" && st.LastStart != 0 &&
 			st.LastStart <= st.LastStop && st.LastStop <= st.InactiveExit && st.InactiveExit-st.LastStop <= lastRunFresh:
 			// the compatibility step gave up (startretries used up) and
@@ -203,6 +229,22 @@ func supervisorState(p *translate.Process, st unitState, now time.Time) status.P
 		}
 	}
 	return out
+}
+
+// ended fills out as Supervisor's EXITED for a unit whose compatibility
+// step refuses the restart after its program's late end (st.Ended): the
+// program's own times and end while systemd still has them, else those
+// the step kept.
+func ended(out *status.Process, st unitState) {
+	out.PID = 0
+	out.State = status.Exited
+	out.SpawnErr = ""
+	if st.Start != 0 && st.Code != 0 {
+		out.Start, out.Stop, out.ExitStatus = micro(st.Start), micro(st.Exit), exitStatus(st)
+		return
+	}
+	out.Start, out.Stop = micro(st.LastStart), micro(st.LastStop)
+	out.ExitStatus = exitStatus(unitState{Code: st.LastCode, Status: st.LastStatus})
 }
 
 // exitStatus is Supervisor's exitstatus of the last run (decode_wait_status):
@@ -409,21 +451,24 @@ func (m *Manager) Groups(ctx context.Context) ([]string, error) {
 
 // stepWaits reports whether the compatibility step of unit marks a
 // backoff wait or its giving up (shim.WaitFile) in the unit's state
-// directory. Where there is no mark, the steps running were started by
-// an older supersede, which marked nothing: in start-pre (inStep) their
-// count of failed starts tells the wait, as it did then.
-func (m *Manager) stepWaits(unit string, inStep bool) bool {
+// directory, and whether it marks a late end whose restart it refuses
+// (shim.WaitEnded). Where there is no mark, the steps running were
+// started by an older supersede, which marked nothing: in start-pre
+// (inStep) their count of failed starts tells the wait, as it did then.
+func (m *Manager) stepWaits(unit string, inStep bool) (backoff, ended bool) {
 	rt := m.runtimeDir()
 	if rt == "" {
-		return false
+		return false, false
 	}
 	switch shim.ReadWait(filepath.Join(rt, strings.TrimSuffix(unit, ".service"))) {
 	case shim.WaitBackoff, shim.WaitGiveUp:
-		return true
+		return true, false
+	case shim.WaitEnded:
+		return false, true
 	case "":
-		return inStep && m.failedStarts(unit) > 0
+		return inStep && m.failedStarts(unit) > 0, false
 	}
-	return false
+	return false, false
 }
 
 // state is the status of one process.

@@ -56,6 +56,12 @@ func TestSupervisorState(t *testing.T) {
 		{"failed, died within startsecs", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(3 * time.Second), Exit: us(2900 * time.Millisecond), ActiveExit: us(2900 * time.Millisecond), Result: "exit-code"}, status.Fatal, 0, spawnErrTooQuick},
 		{"failed after a long run", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(time.Hour), Exit: us(time.Second), ActiveExit: us(time.Second), Result: "exit-code"}, status.Exited, 0, ""},
 		{"failed, killed after stopwaitsecs", unitState{Load: "loaded", Active: "failed", Sub: "failed", Start: us(time.Hour), ActiveExit: us(12 * time.Second), Exit: us(2 * time.Second), Result: "timeout"}, status.Stopped, 0, ""},
+		{"auto-restart after a late core dump, refused (autorestart=false)", unitState{Load: "loaded", Active: "activating", Sub: "auto-restart", Start: us(time.Hour), Exit: us(time.Second), Code: 3, Status: 11, Ended: true}, status.Exited, 0, ""},
+		{"start-pre of the refused restart", unitState{Load: "loaded", Active: "activating", Sub: "start-pre", Ended: true, LastStart: us(time.Hour), LastStop: us(time.Second), LastCode: 3, LastStatus: 11}, status.Exited, 0, ""},
+		{"deactivating/stop-post, the late end marked", unitState{Load: "loaded", Active: "deactivating", Sub: "stop-post", Start: us(time.Hour), Exit: us(time.Second), Code: 3, Status: 11, Ended: true}, status.Exited, 0, ""},
+		{"deactivating/stop-post of the refused start", unitState{Load: "loaded", Active: "deactivating", Sub: "stop-post", Ended: true, LastStart: us(time.Hour), LastStop: us(time.Second), LastCode: 3, LastStatus: 11}, status.Exited, 0, ""},
+		{"failed, the restart after a late core dump refused", unitState{Load: "loaded", Active: "failed", Sub: "failed", InactiveExit: us(900 * time.Millisecond), Result: "exit-code", Ended: true, LastStart: us(time.Hour), LastStop: us(time.Second), LastCode: 3, LastStatus: 11}, status.Exited, 0, ""},
+		{"inactive, a late death by SIGSEGV (a success under autorestart=false)", unitState{Load: "loaded", Active: "inactive", Sub: "dead", Start: us(time.Hour), Exit: us(2 * time.Second), ActiveExit: us(2 * time.Second), Result: "success", Code: 2, Status: 11}, status.Exited, 0, ""},
 		{"bad-setting", unitState{Load: "bad-setting", Active: "inactive", Sub: "dead"}, status.Unknown, 0, ""},
 		{"masked", unitState{Load: "masked", Active: "inactive", Sub: "dead"}, status.Unknown, 0, ""},
 	}
@@ -354,16 +360,18 @@ func TestStepWaits(t *testing.T) {
 	for _, c := range []struct {
 		mark, count string
 		inStep      bool
-		want        bool
+		want, ended bool
 	}{
-		{shim.WaitNone, "1", true, false},
-		{shim.WaitBackoff, "1", true, true},
-		{shim.WaitGiveUp, "0", true, true},
-		{shim.WaitBackoff, "2", false, true},
-		{shim.WaitNone, "2", false, false},
-		{"", "2", true, true},
-		{"", "2", false, false},
-		{"", "", true, false},
+		{shim.WaitNone, "1", true, false, false},
+		{shim.WaitBackoff, "1", true, true, false},
+		{shim.WaitGiveUp, "0", true, true, false},
+		{shim.WaitBackoff, "2", false, true, false},
+		{shim.WaitNone, "2", false, false, false},
+		{shim.WaitEnded, "", true, false, true},
+		{shim.WaitEnded, "", false, false, true},
+		{"", "2", true, true, false},
+		{"", "2", false, false, false},
+		{"", "", true, false, false},
 	} {
 		os.Remove(filepath.Join(state, shim.WaitFile))
 		os.Remove(filepath.Join(state, shim.CountFile))
@@ -373,8 +381,8 @@ func TestStepWaits(t *testing.T) {
 		if c.count != "" {
 			os.WriteFile(filepath.Join(state, shim.CountFile), []byte(c.count+"\n"), 0o644)
 		}
-		if got := m.stepWaits("web.service", c.inStep); got != c.want {
-			t.Errorf("mark %q, count %q, in the step %v: %v, want %v", c.mark, c.count, c.inStep, got, c.want)
+		if got, ended := m.stepWaits("web.service", c.inStep); got != c.want || ended != c.ended {
+			t.Errorf("mark %q, count %q, in the step %v: %v, %v, want %v, %v", c.mark, c.count, c.inStep, got, ended, c.want, c.ended)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package difftest
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -169,28 +170,24 @@ startretries=1
 		s.notef("runs: instant %d, short %d, zero %d, long %d, late1 %d, killed %d, ones %d", s.count("instant.runs"), s.count("short.runs"), s.count("zero.runs"), s.count("long.runs"), s.count("late1.runs"), s.count("killed.runs"), s.count("ones.runs"))
 	},
 }, {
-	// What the units cannot retry under autorestart=false: a death
-	// within startsecs by a signal that systemd does not count as clean
-	// (here SIGKILL, SIGUSR1, SIGSEGV), or by exit status 254, the one
-	// the compatibility step keeps to give up with (docs/MAPPING.md).
-	// supervisord retries each startretries times, then FATAL; the units
-	// are FATAL after one run. A clean signal (SIGTERM) is retried.
+	// Under autorestart=false, a death within startsecs by a signal is a
+	// failed start, retried startretries times, then FATAL: here SIGUSR1,
+	// a real-time signal, SIGTERM (a clean end for systemd), SIGKILL and
+	// SIGSEGV, each a success in the unit's SuccessExitStatus=, so that
+	// the startsecs step's verdict restarts it. The same end after
+	// startsecs is EXITED, with no restart; so is a late core dump,
+	// which systemd restarts whatever SuccessExitStatus= says and the
+	// compatibility step refuses to start again (internal/shim).
 	name: "startsecs-early-signal",
 	cfg: fallbacktest.Config{Sections: `
-[program:kill]
-command=/bin/sh -c 'echo run >> {DIR}/kill.runs; sleep 0.3; kill -KILL $$'
-startsecs=3
-startretries=1
-autorestart=false
-
 [program:usr1]
 command=/bin/sh -c 'echo run >> {DIR}/usr1.runs; sleep 0.3; kill -USR1 $$'
 startsecs=3
 startretries=1
 autorestart=false
 
-[program:exit254]
-command=/bin/sh -c 'echo run >> {DIR}/exit254.runs; sleep 0.3; exit 254'
+[program:rt]
+command=/bin/sh -c 'echo run >> {DIR}/rt.runs; sleep 0.3; kill -s RTMIN $$'
 startsecs=3
 startretries=1
 autorestart=false
@@ -200,11 +197,85 @@ command=/bin/sh -c 'echo run >> {DIR}/term.runs; sleep 0.3; kill -TERM $$'
 startsecs=3
 startretries=1
 autorestart=false
+
+[program:kill]
+command=/bin/sh -c 'echo run >> {DIR}/kill.runs; sleep 0.3; kill -KILL $$'
+startsecs=3
+startretries=1
+autorestart=false
+
+[program:segv]
+command=/bin/sh -c 'ulimit -c 0; echo run >> {DIR}/segv.runs; sleep 0.3; kill -SEGV $$'
+startsecs=3
+startretries=1
+autorestart=false
+
+[program:late]
+command=/bin/sh -c 'echo run >> {DIR}/late.runs; sleep 1.6; kill -USR1 $$'
+startsecs=1
+autorestart=false
+
+[program:latekill]
+command=/bin/sh -c 'echo run >> {DIR}/latekill.runs; sleep 1.6; kill -KILL $$'
+startsecs=1
+autorestart=false
+
+[program:dump]
+command=/bin/sh -c 'ulimit -c unlimited 2>/dev/null; echo run >> {DIR}/dump.runs; sleep 1.6; kill -SEGV $$'
+directory={DIR}
+startsecs=1
+autorestart=false
 `},
 	steps: func(s *side) {
-		s.wait("FATAL", "kill", "usr1", "exit254", "term")
+		s.wait("FATAL", "usr1", "rt", "term", "kill", "segv")
+		s.wait("EXITED", "late", "latekill", "dump")
 		s.ctl("status")
-		s.notef("runs: kill %d, usr1 %d, exit254 %d, term %d", s.count("kill.runs"), s.count("usr1.runs"), s.count("exit254.runs"), s.count("term.runs"))
+		_, err := os.Stat(s.path("core"))
+		s.notef("runs: usr1 %d, rt %d, term %d, kill %d, segv %d, late %d, latekill %d, dump %d; core dumped: %v", s.count("usr1.runs"), s.count("rt.runs"), s.count("term.runs"), s.count("kill.runs"), s.count("segv.runs"), s.count("late.runs"), s.count("latekill.runs"), s.count("dump.runs"), err == nil)
+	},
+}, {
+	// A stop or restart whose stop signal makes the program dump core
+	// (SIGQUIT, which sleep does not handle) under autorestart=false:
+	// the core dump is no crash of the program's own, so the restart
+	// starts it again and the stop leaves it STOPPED (the compatibility
+	// step asks the manager for the unit's job before it marks a late
+	// end).
+	name: "stop-core-dump",
+	cfg: fallbacktest.Config{Sections: `
+[program:quit]
+command=/bin/sh -c 'ulimit -c unlimited 2>/dev/null; echo run >> {DIR}/quit.runs; exec sleep 1000'
+directory={DIR}
+stopsignal=QUIT
+startsecs=1
+autorestart=false
+`},
+	steps: func(s *side) {
+		s.wait("RUNNING", "quit")
+		s.ctl("restart", "quit")
+		s.wait("RUNNING", "quit")
+		s.ctl("status")
+		s.ctl("stop", "quit")
+		s.ctl("status")
+		_, err := os.Stat(s.path("core"))
+		s.notef("runs: quit %d; core dumped: %v", s.count("quit.runs"), err == nil)
+	},
+}, {
+	// What the units cannot retry under autorestart=false: a death
+	// within startsecs by exit status 254, the one the compatibility
+	// step keeps to give up with (docs/MAPPING.md). supervisord retries
+	// it startretries times, then FATAL; the unit is FATAL after one run.
+	name: "startsecs-early-254",
+	cfg: fallbacktest.Config{Sections: `
+[program:exit254]
+command=/bin/sh -c 'echo run >> {DIR}/exit254.runs; sleep 0.3; exit 254'
+startsecs=3
+startretries=1
+autorestart=false
+`},
+	steps: func(s *side) {
+		s.wait("FATAL", "exit254")
+		s.ctl("status")
+		s.notef("runs: exit254 %d", s.count("exit254.runs"))
 	},
 }, {
 	// Each stopsignal reaches the program, which exits on it; a program
