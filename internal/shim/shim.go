@@ -571,7 +571,9 @@ func startsecs(args, environ []string) error {
 // zombie until the exec'ing thread takes over its pid (de_thread), and
 // for that moment /proc/PID/exe is gone and /proc/PID/stat reads "Z":
 // a process mid-exec, not a dead one (alive counts its threads), which
-// is looked at again.
+// is looked at again. This build's steps exec from the first thread
+// (thread.go); the tolerance stays for the steps of older builds, which
+// a unit may still run after an upgrade.
 func awaitExec(pid int) (at time.Time, ok bool) {
 	self, err := os.Stat("/proc/self/exe")
 	if err != nil {
