@@ -105,16 +105,21 @@ func readRecord(dirFD int, unit string, buf []byte) (run, bool) {
 // now (fresh) and whose unit's symlink no longer names it, read again
 // once the manager answered: readStates asks for those. A record's run
 // is the unit's only if the unit ran it when the manager listed it: its
-// symlink, read after the request was sent and again after the answer,
-// names it both times, so that run lasted through the listing (an ID
-// never comes back), and its main process, the record's pid, was alive
-// then (the manager lists a unit active and running until it has reaped
-// that process, so no other process can have had its pid). This is what
-// checks the record's pid (a pid reused since names another run, or
+// symlink, read as the request left and again after the answer, names
+// it both times, so that run lasted through the listing (an ID never
+// comes back), and its main process, the record's pid, was alive then
+// (the manager lists a unit active and running until it has reaped that
+// process, so no other process can have had its pid). This is what
+// checks the record's pid (a pid reused since belongs to another run, or
 // none), with the liveness check as the record is read: reading each
 // process's start tick from /proc/PID/stat instead, 7 µs a process on
 // the machine of docs/PERFORMANCE.md, cost a status of 1000 units more
-// than the manager's Gets it saved.
+// than the manager's Gets it saved. (The symlinks are read while the
+// manager lists the units, not before the request leaves, which would
+// put 1000 readlinks before its work: a manager that answered before the
+// first read, for a unit that began another run in between, makes the
+// unit show that run's pid and start with the listing's state, as a Get
+// sent after the listing shows it.)
 func (rc *runCache) confirm(units []string, taken []run) {
 	var again []int
 	for i, r := range taken {
