@@ -22,8 +22,9 @@ import (
 //
 //   - Reload (reread) reads the config again, generates its units as
 //     convert (or the generator) would, and compares them with the unit
-//     files in place: a group without loaded units is added, one with a
-//     file that differs is changed, and a group whose units this config
+//     files in place: a group without loaded units is added, one whose
+//     Supervisor configuration differs (the digests in the units'
+//     headers, unitChanged) is changed, and a group whose units this config
 //     generated earlier but no longer does is removed (its names come
 //     from those files' SUPERVISOR_GROUP_NAME/SUPERVISOR_PROCESS_NAME).
 //   - AddGroup writes the group's units (and the anchor target), reloads
@@ -171,20 +172,22 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	updated := map[string]bool{}
 	var reorder []unitgen.Change
 	for _, c := range changes {
-		if c.Action != unitgen.Update {
-			continue
-		}
-		if !sameUnit(c.Old, c.New) {
+		switch {
+		case c.Action == unitgen.Create:
+			updated[filepath.Base(c.Path)] = true // a group in use that gains a unit: see groupChanged
+		case c.Action != unitgen.Update:
+		case unitChanged(c.Old, c.New):
 			updated[filepath.Base(c.Path)] = true
-		} else if !generated && strings.HasSuffix(c.Path, unitgen.Service) {
+		case !generated && (strings.HasSuffix(c.Path, unitgen.Service) || unitgen.UnitDigest(c.Old) != ""):
 			reorder = append(reorder, c)
 		}
 	}
-	// A program whose unit differs only in its order against the others
-	// (a program of lower priority came or went) is not changed, as
-	// under supervisord, but its unit file is brought in step with the
-	// config now; nothing is restarted. The generator's units are
-	// rewritten by the generator at daemon-reload.
+	// A program whose unit differs but whose configuration does not (a
+	// program of lower priority came or went and reordered it, or this
+	// supersede maps a config otherwise than the one that wrote the unit)
+	// is not changed, as under supervisord, but its unit file is brought
+	// in step with the config now; nothing is restarted. The generator's
+	// units are rewritten by the generator at daemon-reload.
 	if len(reorder) > 0 {
 		if err := unitgen.Apply(dir, reorder, false); err != nil {
 			return nil, nil, nil, &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
@@ -213,7 +216,28 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	return added, changed, removed, nil
 }
 
-// sameUnit reports whether two versions of a generated service unit
+// unitChanged reports whether the unit in place (old) and the one the
+// config makes now (new) are of a changed program or group, as
+// supervisord's reread counts them: where both carry the digest of their
+// Supervisor configuration (unitgen.UnitDigest), exactly when the
+// digests differ, whatever else differs in the units (another mapping of
+// the same config, by another supersede version, is no change). A unit
+// an older supersede wrote has no digest: then sameUnit decides.
+func unitChanged(old, new []byte) bool {
+	if a, b := unitgen.UnitDigest(old), unitgen.UnitDigest(new); a != "" && b != "" {
+		return a != b
+	}
+	return !sameUnit(old, new)
+}
+
+// sameUnit is how units without a digest (written before supersede
+// wrote one) are compared, and it is frozen: it knows the mapping
+// changes up to the version that added the digest, so that the first
+// update after upgrading from an older version restarts nothing either;
+// no exception is to be added for a later mapping change, which the
+// digest makes no change at all.
+//
+// It reports whether two versions of a generated service unit
 // differ only in what does not change the program: the header comment,
 // which names the line of the section (a section that moved in the file
 // is not a changed program), and the After= ordering against the other
@@ -324,6 +348,13 @@ func (m *Manager) groupUnits(g *translate.Group) []string {
 	return names
 }
 
+// groupChanged reports whether g, a group in use, is changed: one of
+// its units is (unitChanged), or is new. A program's digest covers its
+// group's own settings and the names of its processes, and the group's
+// target and socket carry the group's, so a process added to or taken
+// from a [group:], a numprocs changed, or the group's priority changed
+// changes the group, as supervisord compares a group's process configs
+// and its own.
 func (m *Manager) groupChanged(g *translate.Group, updated map[string]bool) bool {
 	for _, n := range m.groupUnits(g) {
 		if updated[n] {

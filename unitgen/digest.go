@@ -1,0 +1,181 @@
+package unitgen
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strings"
+
+	"github.com/supersede/supersede/internal/oracle"
+	"github.com/supersede/supersede/translate"
+)
+
+// ProgramMarker starts the header line of a program's unit that holds
+// the digest of the program's Supervisor configuration (ProgramDigest);
+// GroupMarker the one of a group's target and socket (GroupDigest).
+// `supersede ctl reread` and `update` (internal/sysd) compare these
+// digests, not the units' text, to tell a changed program from one whose
+// unit only maps it differently (another supersede version, another
+// order against the others): only the first is restarted, as supervisord
+// restarts only what its own comparison calls changed.
+const (
+	ProgramMarker = "# supersede-program: "
+	GroupMarker   = "# supersede-group: "
+)
+
+// digestKeys are the keys of a process's oracle document (`show --json`)
+// that make its digest: Supervisor 4.2.5's ProcessConfig.req_param_names
+// and optional_param_names, the fields its __eq__ compares, and so what
+// supervisord's reread (diff_to_active) calls a changed process. Left out,
+// as Supervisor leaves them out: user (its uid is compared), namespec (the
+// group's name is the group's), stopsignal_num (stopsignal says it),
+// effective_serverurl (a [supervisorctl] fallback), exec (a fact of the
+// host's PATH at each spawn), and everything that is not configuration
+// (files, lines). What only [supervisord] sets (umask, directory, minfds,
+// logfile, ...) is not a process's either, so a change there changes no
+// program, as under supervisord; [supervisord] environment is, because
+// Supervisor merges it into each process's environment.
+//
+// The names and values are the oracle's schema (Supervisor's own option
+// names and value conventions), which changes only when Supervisor's
+// reading of a config does: a digest never changes because supersede
+// maps a config differently, or grows a field.
+var digestKeys = []string{
+	"name", "uid", "command", "directory", "umask", "priority",
+	"autostart", "autorestart", "startsecs", "startretries",
+	"stdout_logfile", "stdout_capture_maxbytes",
+	"stdout_events_enabled", "stdout_syslog",
+	"stdout_logfile_backups", "stdout_logfile_maxbytes",
+	"stderr_logfile", "stderr_capture_maxbytes",
+	"stderr_logfile_backups", "stderr_logfile_maxbytes",
+	"stderr_events_enabled", "stderr_syslog",
+	"stopsignal", "stopwaitsecs", "stopasgroup", "killasgroup",
+	"exitcodes", "redirect_stderr",
+	"environment", "serverurl",
+}
+
+// groupObject is what supervisord compares of a group itself (its
+// ProcessGroupConfig, EventListenerPoolConfig or FastCGIGroupConfig
+// __eq__): its kind, name and priority, the names of its processes in
+// order (their configs are each process's digest), a pool's buffer_size,
+// events and result_handler, and an fcgi-program's socket URL (a
+// SocketConfig compares nothing else).
+func groupObject(grp *translate.Group) oracle.Object {
+	names := make([]any, len(grp.Processes))
+	for i, p := range grp.Processes {
+		names[i] = p.Name
+	}
+	o := oracle.Object{
+		{Key: "name", Value: grp.Name},
+		{Key: "type", Value: grp.Type.String()},
+		{Key: "priority", Value: grp.Priority},
+		{Key: "processes", Value: names},
+	}
+	if grp.Type == translate.GroupEventListener {
+		events := make([]any, len(grp.Events))
+		for i, e := range grp.Events {
+			events[i] = e
+		}
+		o = append(o,
+			oracle.Field{Key: "buffer_size", Value: grp.BufferSize},
+			oracle.Field{Key: "events", Value: events},
+			oracle.Field{Key: "result_handler", Value: grp.ResultHandler})
+	}
+	if grp.Type == translate.GroupFCGI && grp.Socket != nil {
+		o = append(o, oracle.Field{Key: "socket", Value: grp.Socket.URL})
+	}
+	return o
+}
+
+// processObject is the part of p's oracle document that digestKeys
+// name, in that order. The environment's variables are sorted by name:
+// Supervisor compares them as a dict, in which order does not count.
+func processObject(cfg *translate.Config, p *translate.Process) oracle.Object {
+	doc := oracle.Process(cfg, p, oracle.Options{})
+	out := make(oracle.Object, 0, len(digestKeys))
+	for _, k := range digestKeys {
+		i := slices.IndexFunc(doc, func(f oracle.Field) bool { return f.Key == k })
+		if i < 0 {
+			continue // TestDigestKeys: every key is in the document
+		}
+		v := doc[i].Value
+		if env, ok := v.(oracle.Object); ok && k == "environment" {
+			env = slices.Clone(env)
+			slices.SortStableFunc(env, func(a, b oracle.Field) int { return strings.Compare(a.Key, b.Key) })
+			v = env
+		}
+		if k == "uid" && v == (*int)(nil) && p.User != nil {
+			// a lenient read resolves no user name: the name stands
+			// for the uid it would have
+			k, v = "user", *p.User
+		}
+		out = append(out, oracle.Field{Key: k, Value: v})
+	}
+	return out
+}
+
+func digest(v any) string {
+	sum := sha256.Sum256(oracle.Marshal(v))
+	return hex.EncodeToString(sum[:])
+}
+
+// GroupDigest is the digest of what supervisord compares of grp itself
+// (groupObject): it changes when supervisord would call the group
+// changed whatever its processes' configs.
+func GroupDigest(grp *translate.Group) string {
+	return digest(groupObject(grp))
+}
+
+// ProgramDigest is the digest of p's Supervisor configuration with its
+// group's (grp): two configs of p have the same digest exactly when
+// supervisord's reread finds neither p's process config nor its group's
+// own settings changed (digestKeys, groupObject). A change of a program's
+// sibling in its group changes that sibling's digest, and so its group,
+// as supervisord counts it.
+func ProgramDigest(cfg *translate.Config, grp *translate.Group, p *translate.Process) string {
+	g := &generator{cfg: cfg}
+	return g.programDigest(&planned{p: p, g: grp})
+}
+
+// UnitDigest is the digest a unit's header holds (ProgramMarker or
+// GroupMarker), or "" for a unit without one: the anchor target, the
+// units of supersede serve, and every unit an older supersede wrote.
+func UnitDigest(data []byte) string {
+	for len(data) > 0 && data[0] == '#' {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		for _, m := range []string{ProgramMarker, GroupMarker} {
+			if v, ok := bytes.CutPrefix(line, []byte(m)); ok {
+				return m + string(v)
+			}
+		}
+	}
+	return ""
+}
+
+// groupDoc is groupObject(grp), made once per group: a group of n
+// processes would make it n times.
+func (g *generator) groupDoc(grp *translate.Group) oracle.Object {
+	if o, ok := g.groupDocs[grp]; ok {
+		return o
+	}
+	if g.groupDocs == nil {
+		g.groupDocs = map[*translate.Group]oracle.Object{}
+	}
+	o := groupObject(grp)
+	g.groupDocs[grp] = o
+	return o
+}
+
+func (g *generator) groupDigest(grp *translate.Group) string {
+	return digest(g.groupDoc(grp))
+}
+
+func (g *generator) programDigest(pl *planned) string {
+	return digest(oracle.Object{{Key: "group", Value: g.groupDoc(pl.g)}, {Key: "process", Value: processObject(g.cfg, pl.p)}})
+}
