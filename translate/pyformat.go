@@ -241,7 +241,7 @@ func (f *pyFormatter) next() (rune, bool) {
 	if f.pos >= len(f.s) {
 		return 0, false
 	}
-	r, n := pyDecode(f.s, f.pos)
+	r, n := PyDecode(f.s, f.pos)
 	f.pos += n
 	return r, true
 }
@@ -499,7 +499,7 @@ func (f *pyFormatter) format(ch rune, flags int, width, prec int64) error {
 			var r rune
 			n := 0
 			if v.s != "" {
-				r, n = pyDecode(v.s, 0)
+				r, n = PyDecode(v.s, 0)
 			}
 			if n == 0 || n != len(v.s) {
 				return pyFormatErr("TypeError", "%c requires int or char")
@@ -786,10 +786,10 @@ func pyRoundDigits(digits []byte, n int) ([]byte, int) {
 	return d, decpt
 }
 
-// pyDecode returns the code point at s[i] as Python sees it, and its length
+// PyDecode returns the code point at s[i] as Python sees it, and its length
 // in bytes: valid UTF-8 is decoded, a WTF-8 encoded surrogate gives that
 // surrogate, and any other invalid byte 0xNN gives U+DCNN (surrogateescape).
-func pyDecode(s string, i int) (rune, int) {
+func PyDecode(s string, i int) (rune, int) {
 	c := s[i]
 	if c < utf8.RuneSelf {
 		return rune(c), 1
@@ -819,7 +819,7 @@ func pyStrLen(s string) int {
 		if s[i] < utf8.RuneSelf {
 			i++
 		} else {
-			_, size := pyDecode(s, i)
+			_, size := PyDecode(s, i)
 			i += size
 		}
 		n++
@@ -835,7 +835,7 @@ func pyStrOffset(s string, n int) int {
 		if s[i] < utf8.RuneSelf {
 			i++
 		} else {
-			_, size := pyDecode(s, i)
+			_, size := PyDecode(s, i)
 			i += size
 		}
 	}
@@ -936,7 +936,7 @@ func pyAppendRepr(b []byte, s string, ascii bool) []byte {
 			}
 			continue
 		}
-		r, n := pyDecode(s, i)
+		r, n := PyDecode(s, i)
 		switch {
 		case !ascii && pyIsPrintable(r):
 			b = append(b, s[i:i+n]...)

@@ -451,7 +451,7 @@ func pyfmtPython(t *testing.T, script string, in, out any) {
 func pyfmtCodePoints(s string) []rune {
 	cps := make([]rune, 0, len(s))
 	for i := 0; i < len(s); {
-		r, n := pyDecode(s, i)
+		r, n := PyDecode(s, i)
 		cps = append(cps, r)
 		i += n
 	}

@@ -11,7 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/supersede/supersede/translate"
 )
 
 // Field is one key of an ordered JSON object.
@@ -340,7 +341,7 @@ func (e *jsonEncoder) str(s string) {
 			i = j
 			continue
 		}
-		r, n := jsonDecodeRune(s, i)
+		r, n := translate.PyDecode(s, i)
 		i += n
 		switch r {
 		case '"':
@@ -368,23 +369,4 @@ func (e *jsonEncoder) str(s string) {
 		}
 	}
 	e.buf = append(e.buf, '"')
-}
-
-// jsonDecodeRune returns the code point at s[i] as Python would hold it, and
-// its length in bytes: valid UTF-8 is decoded, a WTF-8 encoded surrogate
-// (ED A0..BF 80..BF) gives that surrogate, and any other invalid byte 0xNN
-// gives U+DCNN (surrogateescape).
-func jsonDecodeRune(s string, i int) (rune, int) {
-	c := s[i]
-	if c < utf8.RuneSelf {
-		return rune(c), 1
-	}
-	r, n := utf8.DecodeRuneInString(s[i:])
-	if r != utf8.RuneError || n > 1 {
-		return r, n
-	}
-	if c == 0xED && i+2 < len(s) && s[i+1] >= 0xA0 && s[i+1] <= 0xBF && s[i+2] >= 0x80 && s[i+2] <= 0xBF {
-		return 0xD000 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), 3
-	}
-	return 0xDC00 + rune(c), 1
 }
