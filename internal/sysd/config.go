@@ -248,9 +248,13 @@ func unitChanged(old, new []byte) bool {
 // and the compatibility step's exec in ExecStart= (unitgen.WithoutExecStep),
 // which every unit gained at once: a supersede upgrade is no change of
 // the configuration, and `update` must not restart every program for it.
+// The last: the signals of SuccessExitStatus= and RestartPreventExitStatus=
+// and the marks of the step's exited in ExecStopPost= (withoutSignalStatus),
+// which autorestart=false units changed in the version that brought the
+// digest.
 func sameUnit(a, b []byte) bool {
 	norm := func(u []byte) []byte {
-		return unitgen.WithoutExecStep(withoutServiceVars(withoutOrdering(skipComments(u))))
+		return unitgen.WithoutExecStep(withoutSignalStatus(withoutServiceVars(withoutOrdering(skipComments(u)))))
 	}
 	return bytes.Equal(norm(a), norm(b))
 }
@@ -261,6 +265,42 @@ func withoutServiceVars(data []byte) []byte {
 	return mapLines(data, func(line []byte) []byte {
 		if rest, ok := bytes.CutPrefix(line, []byte("UnsetEnvironment=")); ok && allServiceVars(bytes.Fields(rest)) {
 			return nil
+		}
+		return line
+	})
+}
+
+// withoutSignalStatus is a unit without the signal names of its
+// SuccessExitStatus= and RestartPreventExitStatus= lines (a line left
+// empty taken out), and without the trailing "0" and "--once" of its
+// step's `exited` in ExecStopPost=: which signals end an autorestart=false
+// program for good, and how the step marks its ends, are the mapping's
+// (what autorestart says stays in Restart=, RestartForceExitStatus= and
+// the backoff step's --fatal-status; the exit statuses of exitcodes stay
+// in SuccessExitStatus=).
+func withoutSignalStatus(data []byte) []byte {
+	return mapLines(data, func(line []byte) []byte {
+		for _, key := range []string{"SuccessExitStatus=", "RestartPreventExitStatus="} {
+			rest, ok := bytes.CutPrefix(line, []byte(key))
+			if !ok {
+				continue
+			}
+			var kept [][]byte
+			for _, w := range bytes.Fields(rest) {
+				if !bytes.HasPrefix(w, []byte("SIG")) {
+					kept = append(kept, w)
+				}
+			}
+			if len(kept) == 0 {
+				return nil
+			}
+			return append(append([]byte(key), bytes.Join(kept, []byte(" "))...), '\n')
+		}
+		if bytes.HasPrefix(line, []byte("ExecStopPost=")) && bytes.Contains(line, []byte(`"shim" "exited" `)) {
+			out := bytes.TrimSuffix(line, []byte("\n"))
+			out = bytes.TrimSuffix(out, []byte(" --once"))
+			out = bytes.TrimSuffix(out, []byte(" 0"))
+			return append(out[:len(out):len(out)], '\n')
 		}
 		return line
 	})

@@ -32,7 +32,8 @@ func TestUnitChanged(t *testing.T) {
 		// an older supersede wrote the unit in place: sameUnit decides
 		{"old unit, the same text", head + base, head + digest + base, false},
 		{"old unit, a change sameUnit knows", head + base, head + digest + base + "UnsetEnvironment=INVOCATION_ID JOURNAL_STREAM SYSTEMD_EXEC_PID MANAGERPID\n", false},
-		{"old unit, another line", head + base, head + digest + base + "SuccessExitStatus=SIGUSR1\n", true},
+		{"old unit, a signal made a success (the mapping of this version)", head + base, head + digest + base + "SuccessExitStatus=SIGUSR1\n", false},
+		{"old unit, another line", head + base, head + digest + base + "Environment=X=1\n", true},
 		{"old unit, the command changed", head + base, head + digest + strings.Replace(base, "/bin/true", "/bin/false", 1), true},
 		{"a unit without a digest made now (the anchor)", head + digest + base, head + base + "Wants=b.service\n", true},
 	} {
@@ -115,5 +116,37 @@ func TestReloadMappingOnly(t *testing.T) {
 	// would have begun by now)
 	if after := sm.Show("p0000.service", "MainPID", "InvocationID"); after["MainPID"] != before["MainPID"] || after["InvocationID"] != before["InvocationID"] {
 		t.Errorf("p0000 went from %v to %v: reread restarted it", before, after)
+	}
+}
+
+// The units of an autorestart=false program written by supersede as of
+// 385f8ad (before its signals moved to SuccessExitStatus= and its exited
+// step gained --once) and by the version that brought the digest (its
+// digest line taken out, as if written just before): the same program,
+// which the first update after the upgrade must not restart.
+func TestSameUnitUpgrade(t *testing.T) {
+	read := func(name string) string {
+		data, err := os.ReadFile(filepath.Join("testdata/upgrade", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	old, cur := read("once-385f8ad.service"), read("once-digest.service")
+	if !sameUnit([]byte(old), []byte(cur)) {
+		t.Errorf("sameUnit = false for the units of one program before and after the upgrade")
+	}
+	for _, c := range []struct{ name, from, to string }{
+		{"the command", `"/bin/true" "/bin/true"`, `"/bin/false" "/bin/false"`},
+		{"an exit status", "SuccessExitStatus=1 2 ", "SuccessExitStatus=2 "},
+		{"autorestart", "--fatal-status 254", "--fatal-status 1"},
+		{"startsecs", `"startsecs" %t/supersede/%N 1`, `"startsecs" %t/supersede/%N 2`},
+	} {
+		if !strings.Contains(cur, c.from) {
+			t.Fatalf("%s: %q is not in the unit", c.name, c.from)
+		}
+		if sameUnit([]byte(old), []byte(strings.Replace(cur, c.from, c.to, 1))) {
+			t.Errorf("%s changed: sameUnit = true", c.name)
+		}
 	}
 }
