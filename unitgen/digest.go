@@ -115,16 +115,20 @@ func processObject(cfg *translate.Config, p *translate.Process) oracle.Object {
 	return out
 }
 
-func digest(v any) string {
-	sum := sha256.Sum256(oracle.Marshal(v))
-	return hex.EncodeToString(sum[:])
+// digest is the SHA-256 of v's oracle JSON, in hex; buf is scratch
+// space, returned for the next digest.
+func digest(v any, buf []byte) (string, []byte) {
+	buf = oracle.Append(buf[:0], v)
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:]), buf
 }
 
 // GroupDigest is the digest of what supervisord compares of grp itself
 // (groupObject): it changes when supervisord would call the group
 // changed whatever its processes' configs.
 func GroupDigest(grp *translate.Group) string {
-	return digest(groupObject(grp))
+	d, _ := digest(groupObject(grp), nil)
+	return d
 }
 
 // ProgramDigest is the digest of p's Supervisor configuration with its
@@ -158,24 +162,25 @@ func UnitDigest(data []byte) string {
 	return ""
 }
 
-// groupDoc is groupObject(grp), made once per group: a group of n
-// processes would make it n times.
-func (g *generator) groupDoc(grp *translate.Group) oracle.Object {
-	if o, ok := g.groupDocs[grp]; ok {
-		return o
-	}
-	if g.groupDocs == nil {
-		g.groupDocs = map[*translate.Group]oracle.Object{}
-	}
-	o := groupObject(grp)
-	g.groupDocs[grp] = o
-	return o
-}
-
+// groupDigest is GroupDigest(grp), made once per group: a group of n
+// processes would make it n times, each over n names.
 func (g *generator) groupDigest(grp *translate.Group) string {
-	return digest(g.groupDoc(grp))
+	if d, ok := g.groupDigests[grp]; ok {
+		return d
+	}
+	if g.groupDigests == nil {
+		g.groupDigests = map[*translate.Group]string{}
+	}
+	d, buf := digest(groupObject(grp), g.digestBuf)
+	g.digestBuf = buf
+	g.groupDigests[grp] = d
+	return d
 }
 
+// programDigest is ProgramDigest: the group's settings enter as the
+// group's digest.
 func (g *generator) programDigest(pl *planned) string {
-	return digest(oracle.Object{{Key: "group", Value: g.groupDoc(pl.g)}, {Key: "process", Value: processObject(g.cfg, pl.p)}})
+	d, buf := digest(oracle.Object{{Key: "group", Value: g.groupDigest(pl.g)}, {Key: "process", Value: processObject(g.cfg, pl.p)}}, g.digestBuf)
+	g.digestBuf = buf
+	return d
 }

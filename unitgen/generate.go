@@ -14,7 +14,6 @@ import (
 
 	"github.com/coreos/go-systemd/v22/unit"
 
-	"github.com/supersede/supersede/internal/oracle"
 	"github.com/supersede/supersede/translate"
 )
 
@@ -128,16 +127,17 @@ func Generate(cfg *translate.Config, opts Options) (*Result, error) {
 }
 
 type generator struct {
-	arena       []byte // where units are written (serialize.go)
-	warned      map[warnKey]bool
-	scratch     []byte                             // header being built
-	groupDocs   map[*translate.Group]oracle.Object // groupObject of each group, made once
-	sources     map[string]string                  // section → absolute file
-	warnedNPROC bool
-	cfg         *translate.Config
-	opts        Options
-	res         *Result
-	errs        translate.ErrorList
+	arena        []byte // where units are written (serialize.go)
+	warned       map[warnKey]bool
+	scratch      []byte                      // header being built
+	groupDigests map[*translate.Group]string // GroupDigest of each group, made once
+	digestBuf    []byte                      // scratch for the digests' JSON
+	sources      map[string]string           // section → absolute file
+	warnedNPROC  bool
+	cfg          *translate.Config
+	opts         Options
+	res          *Result
+	errs         translate.ErrorList
 }
 
 func (g *generator) errorf(pos translate.Pos, hint, format string, args ...any) {
