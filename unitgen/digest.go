@@ -12,8 +12,8 @@ import (
 )
 
 // ProgramMarker starts the header line of a program's unit that holds
-// the digest of the program's Supervisor configuration (ProgramDigest);
-// GroupMarker the one of a group's target and socket (GroupDigest).
+// the digest of the program's Supervisor configuration (programDigest);
+// GroupMarker the one of a group's target and socket (groupDigest).
 // `supersede ctl reread` and `update` (internal/sysd) compare these
 // digests, not the units' text, to tell a changed program from one whose
 // unit only maps it differently (another supersede version, another
@@ -123,25 +123,6 @@ func digest(v any, buf []byte) (string, []byte) {
 	return hex.EncodeToString(sum[:]), buf
 }
 
-// GroupDigest is the digest of what supervisord compares of grp itself
-// (groupObject): it changes when supervisord would call the group
-// changed whatever its processes' configs.
-func GroupDigest(grp *translate.Group) string {
-	d, _ := digest(groupObject(grp), nil)
-	return d
-}
-
-// ProgramDigest is the digest of p's Supervisor configuration with its
-// group's (grp): two configs of p have the same digest exactly when
-// supervisord's reread finds neither p's process config nor its group's
-// own settings changed (digestKeys, groupObject). A change of a program's
-// sibling in its group changes that sibling's digest, and so its group,
-// as supervisord counts it.
-func ProgramDigest(cfg *translate.Config, grp *translate.Group, p *translate.Process) string {
-	g := &generator{cfg: cfg}
-	return g.programDigest(&planned{p: p, g: grp})
-}
-
 // UnitDigest is the digest a unit's header holds (ProgramMarker or
 // GroupMarker), or "" for a unit without one: the anchor target, the
 // units of supersede serve, and every unit an older supersede wrote.
@@ -162,8 +143,10 @@ func UnitDigest(data []byte) string {
 	return ""
 }
 
-// groupDigest is GroupDigest(grp), made once per group: a group of n
-// processes would make it n times, each over n names.
+// groupDigest is the digest of what supervisord compares of grp itself
+// (groupObject): it changes when supervisord would call the group changed
+// whatever its processes' configs. It is made once per group: a group of
+// n processes would make it n times, each over n names.
 func (g *generator) groupDigest(grp *translate.Group) string {
 	if d, ok := g.groupDigests[grp]; ok {
 		return d
@@ -177,8 +160,13 @@ func (g *generator) groupDigest(grp *translate.Group) string {
 	return d
 }
 
-// programDigest is ProgramDigest: the group's settings enter as the
-// group's digest.
+// programDigest is the digest of a program's Supervisor configuration
+// with its group's: two configs of a program have the same digest exactly
+// when supervisord's reread finds neither its process config nor its
+// group's own settings changed (digestKeys, groupObject; the group's
+// enter as its digest). A change of a program's sibling in its group
+// changes that sibling's digest, and so its group, as supervisord counts
+// it.
 func (g *generator) programDigest(pl *planned) string {
 	d, buf := digest(oracle.Object{{Key: "group", Value: g.groupDigest(pl.g)}, {Key: "process", Value: processObject(g.cfg, pl.p)}}, g.digestBuf)
 	g.digestBuf = buf

@@ -130,7 +130,7 @@ type generator struct {
 	arena        []byte // where units are written (serialize.go)
 	warned       map[warnKey]bool
 	scratch      []byte                      // header being built
-	groupDigests map[*translate.Group]string // GroupDigest of each group, made once
+	groupDigests map[*translate.Group]string // groupDigest of each group, made once
 	digestBuf    []byte                      // scratch for the digests' JSON
 	sources      map[string]string           // section → absolute file
 	warnedNPROC  bool
