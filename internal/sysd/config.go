@@ -173,8 +173,10 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	var reorder []unitgen.Change
 	for _, c := range changes {
 		switch {
-		case c.Action == unitgen.Create:
-			updated[filepath.Base(c.Path)] = true // a group in use that gains a unit: see groupChanged
+		case c.Action == unitgen.Create && strings.HasSuffix(c.Path, unitgen.Service):
+			// a group in use that gains a process (groupChanged); a
+			// target or socket new to a group is the mapping's
+			updated[filepath.Base(c.Path)] = true
 		case c.Action != unitgen.Update:
 		case unitChanged(c.Old, c.New):
 			updated[filepath.Base(c.Path)] = true
@@ -389,12 +391,12 @@ func (m *Manager) groupUnits(g *translate.Group) []string {
 }
 
 // groupChanged reports whether g, a group in use, is changed: one of
-// its units is (unitChanged), or is new. A program's digest covers its
-// group's own settings and the names of its processes, and the group's
-// target and socket carry the group's, so a process added to or taken
-// from a [group:], a numprocs changed, or the group's priority changed
-// changes the group, as supervisord compares a group's process configs
-// and its own.
+// its units is (unitChanged), or one of its processes' is new. A
+// program's digest covers its group's own settings and the names of its
+// processes, and the group's target and socket carry the group's, so a
+// process added to or taken from a [group:], a numprocs changed, or the
+// group's priority changed changes the group, as supervisord compares a
+// group's process configs and its own.
 func (m *Manager) groupChanged(g *translate.Group, updated map[string]bool) bool {
 	for _, n := range m.groupUnits(g) {
 		if updated[n] {
