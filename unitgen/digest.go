@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/supersede/supersede/internal/oracle"
 	"github.com/supersede/supersede/translate"
@@ -168,7 +171,125 @@ func (g *generator) groupDigest(grp *translate.Group) string {
 // changes that sibling's digest, and so its group, as supervisord counts
 // it.
 func (g *generator) programDigest(pl *planned) string {
-	d, buf := digest(oracle.Object{{Key: "group", Value: g.groupDigest(pl.g)}, {Key: "process", Value: processObject(g.cfg, pl.p)}}, g.digestBuf)
-	g.digestBuf = buf
-	return d
+	g.digestBuf = appendProcessDigestJSON(g.digestBuf[:0], g.groupDigest(pl.g), pl.p)
+	sum := sha256.Sum256(g.digestBuf)
+	return hex.EncodeToString(sum[:])
+}
+
+// appendProcessDigestJSON appends what oracle.Append writes for
+// {"group": group, "process": processObject(cfg, p)}, written directly:
+// building the oracle's document of every process, as a list of boxed
+// values, took half of what the digests cost the generator, which runs at
+// every boot (docs/PERFORMANCE.md). TestDigestJSON checks it byte for
+// byte against the document, on every process of the oracle's cases.
+func appendProcessDigestJSON(b []byte, group string, p *translate.Process) []byte {
+	key := func(k string) {
+		b = append(b, ",\n  "...)
+		b = oracle.AppendString(b, k)
+		b = append(b, ": "...)
+	}
+	str := func(k, v string) { key(k); b = oracle.AppendString(b, v) }
+	num := func(k string, n int64) { key(k); b = strconv.AppendInt(b, n, 10) }
+	boolean := func(k string, v bool) { key(k); b = strconv.AppendBool(b, v) }
+	strPtr := func(k string, v *string) {
+		if v == nil {
+			key(k)
+			b = append(b, "null"...)
+			return
+		}
+		str(k, *v)
+	}
+	b = append(b, "{\n \"group\": "...)
+	b = oracle.AppendString(b, group)
+	b = append(b, ",\n \"process\": {\n  \"name\": "...)
+	b = oracle.AppendString(b, p.Name)
+	switch {
+	case p.UID != nil:
+		num("uid", int64(*p.UID))
+	case p.User != nil:
+		str("user", *p.User)
+	default:
+		key("uid")
+		b = append(b, "null"...)
+	}
+	str("command", p.Command)
+	strPtr("directory", p.Dir)
+	if p.Umask == nil {
+		key("umask")
+		b = append(b, "null"...)
+	} else {
+		str("umask", fmt.Sprintf("%03o", *p.Umask))
+	}
+	num("priority", int64(p.Priority))
+	boolean("autostart", p.AutoStart)
+	str("autorestart", p.AutoRestart.String())
+	num("startsecs", int64(p.MinUptime/time.Second))
+	num("startretries", int64(p.StartRetries))
+	// the keys in Supervisor's order (digestKeys), not the same for both
+	logs := func(l *translate.Log, logfile, capture, events, syslog, backups, maxbytes string, eventsFirst bool) {
+		switch l.Kind {
+		case translate.LogAuto:
+			str(logfile, "AUTO")
+		case translate.LogFile:
+			str(logfile, l.Path)
+		default:
+			key(logfile)
+			b = append(b, "null"...)
+		}
+		num(capture, l.CaptureMaxBytes)
+		if eventsFirst {
+			boolean(events, l.EventsEnabled)
+			boolean(syslog, l.Syslog)
+		}
+		num(backups, int64(l.Backups))
+		num(maxbytes, l.MaxBytes)
+		if !eventsFirst {
+			boolean(events, l.EventsEnabled)
+			boolean(syslog, l.Syslog)
+		}
+	}
+	logs(&p.Stdout, "stdout_logfile", "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog", "stdout_logfile_backups", "stdout_logfile_maxbytes", true)
+	logs(&p.Stderr, "stderr_logfile", "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog", "stderr_logfile_backups", "stderr_logfile_maxbytes", false)
+	str("stopsignal", translate.SignalName(p.StopSignal))
+	num("stopwaitsecs", int64(p.StopWait/time.Second))
+	boolean("stopasgroup", p.StopAsGroup)
+	boolean("killasgroup", p.KillAsGroup)
+	key("exitcodes")
+	if len(p.ExitCodes) == 0 {
+		b = append(b, "[]"...)
+	} else {
+		b = append(b, '[')
+		for i, c := range p.ExitCodes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, "\n   "...)
+			b = strconv.AppendInt(b, int64(c), 10)
+		}
+		b = append(b, "\n  ]"...)
+	}
+	boolean("redirect_stderr", p.RedirectStderr)
+	key("environment")
+	if len(p.Env) == 0 {
+		b = append(b, "{}"...)
+	} else {
+		env := p.Env
+		if !slices.IsSortedFunc(env, func(x, y translate.EnvVar) int { return strings.Compare(x.Name, y.Name) }) {
+			env = slices.Clone(env)
+			slices.SortStableFunc(env, func(x, y translate.EnvVar) int { return strings.Compare(x.Name, y.Name) })
+		}
+		b = append(b, '{')
+		for i, kv := range env {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, "\n   "...)
+			b = oracle.AppendString(b, kv.Name)
+			b = append(b, ": "...)
+			b = oracle.AppendString(b, kv.Value)
+		}
+		b = append(b, "\n  }"...)
+	}
+	strPtr("serverurl", p.ServerURL)
+	return append(b, "\n }\n}"...)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/supersede/supersede/internal/fallbacktest"
 	"github.com/supersede/supersede/internal/oracle"
+	"github.com/supersede/supersede/internal/testreal"
 	"github.com/supersede/supersede/translate"
 )
 
@@ -240,5 +241,56 @@ func TestProgramDigestReread(t *testing.T) {
 		if got := strings.Join(lines, "\n"); got != sc.want {
 			t.Errorf("%s: supervisord's reread says:\n%s\nthe scenario wants:\n%s", sc.name, got, sc.want)
 		}
+	}
+}
+
+// TestDigestJSON: the digests' JSON, written directly, is the oracle's
+// document of the compared fields (processObject) byte for byte, for
+// every process of the oracle's cases, the regression cases, the
+// real-world corpus and the golden configs, strict and lenient.
+func TestDigestJSON(t *testing.T) {
+	shared := testreal.Shared(t)
+	var confs []string
+	for _, pattern := range []string{
+		filepath.Join(shared, "oracle/cases/*.conf"),
+		filepath.Join(shared, "corpus/real/*/*.conf"),
+		filepath.Join(shared, "corpus/real/*.conf"),
+		"../internal/oracle/testdata/regress/*.conf",
+	} {
+		m, _ := filepath.Glob(pattern)
+		confs = append(confs, m...)
+	}
+	n := 0
+	check := func(name string, cfg *translate.Config) {
+		for _, grp := range cfg.Groups {
+			for _, p := range grp.Processes {
+				n++
+				want := oracle.Append(nil, oracle.Object{{Key: "group", Value: "0123abcd"}, {Key: "process", Value: processObject(cfg, p)}})
+				if got := appendProcessDigestJSON(nil, "0123abcd", p); string(got) != string(want) {
+					t.Errorf("%s: %s: the digest's JSON is not the oracle's document:\n%s\nwant:\n%s", name, p.Namespec(), got, want)
+					return
+				}
+			}
+		}
+	}
+	for _, conf := range confs {
+		for _, lenient := range []bool{false, true} {
+			cfg, err := translate.Load(conf, translate.Options{Dir: filepath.Dir(conf), Lenient: lenient, Environ: []string{"HOME=/root", "PATH=/usr/bin:/bin"}})
+			if err != nil {
+				continue // a case of a rejected config
+			}
+			check(conf, cfg)
+		}
+	}
+	for _, sc := range digestScenarios {
+		edit := digestBase
+		if sc.edit != nil {
+			edit = sc.edit(edit)
+		}
+		check(sc.name, loadDigestConf(t, t.TempDir(), sc.supervisord, edit))
+	}
+	t.Logf("%d processes of %d configs", n, len(confs))
+	if n < 100 {
+		t.Errorf("only %d processes checked: the cases are not where the test looks (%v)", n, confs)
 	}
 }
