@@ -92,7 +92,9 @@ func groupObject(grp *translate.Group) oracle.Object {
 }
 
 // processObject is the part of p's oracle document that digestKeys
-// name, in that order. The environment's variables are sorted by name:
+// name, in that order: the definition of what a program's digest hashes,
+// which appendProcessDigestJSON writes without building the document
+// (TestDigestJSON holds the two equal). The environment's variables are sorted by name:
 // Supervisor compares them as a dict, in which order does not count.
 func processObject(cfg *translate.Config, p *translate.Process) oracle.Object {
 	doc := oracle.Process(cfg, p, oracle.Options{})
