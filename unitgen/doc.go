@@ -9,6 +9,11 @@
 // write. UnitName is the only place unit names are made: ctl and the
 // generator name units through it too.
 //
+// Each program's unit carries in its header the digest of the program's
+// Supervisor configuration, and each group's target and socket the
+// group's (digest.go): `supersede ctl update` compares those, not the
+// units' text, to tell a changed program from one mapped otherwise.
+//
 // What cannot be mapped exactly comes back as a Warning naming the
 // file:line of the setting; what cannot be written at all (a newline in
 // an environment value, say) is a *translate.Error, and then nothing is

@@ -127,15 +127,17 @@ func Generate(cfg *translate.Config, opts Options) (*Result, error) {
 }
 
 type generator struct {
-	arena       []byte // where units are written (serialize.go)
-	warned      map[warnKey]bool
-	scratch     []byte            // header being built
-	sources     map[string]string // section → absolute file
-	warnedNPROC bool
-	cfg         *translate.Config
-	opts        Options
-	res         *Result
-	errs        translate.ErrorList
+	arena        []byte // where units are written (serialize.go)
+	warned       map[warnKey]bool
+	scratch      []byte                      // header being built
+	groupDigests map[*translate.Group]string // groupDigest of each group, made once
+	digestBuf    []byte                      // scratch for the digests' JSON
+	sources      map[string]string           // section → absolute file
+	warnedNPROC  bool
+	cfg          *translate.Config
+	opts         Options
+	res          *Result
+	errs         translate.ErrorList
 }
 
 func (g *generator) errorf(pos translate.Pos, hint, format string, args ...any) {
@@ -262,8 +264,9 @@ func (g *generator) run() {
 }
 
 // header is the comment that starts every generated unit. Its first line
-// is how WriteDir tells supersede's units from foreign ones.
-func (g *generator) header(pos translate.Pos, section string) []byte {
+// is how WriteDir tells supersede's units from foreign ones; digest, when
+// not "", is the line of a program's or group's digest (digest.go).
+func (g *generator) header(pos translate.Pos, section, digest string) []byte {
 	b := append(g.scratch[:0], GeneratedMarker...)
 	if pos.IsValid() {
 		b = append(b, " from "...)
@@ -277,6 +280,10 @@ func (g *generator) header(pos translate.Pos, section string) []byte {
 	b = append(b, ".\n"...)
 	b = append(b, configMarker...)
 	b = append(b, commentSafe(g.cfg.File)...)
+	if digest != "" {
+		b = append(b, '\n')
+		b = append(b, digest...)
+	}
 	b = append(b, "\n# Do not edit: change the Supervisor config and run supersede again.\n"...)
 	g.scratch = b
 	return b // copied by render
@@ -478,7 +485,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 			g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, and its standard input is /dev/null: it reads end-of-file, which most listeners take as an error, so it will likely crash until FATAL (use supersede run to serve it events)", pl.g.Section)
 		}
 	}
-	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: g.render(g.header(p.Pos, p.Section), o), Pos: p.Pos})
+	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: g.render(g.header(p.Pos, p.Section, ProgramMarker+g.programDigest(pl)), o), Pos: p.Pos})
 }
 
 // execStart is ExecStart= for p: the executable as Supervisor would find
@@ -868,7 +875,7 @@ func (g *generator) socketUnit(grp *translate.Group, all []*planned) string {
 	if g.opts.SystemdVersion < 214 {
 		g.warnf(s.Pos, name, "socket owner needs systemd 214")
 	}
-	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(grp.Pos, grp.Section), o), Pos: grp.Pos})
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(grp.Pos, grp.Section, GroupMarker+g.groupDigest(grp)), o), Pos: grp.Pos})
 	return name
 }
 
@@ -996,7 +1003,7 @@ func (g *generator) groupTarget(grp *translate.Group, all []*planned) {
 	for _, m := range members {
 		add("Unit", "Wants", m)
 	}
-	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(grp.Pos, grp.Section), o), Pos: grp.Pos})
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(grp.Pos, grp.Section, GroupMarker+g.groupDigest(grp)), o), Pos: grp.Pos})
 }
 
 // anchor is the always-active target that stands for supervisord: it
@@ -1030,7 +1037,7 @@ func (g *generator) anchor(name string, all []*planned) {
 	lines("Wants", auto)
 	lines("Before", every)
 	add("Install", "WantedBy", g.bootTarget())
-	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(translate.Pos{}, ""), o), WantedBy: []string{g.bootTarget()}})
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(translate.Pos{}, "", ""), o), WantedBy: []string{g.bootTarget()}})
 }
 
 // shim is the compatibility step's binary for pl's unit, or "" when the

@@ -96,8 +96,8 @@ func (g *generator) serve() {
 	add("Service", "ExecStart", execLine(argv[0], argv))
 	add("Service", "Restart", "on-failure")
 	g.res.Units = append(g.res.Units,
-		Unit{Name: socket, Data: g.render(g.header(first.Pos, first.Section), so), Pos: first.Pos, WantedBy: []string{"sockets.target"}},
-		Unit{Name: service, Data: g.render(g.header(first.Pos, first.Section), o), Pos: first.Pos})
+		Unit{Name: socket, Data: g.render(g.header(first.Pos, first.Section, ""), so), Pos: first.Pos, WantedBy: []string{"sockets.target"}},
+		Unit{Name: service, Data: g.render(g.header(first.Pos, first.Section, ""), o), Pos: first.Pos})
 	if events {
 		g.eventsUnit(service, first)
 	}
@@ -152,7 +152,7 @@ func (g *generator) eventsUnit(service string, first translate.Server) {
 	add("Socket", "Service", service)
 	add("Install", "WantedBy", "sockets.target")
 	name := g.eventsSocket()
-	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(first.Pos, first.Section), so), Pos: first.Pos, WantedBy: []string{"sockets.target"}})
+	g.res.Units = append(g.res.Units, Unit{Name: name, Data: g.render(g.header(first.Pos, first.Section, ""), so), Pos: first.Pos, WantedBy: []string{"sockets.target"}})
 }
 
 // listenerExec is the ExecStart of an event listener that supersede

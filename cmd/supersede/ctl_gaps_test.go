@@ -297,6 +297,48 @@ func TestCtlUpdateAddsLowerPriorityOnSystemd(t *testing.T) {
 	})
 }
 
+// update decides from the programs' Supervisor configuration, not from
+// their units: a unit that differs only by its mapping (as one written
+// by another supersede version, with the same digest) is rewritten and
+// restarts nothing, and a change of priority alone, which changes no
+// line but the start order, restarts the program, as supervisord does.
+func TestCtlUpdateByConfigOnSystemd(t *testing.T) {
+	const programs = "[program:a]\ncommand=/bin/sleep 1000\nstartsecs=0\nautorestart=false\n\n[program:b]\ncommand=/bin/sleep 1001\nstartsecs=0\n"
+	sideBySideConf(t, programs, nil, func(s *transcript, conf string) {
+		pidA := s.w.waitState(s.t, "a", "RUNNING", 0)
+		pidB := s.w.waitState(s.t, "b", "RUNNING", 0)
+		if s.sm != nil {
+			path := filepath.Join(s.sm.UnitDir, "a.service")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			mapped := strings.Replace(string(data), "[Service]\n", "[Service]\nEnvironment=OTHER_MAPPING=1\n", 1)
+			if err := os.WriteFile(path, []byte(mapped), 0o644); err != nil {
+				s.t.Fatal(err)
+			}
+			s.sm.DaemonReload()
+		}
+		s.do("reread")
+		s.do("update")
+		if _, pid := stateOf(s.w.ctl("status", "a").stdout, "a"); pid != pidA {
+			s.t.Errorf("%s: a went from pid %d to %d: update restarted it", s.w.name, pidA, pid)
+		}
+		if s.sm != nil {
+			if env := s.sm.Show("a.service", "Environment")["Environment"]; strings.Contains(env, "OTHER_MAPPING") {
+				s.t.Errorf("a.service was not rewritten: Environment=%s", env)
+			}
+		}
+		writeConf(s.t, filepath.Dir(conf), strings.Replace(programs, "sleep 1001\n", "sleep 1001\npriority=5\n", 1))
+		s.do("reread")
+		s.do("update")
+		s.w.waitState(s.t, "b", "RUNNING", pidB)
+		if _, pid := stateOf(s.w.ctl("status", "a").stdout, "a"); pid != pidA {
+			s.t.Errorf("%s: a went from pid %d to %d: update restarted it", s.w.name, pidA, pid)
+		}
+	})
+}
+
 // Gap 12 of issue 10: on a host that runs systemd, ctl without --user,
 // --system or -s drives the supervisord that answers at the config's
 // serverurl when the config's units are not loaded (a migration not done

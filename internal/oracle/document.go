@@ -237,6 +237,12 @@ func logfile(l translate.Log) any {
 
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }
 
+// Process is the document of one process, as it appears in its group's
+// "processes": what Supervisor understood of its section.
+func Process(cfg *translate.Config, p *translate.Process, o Options) Object {
+	return process(cfg, p, o)
+}
+
 func process(cfg *translate.Config, p *translate.Process, o Options) Object {
 	codes := make([]any, len(p.ExitCodes))
 	for i, c := range p.ExitCodes {

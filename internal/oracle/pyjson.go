@@ -51,6 +51,22 @@ func Marshal(v any) []byte {
 	return e.buf
 }
 
+// Append appends what Marshal returns to buf: for many small documents,
+// one buffer.
+func Append(buf []byte, v any) []byte {
+	e := jsonEncoder{buf: buf}
+	e.value(v, 0)
+	return e.buf
+}
+
+// AppendString appends s as Marshal writes a string: in double quotes,
+// with Python's ensure_ascii escaping.
+func AppendString(buf []byte, s string) []byte {
+	e := jsonEncoder{buf: buf}
+	e.str(s)
+	return e.buf
+}
+
 // Write writes what Marshal returns to w, a buffer at a time, so that a
 // large document is never held in memory whole.
 func Write(w io.Writer, v any) error {

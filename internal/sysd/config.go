@@ -22,8 +22,9 @@ import (
 //
 //   - Reload (reread) reads the config again, generates its units as
 //     convert (or the generator) would, and compares them with the unit
-//     files in place: a group without loaded units is added, one with a
-//     file that differs is changed, and a group whose units this config
+//     files in place: a group without loaded units is added, one whose
+//     Supervisor configuration differs (the digests in the units'
+//     headers, unitChanged) is changed, and a group whose units this config
 //     generated earlier but no longer does is removed (its names come
 //     from those files' SUPERVISOR_GROUP_NAME/SUPERVISOR_PROCESS_NAME).
 //   - AddGroup writes the group's units (and the anchor target), reloads
@@ -171,20 +172,24 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	updated := map[string]bool{}
 	var reorder []unitgen.Change
 	for _, c := range changes {
-		if c.Action != unitgen.Update {
-			continue
-		}
-		if !sameUnit(c.Old, c.New) {
+		switch {
+		case c.Action == unitgen.Create && strings.HasSuffix(c.Path, unitgen.Service):
+			// a group in use that gains a process (groupChanged); a
+			// target or socket new to a group is the mapping's
 			updated[filepath.Base(c.Path)] = true
-		} else if !generated && strings.HasSuffix(c.Path, unitgen.Service) {
+		case c.Action != unitgen.Update:
+		case unitChanged(c.Old, c.New):
+			updated[filepath.Base(c.Path)] = true
+		case !generated && (strings.HasSuffix(c.Path, unitgen.Service) || unitgen.UnitDigest(c.Old) != ""):
 			reorder = append(reorder, c)
 		}
 	}
-	// A program whose unit differs only in its order against the others
-	// (a program of lower priority came or went) is not changed, as
-	// under supervisord, but its unit file is brought in step with the
-	// config now; nothing is restarted. The generator's units are
-	// rewritten by the generator at daemon-reload.
+	// A program whose unit differs but whose configuration does not (a
+	// program of lower priority came or went and reordered it, or this
+	// supersede maps a config otherwise than the one that wrote the unit)
+	// is not changed, as under supervisord, but its unit file is brought
+	// in step with the config now; nothing is restarted. The generator's
+	// units are rewritten by the generator at daemon-reload.
 	if len(reorder) > 0 {
 		if err := unitgen.Apply(dir, reorder, false); err != nil {
 			return nil, nil, nil, &status.Error{Kind: status.ErrFailed, Detail: err.Error()}
@@ -213,7 +218,28 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 	return added, changed, removed, nil
 }
 
-// sameUnit reports whether two versions of a generated service unit
+// unitChanged reports whether the unit in place (old) and the one the
+// config makes now (new) are of a changed program or group, as
+// supervisord's reread counts them: where both carry the digest of their
+// Supervisor configuration (unitgen.UnitDigest), exactly when the
+// digests differ, whatever else differs in the units (another mapping of
+// the same config, by another supersede version, is no change). A unit
+// an older supersede wrote has no digest: then sameUnit decides.
+func unitChanged(old, new []byte) bool {
+	if a, b := unitgen.UnitDigest(old), unitgen.UnitDigest(new); a != "" && b != "" {
+		return a != b
+	}
+	return !sameUnit(old, new)
+}
+
+// sameUnit is how units without a digest (written before supersede
+// wrote one) are compared, and it is frozen: it knows the mapping
+// changes up to the version that added the digest, so that the first
+// update after upgrading from an older version restarts nothing either;
+// no exception is to be added for a later mapping change, which the
+// digest makes no change at all.
+//
+// It reports whether two versions of a generated service unit
 // differ only in what does not change the program: the header comment,
 // which names the line of the section (a section that moved in the file
 // is not a changed program), and the After= ordering against the other
@@ -224,9 +250,13 @@ func (m *Manager) Reload(ctx context.Context) (added, changed, removed []string,
 // and the compatibility step's exec in ExecStart= (unitgen.WithoutExecStep),
 // which every unit gained at once: a supersede upgrade is no change of
 // the configuration, and `update` must not restart every program for it.
+// The last: the signals of SuccessExitStatus= and RestartPreventExitStatus=
+// and the marks of the step's exited in ExecStopPost= (withoutSignalStatus),
+// which autorestart=false units changed in the version that brought the
+// digest.
 func sameUnit(a, b []byte) bool {
 	norm := func(u []byte) []byte {
-		return unitgen.WithoutExecStep(withoutServiceVars(withoutOrdering(skipComments(u))))
+		return unitgen.WithoutExecStep(withoutSignalStatus(withoutServiceVars(withoutOrdering(skipComments(u)))))
 	}
 	return bytes.Equal(norm(a), norm(b))
 }
@@ -237,6 +267,42 @@ func withoutServiceVars(data []byte) []byte {
 	return mapLines(data, func(line []byte) []byte {
 		if rest, ok := bytes.CutPrefix(line, []byte("UnsetEnvironment=")); ok && allServiceVars(bytes.Fields(rest)) {
 			return nil
+		}
+		return line
+	})
+}
+
+// withoutSignalStatus is a unit without the signal names of its
+// SuccessExitStatus= and RestartPreventExitStatus= lines (a line left
+// empty taken out), and without the trailing "0" and "--once" of its
+// step's `exited` in ExecStopPost=: which signals end an autorestart=false
+// program for good, and how the step marks its ends, are the mapping's
+// (what autorestart says stays in Restart=, RestartForceExitStatus= and
+// the backoff step's --fatal-status; the exit statuses of exitcodes stay
+// in SuccessExitStatus=).
+func withoutSignalStatus(data []byte) []byte {
+	return mapLines(data, func(line []byte) []byte {
+		for _, key := range []string{"SuccessExitStatus=", "RestartPreventExitStatus="} {
+			rest, ok := bytes.CutPrefix(line, []byte(key))
+			if !ok {
+				continue
+			}
+			var kept [][]byte
+			for _, w := range bytes.Fields(rest) {
+				if !bytes.HasPrefix(w, []byte("SIG")) {
+					kept = append(kept, w)
+				}
+			}
+			if len(kept) == 0 {
+				return nil
+			}
+			return append(append([]byte(key), bytes.Join(kept, []byte(" "))...), '\n')
+		}
+		if bytes.HasPrefix(line, []byte("ExecStopPost=")) && bytes.Contains(line, []byte(`"shim" "exited" `)) {
+			out := bytes.TrimSuffix(line, []byte("\n"))
+			out = bytes.TrimSuffix(out, []byte(" --once"))
+			out = bytes.TrimSuffix(out, []byte(" 0"))
+			return append(out[:len(out):len(out)], '\n')
 		}
 		return line
 	})
@@ -324,6 +390,13 @@ func (m *Manager) groupUnits(g *translate.Group) []string {
 	return names
 }
 
+// groupChanged reports whether g, a group in use, is changed: one of
+// its units is (unitChanged), or one of its processes' is new. A
+// program's digest covers its group's own settings and the names of its
+// processes, and the group's target and socket carry the group's, so a
+// process added to or taken from a [group:], a numprocs changed, or the
+// group's priority changed changes the group, as supervisord compares a
+// group's process configs and its own.
 func (m *Manager) groupChanged(g *translate.Group, updated map[string]bool) bool {
 	for _, n := range m.groupUnits(g) {
 		if updated[n] {
