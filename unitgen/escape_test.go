@@ -251,7 +251,7 @@ func init() {
 	for _, k := range strings.Fields(`Description SourcePath PartOf After Before Requires Wants
 		StartLimitIntervalSec StartLimitBurst StartLimitInterval Type ExecStart WorkingDirectory User
 		UMask Environment LimitNOFILE LimitNPROC Restart SuccessExitStatus RestartForceExitStatus RestartSec
-		KillSignal TimeoutStopSec KillMode Sockets StandardInput StandardOutput StandardError
+		KillSignal TimeoutStopSec KillMode OOMPolicy Sockets StandardInput StandardOutput StandardError
 		SyslogIdentifier WantedBy ListenStream Backlog SocketMode SocketUser SocketGroup Service
 		UnsetEnvironment`) {
 		knownKeys[k] = true

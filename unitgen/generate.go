@@ -453,6 +453,13 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 	default:
 		add("Service", "KillMode", "process")
 	}
+	// The kernel's OOM killer ends the process it picks, and supervisord
+	// notices only when that is the program itself. systemd (243 and
+	// later; OOMPolicy=stop by default) would stop the whole unit when
+	// it kills any process of it, a worker of the program's too. An
+	// older systemd ignores the line with a warning, and has no such
+	// policy.
+	add("Service", "OOMPolicy", "continue")
 
 	if socket != "" {
 		add("Service", "Sockets", socket)

@@ -253,7 +253,7 @@ func unitChanged(old, new []byte) bool {
 // The last: the signals of SuccessExitStatus= and RestartPreventExitStatus=
 // and the marks of the step's exited in ExecStopPost= (withoutSignalStatus),
 // which autorestart=false units changed in the version that brought the
-// digest.
+// digest, and the OOMPolicy=continue every unit gained in it.
 func sameUnit(a, b []byte) bool {
 	norm := func(u []byte) []byte {
 		return unitgen.WithoutExecStep(withoutSignalStatus(withoutServiceVars(withoutOrdering(skipComments(u)))))
@@ -279,7 +279,7 @@ func withoutServiceVars(data []byte) []byte {
 // program for good, and how the step marks its ends, are the mapping's
 // (what autorestart says stays in Restart=, RestartForceExitStatus= and
 // the backoff step's --fatal-status; the exit statuses of exitcodes stay
-// in SuccessExitStatus=).
+// in SuccessExitStatus=). Nor the OOMPolicy=continue line of every unit.
 func withoutSignalStatus(data []byte) []byte {
 	return mapLines(data, func(line []byte) []byte {
 		for _, key := range []string{"SuccessExitStatus=", "RestartPreventExitStatus="} {
@@ -297,6 +297,9 @@ func withoutSignalStatus(data []byte) []byte {
 				return nil
 			}
 			return append(append([]byte(key), bytes.Join(kept, []byte(" "))...), '\n')
+		}
+		if string(line) == "OOMPolicy=continue\n" {
+			return nil
 		}
 		if bytes.HasPrefix(line, []byte("ExecStopPost=")) && bytes.Contains(line, []byte(`"shim" "exited" `)) {
 			out := bytes.TrimSuffix(line, []byte("\n"))
