@@ -97,18 +97,34 @@ func (m *Manager) addStale(found []staleUnit) {
 	merged.Groups = slices.Clone(m.cfg.Groups)
 	procs := slices.Clip(m.procs)
 	groups := map[string]*translate.Group{}
+	changed := false
 	for _, s := range found {
-		if m.configured(s.group) {
+		if _, ok := m.byName[s.group+":"+s.name]; ok {
 			continue
 		}
-		if _, ok := m.byName[s.group+":"+s.name]; ok {
+		if i := slices.IndexFunc(m.cfg.Groups, func(g *translate.Group) bool { return g.Name == s.group }); i >= 0 || m.configured(s.group) {
+			// A process its group no longer has, the group still
+			// configured (numprocs given to a program, a program taken
+			// out of a [group:]): still in use with that group, as
+			// under supervisord until update, which stops and removes
+			// it with the group's other processes. It joins the
+			// group's processes here, not its configuration, from
+			// which AddGroup writes the group's units anew.
+			if i < 0 {
+				continue // the config read last has it, this Manager's not yet
+			}
+			p := s.p
+			if p == nil {
+				p = &translate.Process{Name: s.name, Group: s.group}
+			}
+			pr := &proc{p: p, g: m.cfg.Groups[i], unit: s.unit, path: unitPath(s.unit)}
+			procs = append(procs, pr)
+			m.byName[s.group+":"+s.name] = pr
+			changed = true
 			continue
 		}
 		g := groups[s.group]
 		if g == nil {
-			if slices.ContainsFunc(m.cfg.Groups, func(g *translate.Group) bool { return g.Name == s.group }) {
-				continue // known already
-			}
 			g = &translate.Group{Name: s.group}
 			groups[s.group] = g
 			merged.Groups = append(merged.Groups, g)
@@ -123,7 +139,10 @@ func (m *Manager) addStale(found []staleUnit) {
 		m.byName[s.group+":"+s.name] = pr
 	}
 	if len(groups) > 0 {
-		m.cfg, m.procs = &merged, procs
+		m.cfg = &merged
+	}
+	if len(groups) > 0 || changed {
+		m.procs = procs
 	}
 }
 

@@ -330,7 +330,10 @@ func (m *Manager) snapshot(ctx context.Context) (*active, error) {
 		}
 	}
 	for i, p := range procs {
-		if !inUse[p.g] {
+		if !inUse[p.g] || sts[i].Load == "not-found" {
+			// a process of a group in use that has no unit yet (the
+			// config gave the group a process, numprocs more ones) is
+			// not in use, as under supervisord until update adds it
 			continue
 		}
 		a.procs = append(a.procs, p)

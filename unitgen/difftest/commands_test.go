@@ -183,6 +183,61 @@ autostart=false
 		s.ctl("status")
 	},
 }, {
+	// A program's group keeps its name while its processes change: p
+	// gains numprocs (p becomes p_0, p_1), and prog leaves [group:grp],
+	// which keeps another member. supervisord says both groups changed,
+	// and update stops the old processes and starts the new ones.
+	name: "update-group-members",
+	cfg: fallbacktest.Config{Sections: `
+[program:p]
+command=/bin/sleep 1000
+startsecs=0
+
+[program:prog]
+command=/bin/sleep 1000
+startsecs=0
+
+[program:other]
+command=/bin/sleep 1000
+startsecs=0
+
+[group:grp]
+programs=prog,other
+`},
+	steps: func(s *side) {
+		s.wait("RUNNING", "p", "grp:prog", "grp:other")
+		old := s.pidOf("p")
+		start := s.proc(old).StartTime
+		oldProg := s.pidOf("grp:prog")
+		progStart := s.proc(oldProg).StartTime
+		s.rewrite(fallbacktest.Config{Sections: `
+[program:p]
+command=/bin/sleep 1000
+process_name=%(program_name)s_%(process_num)d
+numprocs=2
+startsecs=0
+
+[program:prog]
+command=/bin/sleep 1000
+startsecs=0
+
+[program:other]
+command=/bin/sleep 1000
+startsecs=0
+
+[group:grp]
+programs=other
+`})
+		s.ctl("status")
+		s.ctl("reread")
+		s.ctl("status")
+		s.ctl("update")
+		s.wait("RUNNING", "p:p_0", "p:p_1", "prog", "grp:other")
+		s.gone("the old p", old, start)
+		s.gone("the old grp:prog", oldProg, progStart)
+		s.ctl("status")
+	},
+}, {
 	// reload restarts every program: autostart ones run again, others
 	// are stopped.
 	name: "reload",
