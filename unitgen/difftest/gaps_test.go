@@ -200,7 +200,8 @@ startsecs=0
 		s.wait("RUNNING", "fine")
 		s.wait("FATAL", "nodir", "nocmd")
 		s.ctl("status")
-		s.waitTail("chdir", "nodir", "stderr")
+		// two starts, each with Supervisor's two lines
+		s.waitTailN("couldn't chdir", 2, "nodir", "stderr")
 		s.ctl("tail", "nocmd", "stderr")
 	},
 }, {

@@ -586,8 +586,15 @@ func (s *side) waitRestarted(name string, old int) {
 // waitTail polls `tail NAME [stderr]` until it shows want (the journal
 // may hold a line back for a moment), then records the run.
 func (s *side) waitTail(want string, args ...string) {
+	s.waitTailN(want, 1, args...)
+}
+
+// waitTailN is waitTail until want is there n times: the lines of
+// several runs, which journald may take in later than the state the
+// scenario waited for (it reads each run's stream on its own).
+func (s *side) waitTailN(want string, n int, args ...string) {
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(s.rawCtl(append([]string{"tail"}, args...)...).Stdout, want) && time.Now().Before(deadline) {
+	for strings.Count(s.rawCtl(append([]string{"tail"}, args...)...).Stdout, want) < n && time.Now().Before(deadline) {
 		time.Sleep(pollInterval)
 	}
 	s.ctl(append([]string{"tail"}, args...)...)
