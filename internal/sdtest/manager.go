@@ -315,6 +315,16 @@ func start(opts Options, onCreate func(*Manager)) (*Manager, error) {
 	// journald sees its services as user units (_SYSTEMD_USER_UNIT,
 	// journalctl --user-unit; systemd.md §6.3).
 	name := fmt.Sprintf("sdtest_%d_%d.slice", os.Getpid(), managerCount.Add(1))
+	// A cgroup of this name can only be a leftover of an earlier test
+	// process that had this PID and was killed before its cleanup (a
+	// timeout's SIGKILL): the counter never gives this process a name
+	// twice. Empty, it is removed; one that still holds a process stays,
+	// and makeCgroups says so.
+	stale := &cgroups{}
+	for _, hr := range h.hierarchies {
+		stale.tops = append(stale.tops, filepath.Join(hr, name))
+	}
+	_ = stale.remove()
 	m.s.cg, err = makeCgroups(h.hierarchies, name, "journald.scope", "user@0.service")
 	m.Cgroups = m.s.cg.tops
 	if err != nil {
