@@ -298,6 +298,16 @@ func replace(path string, data []byte) error {
 // user wrote anyway.
 const RunPrefix = ".run."
 
+// UnitOf returns the runtime directory of the manager (%t) and the
+// service unit whose state directory (%t/supersede/%N) is state.
+func UnitOf(state string) (runtime, unit string, err error) {
+	state = filepath.Clean(state)
+	if filepath.Base(filepath.Dir(state)) != "supersede" {
+		return "", "", fmt.Errorf("%s is not a unit's state directory %%t/supersede/%%N", state)
+	}
+	return filepath.Dir(filepath.Dir(state)), filepath.Base(state) + ".service", nil
+}
+
 // RunPath is the record of the run of the unit whose state directory
 // is state.
 func RunPath(state string) string {
@@ -325,11 +335,11 @@ type Run struct {
 // of it cannot be had (a state directory that is not a unit's, a
 // manager without the symlink), nothing is written.
 func writeRun(state string, at time.Time) error {
-	state = filepath.Clean(state)
-	if filepath.Base(filepath.Dir(state)) != "supersede" {
-		return fmt.Errorf("%s is not a unit's state directory %%t/supersede/%%N", state)
+	rt, unit, err := UnitOf(state)
+	if err != nil {
+		return err
 	}
-	link := filepath.Join(filepath.Dir(filepath.Dir(state)), "systemd", "units", "invocation:"+filepath.Base(state)+".service")
+	link := filepath.Join(rt, "systemd", "units", "invocation:"+unit)
 	id, err := os.Readlink(link)
 	if err != nil {
 		return err
@@ -483,6 +493,30 @@ func keepLastRun(state string) error {
 		}
 	}
 	return replace(filepath.Clean(state)+LastRunSuffix, append(data, '\n'))
+}
+
+// ParseLastRun parses a run as keepLastRun writes it, "START STOP[ CODE
+// STATUS]" (Unix ns; CODE 1 to 3, systemd's ExecMainCode): ok false for
+// anything else.
+func ParseLastRun(s string) (start, stop uint64, code, status int32, ok bool) {
+	f := strings.Fields(s)
+	if len(f) != 2 && len(f) != 4 {
+		return 0, 0, 0, 0, false
+	}
+	a, err1 := strconv.ParseUint(f[0], 10, 64)
+	z, err2 := strconv.ParseUint(f[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, 0, 0, false
+	}
+	if len(f) == 4 {
+		c, err1 := strconv.ParseInt(f[2], 10, 32)
+		v, err2 := strconv.ParseInt(f[3], 10, 32)
+		if err1 != nil || err2 != nil || c < 1 || c > 3 {
+			return 0, 0, 0, 0, false
+		}
+		code, status = int32(c), int32(v)
+	}
+	return a, z, code, status, true
 }
 
 // LocaleFile is the environment file (systemd's EnvironmentFile=) in the
@@ -692,20 +726,14 @@ func markEnded(state string, environ []string) {
 	if !slices.Contains(abnormalResults, getenv(environ, "SERVICE_RESULT")) {
 		return
 	}
-	code, status := 0, 0
-	switch getenv(environ, "EXIT_CODE") {
-	case "exited":
-		code = 1
-		status, _ = strconv.Atoi(getenv(environ, "EXIT_STATUS"))
-	case "killed", "dumped":
-		code = 2
-		if getenv(environ, "EXIT_CODE") == "dumped" {
-			code = 3
-		}
-		status = int(unix.SignalNum("SIG" + getenv(environ, "EXIT_STATUS")))
-	}
+	// systemd's ExecMainCode (CLD_*): exited 1, killed 2, dumped 3
+	code := slices.Index([]string{"exited", "killed", "dumped"}, getenv(environ, "EXIT_CODE")) + 1
 	if code == 0 {
 		return // no end of the program's own (it never ran)
+	}
+	status, _ := strconv.Atoi(getenv(environ, "EXIT_STATUS"))
+	if code != 1 {
+		status = int(unix.SignalNum("SIG" + getenv(environ, "EXIT_STATUS")))
 	}
 	if UnitJob != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), unitJobTimeout)

@@ -251,12 +251,12 @@ func unitChanged(old, new []byte) bool {
 // which every unit gained at once: a supersede upgrade is no change of
 // the configuration, and `update` must not restart every program for it.
 // The last: the signals of SuccessExitStatus= and RestartPreventExitStatus=
-// and the marks of the step's exited in ExecStopPost= (withoutSignalStatus),
+// and the marks of the step's exited in ExecStopPost= (withoutDigestRoundLines),
 // which autorestart=false units changed in the version that brought the
 // digest, and the OOMPolicy=continue every unit gained in it.
 func sameUnit(a, b []byte) bool {
 	norm := func(u []byte) []byte {
-		return unitgen.WithoutExecStep(withoutSignalStatus(withoutServiceVars(withoutOrdering(skipComments(u)))))
+		return unitgen.WithoutExecStep(withoutDigestRoundLines(withoutServiceVars(withoutOrdering(skipComments(u)))))
 	}
 	return bytes.Equal(norm(a), norm(b))
 }
@@ -272,7 +272,8 @@ func withoutServiceVars(data []byte) []byte {
 	})
 }
 
-// withoutSignalStatus is a unit without the signal names of its
+// withoutDigestRoundLines is a unit without the lines the mapping
+// changed in the version that brought the digest: the signal names of its
 // SuccessExitStatus= and RestartPreventExitStatus= lines (a line left
 // empty taken out), and without the trailing "0" and "--once" of its
 // step's `exited` in ExecStopPost=: which signals end an autorestart=false
@@ -280,7 +281,7 @@ func withoutServiceVars(data []byte) []byte {
 // (what autorestart says stays in Restart=, RestartForceExitStatus= and
 // the backoff step's --fatal-status; the exit statuses of exitcodes stay
 // in SuccessExitStatus=). Nor the OOMPolicy=continue line of every unit.
-func withoutSignalStatus(data []byte) []byte {
+func withoutDigestRoundLines(data []byte) []byte {
 	return mapLines(data, func(line []byte) []byte {
 		for _, key := range []string{"SuccessExitStatus=", "RestartPreventExitStatus="} {
 			rest, ok := bytes.CutPrefix(line, []byte(key))

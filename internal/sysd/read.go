@@ -177,7 +177,7 @@ func (m *Manager) lastRun(unit string) (start, stop uint64, code, status int32) 
 		// as another user): the directory itself, if systemd left it
 		return m.endedRun(unit)
 	}
-	return parseRun(string(b))
+	return lastRunMicro(string(b))
 }
 
 // endedRun reads the times and the end of the last run from unit's state
@@ -199,30 +199,17 @@ func (m *Manager) endedRun(unit string) (start, stop uint64, code, status int32)
 			run += " " + string(bytes.TrimSpace(end))
 		}
 	}
-	return parseRun(run)
+	return lastRunMicro(run)
 }
 
-// parseRun parses "START STOP[ CODE STATUS]" (ns; shim.LastRunSuffix)
-// into µs and the end; zeros for anything else.
-func parseRun(s string) (start, stop uint64, code, status int32) {
-	f := strings.Fields(s)
-	if len(f) != 2 && len(f) != 4 {
+// lastRunMicro is shim.ParseLastRun with the times in µs; zeros for a
+// malformed run.
+func lastRunMicro(s string) (start, stop uint64, code, status int32) {
+	start, stop, code, status, ok := shim.ParseLastRun(s)
+	if !ok {
 		return 0, 0, 0, 0
 	}
-	a, err1 := strconv.ParseUint(f[0], 10, 64)
-	z, err2 := strconv.ParseUint(f[1], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0, 0, 0
-	}
-	if len(f) == 4 {
-		c, err1 := strconv.ParseInt(f[2], 10, 32)
-		v, err2 := strconv.ParseInt(f[3], 10, 32)
-		if err1 != nil || err2 != nil || c < 1 || c > 3 {
-			return 0, 0, 0, 0
-		}
-		code, status = int32(c), int32(v)
-	}
-	return a / 1000, z / 1000, code, status
+	return start / 1000, stop / 1000, code, status
 }
 
 // readStates is the reading of readUnits on w; anchor, if not "", is the

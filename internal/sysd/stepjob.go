@@ -2,9 +2,9 @@ package sysd
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/supersede/supersede/internal/shim"
 )
 
 // StepUnitJob is the type of the job queued for the unit whose
@@ -15,12 +15,10 @@ import (
 // whether its program's end was asked for. One ListUnitsByNames, which
 // any user may ask of either manager.
 func StepUnitJob(ctx context.Context, state string) (string, error) {
-	state = filepath.Clean(state)
-	if filepath.Base(filepath.Dir(state)) != "supersede" {
-		return "", fmt.Errorf("%s is not a unit's state directory %%t/supersede/%%N", state)
+	rt, unit, err := shim.UnitOf(state)
+	if err != nil {
+		return "", err
 	}
-	rt := filepath.Dir(filepath.Dir(state))
-	unit := filepath.Base(state) + ".service"
 	scope, getenv := User, func(k string) string {
 		if k == "XDG_RUNTIME_DIR" {
 			return rt
