@@ -46,6 +46,12 @@ type Options struct {
 	// with systemd directives alone, which retry faster than Supervisor.
 	Shim  string
 	Serve string // the supersede executable: write the units of supersede serve (serve.go); "" writes none
+	// Emit, when not nil, is given each unit as soon as it is made, in
+	// the order made, while Generate goes on (so that writing can
+	// overlap with mapping: FreshWriter). Generate may still fail
+	// after: then the caller must drop the units it was given. A unit's
+	// Data never changes after it was emitted.
+	Emit func(Unit)
 }
 
 // ShimVersion is the oldest systemd the compatibility step works with:
@@ -128,6 +134,7 @@ func Generate(cfg *translate.Config, opts Options) (*Result, error) {
 
 type generator struct {
 	arena        []byte // where units are written (serialize.go)
+	emitted      int    // how many of res.Units went to opts.Emit
 	warned       map[warnKey]bool
 	scratch      []byte                      // header being built
 	groupDigests map[*translate.Group]string // groupDigest of each group, made once
@@ -253,6 +260,7 @@ func (g *generator) run() {
 	}
 	for _, pl := range all {
 		g.service(pl, byLevel[pl.level-1], sockets[pl.g])
+		g.emit()
 	}
 	g.orderWarnings(all, len(byLevel))
 	for _, grp := range g.cfg.Groups {
@@ -262,6 +270,17 @@ func (g *generator) run() {
 	}
 	g.anchor(anchor, all)
 	g.serve()
+	g.emit()
+}
+
+// emit gives opts.Emit the units made since it was last called.
+func (g *generator) emit() {
+	if g.opts.Emit == nil || len(g.errs) > 0 {
+		return
+	}
+	for ; g.emitted < len(g.res.Units); g.emitted++ {
+		g.opts.Emit(g.res.Units[g.emitted])
+	}
 }
 
 // header is the comment that starts every generated unit. Its first line

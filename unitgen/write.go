@@ -250,33 +250,138 @@ func writeFresh(dir string, res *Result, wants bool) ([]Change, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	changes := make([]Change, 0, len(res.Units))
-	made := map[string]bool{}
+	f := freshDir{dir: dir, wants: wants, changes: make([]Change, 0, len(res.Units)), made: map[string]bool{}}
 	for _, u := range res.Units {
-		path := filepath.Join(dir, u.Name)
-		if err := createExcl(path, u.Data); err != nil {
-			return changes, err
-		}
-		changes = append(changes, Change{Path: path, Action: Create, New: u.Data})
-		if !wants {
-			continue
-		}
-		for _, t := range u.WantedBy {
-			d := filepath.Join(dir, t+".wants")
-			if !made[d] {
-				if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-					return changes, err
-				}
-				made[d] = true
-			}
-			link := filepath.Join(d, u.Name)
-			if err := os.Symlink(filepath.Join("..", u.Name), link); err != nil {
-				return changes, err
-			}
-			changes = append(changes, Change{Path: link, Action: Create, Link: filepath.Join("..", u.Name)})
+		if err := f.write(u); err != nil {
+			return f.changes, err
 		}
 	}
-	return changes, nil
+	return f.changes, nil
+}
+
+// freshDir is what writeFresh and FreshWriter have written into a fresh
+// directory.
+type freshDir struct {
+	dir     string
+	wants   bool
+	changes []Change
+	made    map[string]bool // the .wants directories there
+	dirs    []string        // those of them made here
+}
+
+// write creates u's file and, with wants, its .wants links.
+func (f *freshDir) write(u Unit) error {
+	path := filepath.Join(f.dir, u.Name)
+	if err := createExcl(path, u.Data); err != nil {
+		return err
+	}
+	f.changes = append(f.changes, Change{Path: path, Action: Create, New: u.Data})
+	if !f.wants {
+		return nil
+	}
+	for _, t := range u.WantedBy {
+		d := filepath.Join(f.dir, t+".wants")
+		if !f.made[d] {
+			switch err := os.Mkdir(d, 0o755); {
+			case err == nil:
+				f.dirs = append(f.dirs, d)
+			case !errors.Is(err, fs.ErrExist):
+				return err
+			}
+			f.made[d] = true
+		}
+		link := filepath.Join(d, u.Name)
+		if err := os.Symlink(filepath.Join("..", u.Name), link); err != nil {
+			return err
+		}
+		f.changes = append(f.changes, Change{Path: link, Action: Create, Link: filepath.Join("..", u.Name)})
+	}
+	return nil
+}
+
+// FreshWriter writes units into a fresh directory (as WriteOptions.Fresh)
+// from a goroutine of its own while the next ones are still being made
+// (Options.Emit): creating a thousand files is kernel time that then
+// overlaps with mapping the programs, on a second core where there is
+// one. Add is called from one goroutine; then Close, or Discard when
+// Generate failed, which removes everything written.
+type FreshWriter struct {
+	f     freshDir
+	batch []Unit
+	ch    chan []Unit
+	done  chan struct{}
+	err   error // the first error writing; no file is written after it
+}
+
+// freshBatch is how many units go to the writing goroutine at a time:
+// waking it for each would cost more than creating the file.
+const freshBatch = 32
+
+// NewFreshWriter makes dir if need be and starts writing into it.
+func NewFreshWriter(dir string, wants bool) (*FreshWriter, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	w := &FreshWriter{
+		f:    freshDir{dir: dir, wants: wants, made: map[string]bool{}},
+		ch:   make(chan []Unit, 64),
+		done: make(chan struct{}),
+	}
+	go func() {
+		defer close(w.done)
+		for batch := range w.ch {
+			for _, u := range batch {
+				if w.err != nil {
+					break
+				}
+				w.err = w.f.write(u)
+			}
+		}
+	}()
+	return w, nil
+}
+
+// Add queues u for writing. u.Data must not change afterwards.
+func (w *FreshWriter) Add(u Unit) {
+	if w.batch == nil {
+		w.batch = make([]Unit, 0, freshBatch)
+	}
+	w.batch = append(w.batch, u)
+	if len(w.batch) == freshBatch {
+		w.ch <- w.batch
+		w.batch = nil
+	}
+}
+
+// Close writes what is queued and returns what was written, and the
+// first error.
+func (w *FreshWriter) Close() ([]Change, error) {
+	if len(w.batch) > 0 {
+		w.ch <- w.batch
+		w.batch = nil
+	}
+	close(w.ch)
+	<-w.done
+	return w.f.changes, w.err
+}
+
+// Discard waits for the writing to end, then removes every file, link
+// and directory it created, so that the directory is as it was.
+func (w *FreshWriter) Discard() error {
+	w.batch = nil
+	changes, _ := w.Close()
+	var errs []error
+	for i := len(changes) - 1; i >= 0; i-- {
+		if err := os.Remove(changes[i].Path); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, d := range w.f.dirs {
+		if err := os.Remove(d); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // createExcl creates path with data, failing if it exists. It calls the

@@ -1,9 +1,13 @@
 package unitgen
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,5 +177,83 @@ func TestWriteAtomicCleansUpOnError(t *testing.T) {
 	}
 	if got := strings.Join(listDir(t, dir), " "); got != "x.service x.service/inside" {
 		t.Errorf("left behind: %s", got)
+	}
+}
+
+// TestFreshWriter: units handed to a FreshWriter as Generate makes them
+// (Options.Emit) are the files WriteDir writes into a fresh directory,
+// and Discard leaves the directory as it was.
+func TestFreshWriter(t *testing.T) {
+	src := t.TempDir()
+	var conf strings.Builder
+	conf.WriteString("[supervisord]\n")
+	for i := range 100 { // more than one batch
+		fmt.Fprintf(&conf, "[program:p%03d]\ncommand=/bin/sleep %d\nautostart=%v\n", i, i+1, i%3 != 0)
+	}
+	cfg := loadConf(t, src, conf.String())
+	want, streamed := t.TempDir(), t.TempDir()
+	res := generate(t, cfg)
+	if _, err := WriteDir(want, res, WriteOptions{Fresh: true, Wants: true}); err != nil {
+		t.Fatal(err)
+	}
+	fw, err := NewFreshWriter(streamed, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var emitted []string
+	res2, err := Generate(cfg, Options{Environ: []string{"PATH=/usr/bin:/bin"}, Dir: src, Emit: func(u Unit) {
+		emitted = append(emitted, u.Name)
+		fw.Add(u)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, err := fw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(emitted) != len(res2.Units) || len(changes) != len(res2.Units)+1 {
+		t.Fatalf("%d units emitted, %d changes, for %d units", len(emitted), len(changes), len(res2.Units))
+	}
+	slices.Sort(emitted)
+	for i, u := range res2.Units {
+		if emitted[i] != u.Name {
+			t.Fatalf("emitted %s where the result has %s", emitted[i], u.Name)
+		}
+	}
+	wantFiles, gotFiles := listDir(t, want), listDir(t, streamed)
+	if !slices.Equal(wantFiles, gotFiles) {
+		t.Fatalf("files: %v\nwant %v", gotFiles, wantFiles)
+	}
+	for _, f := range wantFiles {
+		a, _ := os.ReadFile(filepath.Join(want, f))
+		b, _ := os.ReadFile(filepath.Join(streamed, f))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs", f)
+		}
+	}
+
+	// Discard removes all it wrote, and only that.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "other.service"), []byte("x"), 0o644)
+	fw, err = NewFreshWriter(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range res.Units {
+		fw.Add(u)
+	}
+	if err := fw.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if got := listDir(t, dir); !slices.Equal(got, []string{"other.service"}) {
+		t.Fatalf("after Discard: %v", got)
+	}
+
+	// A unit that exists already is an error, as with WriteDir.
+	fw, _ = NewFreshWriter(dir, false)
+	fw.Add(Unit{Name: "other.service", Data: []byte("y")})
+	if _, err := fw.Close(); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("Close over an existing file: %v", err)
 	}
 }

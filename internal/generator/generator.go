@@ -91,27 +91,9 @@ func Main(args []string, opts Options) int {
 	}
 	cfg, err := translate.Load(path, translate.Options{Environ: opts.Environ, Dir: "/"})
 	if err == nil {
-		var res *unitgen.Result
-		shim := opts.Shim
-		if shim == "" {
-			shim = FindShim(opts.Exe)
-		}
-		res, err = unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Shim: shim,
-			Serve: serveExecutable(opts.Exe)})
+		err = generate(cfg, path, late, user, opts, lg)
 		if err == nil {
-			if shim == "" {
-				lg.printf(4, "warning: no supersede binary beside the generator: the units restart without Supervisor's backoff and startsecs (make install puts both into PREFIX/bin)")
-			}
-			for i, w := range res.Warnings {
-				if i == maxWarnings {
-					lg.printf(4, "%d more warnings: run 'supersede convert -c %s' to see them all", len(res.Warnings)-maxWarnings, path)
-					break
-				}
-				lg.printf(4, "warning: %s", w)
-			}
-			if _, err = unitgen.WriteDir(late, res, unitgen.WriteOptions{Wants: true, Fresh: true}); err == nil {
-				return 0
-			}
+			return 0
 		}
 	}
 	var list translate.ErrorList
@@ -124,6 +106,41 @@ func Main(args []string, opts Options) int {
 	}
 	lg.printf(3, "%s: %v", path, err)
 	return 1
+}
+
+// generate maps cfg and writes its units into late. The units are
+// written as they are made, from another goroutine, so that the kernel's
+// time creating the files overlaps with the mapping; should the mapping
+// fail, what was written is removed.
+func generate(cfg *translate.Config, path, late string, user bool, opts Options, lg *logger) error {
+	shim := opts.Shim
+	if shim == "" {
+		shim = FindShim(opts.Exe)
+	}
+	fw, err := unitgen.NewFreshWriter(late, true)
+	if err != nil {
+		return err
+	}
+	res, err := unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Shim: shim,
+		Serve: serveExecutable(opts.Exe), Emit: fw.Add})
+	if err != nil {
+		if derr := fw.Discard(); derr != nil {
+			lg.printf(3, "removing the units written before the error: %v", derr)
+		}
+		return err
+	}
+	if shim == "" {
+		lg.printf(4, "warning: no supersede binary beside the generator: the units restart without Supervisor's backoff and startsecs (make install puts both into PREFIX/bin)")
+	}
+	for i, w := range res.Warnings {
+		if i == maxWarnings {
+			lg.printf(4, "%d more warnings: run 'supersede convert -c %s' to see them all", len(res.Warnings)-maxWarnings, path)
+			break
+		}
+		lg.printf(4, "warning: %s", w)
+	}
+	_, err = fw.Close()
+	return err
 }
 
 // configPath is the config to read: $SUPERSEDE_CONFIG, the one named at
