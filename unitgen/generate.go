@@ -52,6 +52,10 @@ type Options struct {
 	// after: then the caller must drop the units it was given. A unit's
 	// Data never changes after it was emitted.
 	Emit func(Unit)
+	// MaxWarnings, when above 0, is how many warnings Result.Warnings
+	// keeps; the others are only counted (Result.MoreWarnings), and their
+	// messages are not made: a generator logs ten.
+	MaxWarnings int
 }
 
 // ShimVersion is the oldest systemd the compatibility step works with:
@@ -95,6 +99,9 @@ type Result struct {
 	Config   string // the main config file they come from
 	Units    []Unit // sorted by name
 	Warnings []Warning
+	// MoreWarnings is how many warnings there were beyond
+	// Options.MaxWarnings.
+	MoreWarnings int
 }
 
 // Generate maps cfg to systemd units. Errors are *translate.Error values
@@ -141,6 +148,8 @@ type generator struct {
 	restarts     map[string][][2]string      // restartShim's lines by its inputs (restartKey), made once
 	digestBuf    []byte                      // scratch for the digests' JSON
 	sources      map[string]string           // section → absolute file
+	dirs         map[string]bool             // isDir's answers
+	execs        map[execKey]translate.Exec  // resolveExec's answers
 	warnedNPROC  bool
 	cfg          *translate.Config
 	opts         Options
@@ -163,6 +172,10 @@ func (g *generator) warnf(pos translate.Pos, unitName, format string, args ...an
 		g.warned = map[warnKey]bool{}
 	}
 	g.warned[key] = true
+	if g.opts.MaxWarnings > 0 && len(g.res.Warnings) >= g.opts.MaxWarnings {
+		g.res.MoreWarnings++
+		return
+	}
 	g.res.Warnings = append(g.res.Warnings, Warning{Pos: pos, Unit: unitName, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -350,7 +363,7 @@ func (g *generator) sourcePath(pos translate.Pos, section string) string {
 
 func (g *generator) service(pl *planned, after []string, socket string) {
 	p := pl.p
-	o := make([]unit.UnitOption, 0, 48)
+	o := make([]unit.UnitOption, 0, 64)
 	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
 	plainOr := func(key, value string, specifiers bool) (string, bool) {
 		v, err := plain(value, specifiers)
@@ -418,7 +431,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 			g.warnf(keyPos(p, "directory"), pl.name, "directory=%s is relative; systemd needs an absolute path, so WorkingDirectory=%s", dir, abs)
 			dir = abs
 		}
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if !g.isDir(dir) {
 			g.warnf(keyPos(p, "directory"), pl.name, "directory=%s does not exist on this host: every start will fail (\"supervisor: couldn't chdir to %s\"), as under Supervisor, until it is created", dir, dir)
 		}
 		workDir = dir
@@ -529,7 +542,7 @@ func (g *generator) execStart(pl *planned, shim string) (string, bool) {
 	if p.Dir != nil {
 		dir = *p.Dir // the child runs the command after chdir(directory)
 	}
-	ex := translate.ResolveExec(p, g.opts.Environ, dir)
+	ex := g.resolveExec(p, dir)
 	filename := ex.Filename
 	if ex.Err != "" {
 		program := p.Argv[0]
@@ -573,6 +586,48 @@ func (g *generator) execStart(pl *planned, shim string) (string, bool) {
 		return line, true
 	}
 	return execLine(filename, p.Argv), true
+}
+
+// isDir reports whether dir is a directory on this host. A thousand
+// programs share a handful of directories: each is looked at once.
+func (g *generator) isDir(dir string) bool {
+	if ok, seen := g.dirs[dir]; seen {
+		return ok
+	}
+	fi, err := os.Stat(dir)
+	if g.dirs == nil {
+		g.dirs = map[string]bool{}
+	}
+	g.dirs[dir] = err == nil && fi.IsDir()
+	return g.dirs[dir]
+}
+
+// execKey is what translate.ResolveExec's answer depends on, besides the
+// manager's environment (the same for the whole run) and argv after
+// argv[0] (which it only passes on).
+type execKey struct {
+	program, dir, path string
+	hasPath            bool // the process's environment sets PATH (to path)
+}
+
+// resolveExec is translate.ResolveExec for a command that parsed,
+// looked up once for each program, directory and PATH: a thousand
+// processes run a handful of commands, and each lookup is a stat or more.
+func (g *generator) resolveExec(p *translate.Process, dir string) translate.Exec {
+	path, hasPath := p.Env.Get("PATH")
+	key := execKey{program: p.Argv[0], dir: dir, path: path, hasPath: hasPath}
+	ex, ok := g.execs[key]
+	if !ok {
+		ex = translate.ResolveExec(p, g.opts.Environ, dir)
+		if g.execs == nil {
+			g.execs = map[execKey]translate.Exec{}
+		}
+		g.execs[key] = ex
+	}
+	if ex.Err == "" {
+		ex.Argv = p.Argv
+	}
+	return ex
 }
 
 func (g *generator) user(pl *planned, add func(string, string, string), plainOr func(string, string, bool) (string, bool)) {

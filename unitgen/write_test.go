@@ -257,3 +257,26 @@ func TestFreshWriter(t *testing.T) {
 		t.Fatalf("Close over an existing file: %v", err)
 	}
 }
+
+// TestMaxWarnings: with Options.MaxWarnings the first warnings are those
+// of a full run, and the rest are counted.
+func TestMaxWarnings(t *testing.T) {
+	src := t.TempDir()
+	var conf strings.Builder
+	conf.WriteString("[supervisord]\n")
+	for i := range 20 {
+		fmt.Fprintf(&conf, "[program:p%02d]\ncommand=/no/such/program-%d\n", i, i)
+	}
+	cfg := loadConf(t, src, conf.String())
+	all := generate(t, cfg)
+	if len(all.Warnings) < 20 || all.MoreWarnings != 0 {
+		t.Fatalf("%d warnings, %d more: want 20 or more, and none counted", len(all.Warnings), all.MoreWarnings)
+	}
+	some, err := Generate(cfg, Options{Environ: []string{"PATH=/usr/bin:/bin"}, Dir: t.TempDir(), MaxWarnings: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(some.Warnings, all.Warnings[:5]) || some.MoreWarnings != len(all.Warnings)-5 {
+		t.Fatalf("kept %v and counted %d; want %v and %d", some.Warnings, some.MoreWarnings, all.Warnings[:5], len(all.Warnings)-5)
+	}
+}

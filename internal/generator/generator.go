@@ -122,7 +122,7 @@ func generate(cfg *translate.Config, path, late string, user bool, opts Options,
 		return err
 	}
 	res, err := unitgen.Generate(cfg, unitgen.Options{User: user, Environ: opts.Environ, Dir: "/", Shim: shim,
-		Serve: serveExecutable(opts.Exe), Emit: fw.Add})
+		Serve: serveExecutable(opts.Exe), Emit: fw.Add, MaxWarnings: maxWarnings})
 	if err != nil {
 		if derr := fw.Discard(); derr != nil {
 			lg.printf(3, "removing the units written before the error: %v", derr)
@@ -132,12 +132,11 @@ func generate(cfg *translate.Config, path, late string, user bool, opts Options,
 	if shim == "" {
 		lg.printf(4, "warning: no supersede binary beside the generator: the units restart without Supervisor's backoff and startsecs (make install puts both into PREFIX/bin)")
 	}
-	for i, w := range res.Warnings {
-		if i == maxWarnings {
-			lg.printf(4, "%d more warnings: run 'supersede convert -c %s' to see them all", len(res.Warnings)-maxWarnings, path)
-			break
-		}
+	for _, w := range res.Warnings {
 		lg.printf(4, "warning: %s", w)
+	}
+	if res.MoreWarnings > 0 {
+		lg.printf(4, "%d more warnings: run 'supersede convert -c %s' to see them all", res.MoreWarnings, path)
 	}
 	_, err = fw.Close()
 	return err
