@@ -45,6 +45,14 @@ func escapeName(s string) string {
 // bytes and bytes that are not UTF-8 as C escapes. The result never
 // contains a newline, so it cannot end the directive.
 func quoteWord(s string) string {
+	if plainWord(s, true) {
+		return "\"" + s + "\""
+	}
+	return escapeWord(s)
+}
+
+// escapeWord is quoteWord rune by rune.
+func escapeWord(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')
@@ -67,6 +75,21 @@ func quoteWord(s string) string {
 // escapeRune writes r for a double-quoted word of a unit file: '\' and
 // '"' escaped, '%' doubled (no specifier expansion), control characters
 // as C escapes, anything else as it is.
+// plainWord reports whether s is ASCII that quoteWord (dollar) or
+// quoteEnv (!dollar) would copy between the quotes as it is, as most
+// words are: then the rune by rune escaping is skipped.
+func plainWord(s string, dollar bool) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f, c == '\\', c == '"', c == '%':
+			return false
+		case c == '$' && dollar:
+			return false
+		}
+	}
+	return true
+}
+
 func escapeRune(b *strings.Builder, r rune) {
 	switch {
 	case r == '\\':
@@ -126,6 +149,14 @@ func quoteEnv(name, value string) (string, error) {
 	if strings.IndexByte(value, 0) >= 0 {
 		return "", &envError{fmt.Sprintf("the value of %s contains a NUL byte, which no environment can carry", name)}
 	}
+	if plainWord(value, false) {
+		return "\"" + name + "=" + value + "\"", nil
+	}
+	return escapeEnv(name, value), nil
+}
+
+// escapeEnv is quoteEnv's line rune by rune.
+func escapeEnv(name, value string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	b.WriteString(name)
@@ -134,7 +165,7 @@ func quoteEnv(name, value string) (string, error) {
 		escapeRune(&b, r)
 	}
 	b.WriteByte('"')
-	return b.String(), nil
+	return b.String()
 }
 
 func validEnvName(s string) bool {

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coreos/go-systemd/v22/unit"
 
@@ -306,4 +307,26 @@ func TestWithoutExecStep(t *testing.T) {
 			t.Errorf("WithoutExecStep changed %q into %q", other, got)
 		}
 	}
+}
+
+// FuzzPlainWord: the words quoteWord and quoteEnv copy as they are
+// (plainWord) come out as escaping them rune by rune would write them.
+func FuzzPlainWord(f *testing.F) {
+	for _, s := range []string{"", "/srv/app", "a b", "$HOME", "100%", `a"b`, `a\b`, "tab\there", "é", "\x7f", "\xff", "~!@#&*()_+-=[]{}|;':,./<>?`"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if plainWord(s, true) {
+			if want := escapeWord(s); quoteWord(s) != want {
+				t.Errorf("quoteWord(%q) = %s, want %s", s, quoteWord(s), want)
+			}
+		}
+		if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			return
+		}
+		got, err := quoteEnv("X", s)
+		if want := escapeEnv("X", s); err != nil || got != want {
+			t.Errorf("quoteEnv(X, %q) = %s, %v; want %s", s, got, err, want)
+		}
+	})
 }
