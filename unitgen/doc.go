@@ -6,7 +6,9 @@
 //
 // Generate maps; Plan, Apply and WriteDir write the result into a unit
 // directory atomically, never replacing a unit file supersede did not
-// write. UnitName is the only place unit names are made: ctl and the
+// write. A generator, whose directory is fresh, writes each unit as soon
+// as Generate makes it (Options.Emit, FreshWriter), from a second
+// goroutine. UnitName is the only place unit names are made: ctl and the
 // generator name units through it too.
 //
 // Each program's unit carries in its header the digest of the program's
