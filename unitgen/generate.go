@@ -271,8 +271,9 @@ func (g *generator) run() {
 			sockets[grp] = g.socketUnit(grp, all)
 		}
 	}
-	for _, pl := range all {
-		g.service(pl, byLevel[pl.level-1], sockets[pl.g])
+	digests := startDigests(all)
+	for i, pl := range all {
+		g.service(pl, byLevel[pl.level-1], sockets[pl.g], digests.get(i))
 		g.emit()
 	}
 	g.orderWarnings(all, len(byLevel))
@@ -361,7 +362,8 @@ func (g *generator) sourcePath(pos translate.Pos, section string) string {
 	return f
 }
 
-func (g *generator) service(pl *planned, after []string, socket string) {
+// service makes pl's unit; digest is its programDigest.
+func (g *generator) service(pl *planned, after []string, socket, digest string) {
 	p := pl.p
 	o := make([]unit.UnitOption, 0, 64)
 	add := func(section, name, value string) { o = append(o, opt(section, name, value)) }
@@ -525,7 +527,7 @@ func (g *generator) service(pl *planned, after []string, socket string) {
 			g.warnf(pl.g.Pos, pl.name, "[%s] is an event listener: systemd delivers no Supervisor events, and its standard input is /dev/null: it reads end-of-file, which most listeners take as an error, so it will likely crash until FATAL (use supersede run to serve it events)", pl.g.Section)
 		}
 	}
-	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: g.render(g.header(p.Pos, p.Section, ProgramMarker+g.programDigest(pl)), o), Pos: p.Pos})
+	g.res.Units = append(g.res.Units, Unit{Name: pl.name, Data: g.render(g.header(p.Pos, p.Section, ProgramMarker+digest), o), Pos: p.Pos})
 }
 
 // execStart is ExecStart= for p: the executable as Supervisor would find
