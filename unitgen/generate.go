@@ -506,9 +506,6 @@ func (g *generator) service(pl *planned, after []string, socket, digest string) 
 		add("Install", "WantedBy", g.bootTarget())
 	}
 	if shim != "" && spawnErr == "" {
-		if p.AutoRestart == translate.RestartNever && p.MinUptime > 0 && p.StartRetries > 0 {
-			g.warnf(keyPos(p, "autorestart"), pl.name, "%s: autorestart=false: a death within startsecs (%d s) by exit status %d is not retried as supervisord retries it (startretries=%d); it ends FATAL at once (docs/MAPPING.md)", p.Namespec(), int(p.MinUptime/time.Second), fatalOnlyStatus, p.StartRetries)
-		}
 		if _, ok := p.Env.Get("LC_CTYPE"); !ok {
 			for _, name := range []string{"LANG", "LC_ALL"} {
 				if _, set := p.Env.Get(name); set {
@@ -1209,9 +1206,13 @@ func (g *generator) shimSteps(p *translate.Process, add func(string, string, str
 // marks such an end and the restart's step refuses to start the program
 // (internal/shim), so it ends EXITED. (Not RestartPreventExitStatus=:
 // systemd checks it against the program's own status before the step's
-// verdict, so it would keep an early death from being retried too.) An
-// early exit with fatalOnlyStatus, which the step keeps to give up with,
-// is not retried (docs/MAPPING.md).
+// verdict, so it would keep an early death from being retried too.) The
+// one status left a failure, fatalOnlyStatus, with which the step gives
+// up, is in RestartForceExitStatus=: systemd checks that list against
+// the program's own end only (it forgets it as each start begins), so
+// the program's early exit with it restarts, and the step's does not; a
+// late one is marked by "exited --once" as a core dump is, and its
+// restart refused (docs/MAPPING.md).
 func (g *generator) restartShim(p *translate.Process, add func(string, string, string), onlyFailed bool) {
 	// The lines depend on autorestart and exitcodes alone, which most
 	// programs share, and spell out up to 256 statuses and 50 signals:
@@ -1262,6 +1263,7 @@ func (g *generator) restartShimLines(p *translate.Process, add func(string, stri
 		}
 		lines("SuccessExitStatus", success)
 		lines("SuccessExitStatus", strings.Fields(uncleanSignals+" "+realtimeSignals))
+		add("Service", "RestartForceExitStatus", strconv.Itoa(fatalOnlyStatus))
 		add("Service", "RestartSec", formatDuration(RestartDelay))
 		return
 	}
@@ -1290,7 +1292,7 @@ func (g *generator) restartShimLines(p *translate.Process, add func(string, stri
 // fatalOnlyStatus is the one exit status that is not a success in a unit
 // of autorestart=false with the compatibility step: the status with which
 // the step gives up (systemd applies SuccessExitStatus= to ExecStartPre=
-// too). A program that exits with it within startsecs is not retried.
+// too). The program's own is forced to restart (restartShim).
 const fatalOnlyStatus = 254
 
 // onlyFailedStarts reports whether p's unit with the compatibility step

@@ -715,7 +715,10 @@ var abnormalResults = []string{"signal", "core-dump", "watchdog", "timeout", "oo
 // is about to restart the unit all the same ($SERVICE_RESULT one that
 // Restart=on-abnormal restarts: under autorestart=false every exit status
 // but the step's own and every signal is a success, so a core dump or
-// the OOM killer's SIGKILL) and the end was not asked for (no stop or
+// the OOM killer's SIGKILL; or "exit-code" from the program's own exit,
+// which can only be the step's status, in the unit's
+// RestartForceExitStatus= so that an early one is retried) and the end
+// was not asked for (no stop or
 // restart job is queued: their stop signal, or their SIGKILL after the
 // stop timeout, is no crash), it marks WaitEnded with the program's end
 // (EndFile), and the restart's step refuses to start the program:
@@ -723,13 +726,17 @@ var abnormalResults = []string{"signal", "core-dump", "watchdog", "timeout", "oo
 // queued, the end is taken for the program's own, the likelier case.
 // Nothing is marked for any other end.
 func markEnded(state string, environ []string) {
-	if !slices.Contains(abnormalResults, getenv(environ, "SERVICE_RESULT")) {
+	result := getenv(environ, "SERVICE_RESULT")
+	if !slices.Contains(abnormalResults, result) && result != "exit-code" {
 		return
 	}
 	// systemd's ExecMainCode (CLD_*): exited 1, killed 2, dumped 3
 	code := slices.Index([]string{"exited", "killed", "dumped"}, getenv(environ, "EXIT_CODE")) + 1
 	if code == 0 {
 		return // no end of the program's own (it never ran)
+	}
+	if result == "exit-code" && code != 1 {
+		return // not the program's exit status (a step's)
 	}
 	status, _ := strconv.Atoi(getenv(environ, "EXIT_STATUS"))
 	if code != 1 {

@@ -255,7 +255,8 @@ func TestExited(t *testing.T) {
 }
 
 // Under autorestart=false (--once), a run past startsecs that ended in a
-// way systemd restarts all the same (a core dump, the OOM killer) and
+// way systemd restarts all the same (a core dump, the OOM killer, the
+// step's own exit status, which the unit forces to restart) and
 // that no stop or restart job asked for is marked WaitEnded with its end;
 // the restart's backoff refuses it with the fatal status, keeping the
 // run's times and end beside the directory, and the stop of that refused
@@ -263,6 +264,7 @@ func TestExited(t *testing.T) {
 func TestExitedOnce(t *testing.T) {
 	t.Parallel()
 	dumped := []string{"SERVICE_RESULT=core-dump", "EXIT_CODE=dumped", "EXIT_STATUS=SEGV"}
+	exit254 := []string{"SERVICE_RESULT=exit-code", "EXIT_CODE=exited", "EXIT_STATUS=254"}
 	for _, c := range []struct {
 		name   string
 		env    []string
@@ -277,7 +279,11 @@ func TestExitedOnce(t *testing.T) {
 		{"core dump in a stop job", append(dumped, "SHIM_TEST_JOB=stop"), nil, false, ""},
 		{"core dump in a restart job", append(dumped, "SHIM_TEST_JOB=restart"), nil, false, ""},
 		{"a success (a signal in SuccessExitStatus=)", []string{"SERVICE_RESULT=success", "EXIT_CODE=killed", "EXIT_STATUS=SEGV", "SHIM_TEST_JOB="}, nil, false, ""},
-		{"an exit status the step keeps", []string{"SERVICE_RESULT=exit-code", "EXIT_CODE=exited", "EXIT_STATUS=254", "SHIM_TEST_JOB="}, nil, false, ""},
+		{"the step's exit status (RestartForceExitStatus=)", append(exit254, "SHIM_TEST_JOB="), nil, false, "1 254"},
+		{"the step's exit status, startsecs=0", append(exit254, "SHIM_TEST_JOB="), []string{"0"}, false, "1 254"},
+		{"the step's exit status in a stop job", append(exit254, "SHIM_TEST_JOB=stop"), nil, false, ""},
+		{"the step's exit status within startsecs (retried)", append(exit254, "SHIM_TEST_JOB="), nil, true, ""},
+		{"the step gave up (no end of the program's)", []string{"SERVICE_RESULT=exit-code", "SHIM_TEST_JOB="}, nil, false, ""},
 		{"within startsecs (the startsecs step judged)", append(dumped, "SHIM_TEST_JOB="), nil, true, ""},
 	} {
 		dir := t.TempDir()

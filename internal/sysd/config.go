@@ -233,11 +233,13 @@ func unitChanged(old, new []byte) bool {
 }
 
 // sameUnit is how units without a digest (written before supersede
-// wrote one) are compared, and it is frozen: it knows the mapping
-// changes up to the version that added the digest, so that the first
-// update after upgrading from an older version restarts nothing either;
-// no exception is to be added for a later mapping change, which the
-// digest makes no change at all.
+// wrote one) are compared: it knows the mapping changes since, so that
+// the first update after upgrading from an older version restarts
+// nothing either. A unit written before the digest is compared with
+// this version's, so each later mapping change that adds or changes a
+// line must be known here too (between two units with digests the
+// digest decides, and no mapping change matters); TestSameUnitUpgrade
+// compares with unitgen's current output and fails on one it misses.
 //
 // It reports whether two versions of a generated service unit
 // differ only in what does not change the program: the header comment,
@@ -253,7 +255,8 @@ func unitChanged(old, new []byte) bool {
 // The last: the signals of SuccessExitStatus= and RestartPreventExitStatus=
 // and the marks of the step's exited in ExecStopPost= (withoutDigestRoundLines),
 // which autorestart=false units changed in the version that brought the
-// digest, and the OOMPolicy=continue every unit gained in it.
+// digest, and the OOMPolicy=continue every unit gained in it; and the
+// RestartForceExitStatus=254 autorestart=false units gained after it.
 func sameUnit(a, b []byte) bool {
 	norm := func(u []byte) []byte {
 		return unitgen.WithoutExecStep(withoutDigestRoundLines(withoutServiceVars(withoutOrdering(skipComments(u)))))
@@ -280,7 +283,11 @@ func withoutServiceVars(data []byte) []byte {
 // program for good, and how the step marks its ends, are the mapping's
 // (what autorestart says stays in Restart=, RestartForceExitStatus= and
 // the backoff step's --fatal-status; the exit statuses of exitcodes stay
-// in SuccessExitStatus=). Nor the OOMPolicy=continue line of every unit.
+// in SuccessExitStatus=). Nor the OOMPolicy=continue line of every unit,
+// nor the RestartForceExitStatus=254 line of an autorestart=false unit
+// (which forces the program's own exit with the step's status to
+// restart; a change of exitcodes that adds or takes out such a line in
+// another unit changes its SuccessExitStatus= too).
 func withoutDigestRoundLines(data []byte) []byte {
 	return mapLines(data, func(line []byte) []byte {
 		for _, key := range []string{"SuccessExitStatus=", "RestartPreventExitStatus="} {
@@ -299,7 +306,7 @@ func withoutDigestRoundLines(data []byte) []byte {
 			}
 			return append(append([]byte(key), bytes.Join(kept, []byte(" "))...), '\n')
 		}
-		if string(line) == "OOMPolicy=continue\n" {
+		if string(line) == "OOMPolicy=continue\n" || string(line) == "RestartForceExitStatus=254\n" {
 			return nil
 		}
 		if bytes.HasPrefix(line, []byte("ExecStopPost=")) && bytes.Contains(line, []byte(`"shim" "exited" `)) {

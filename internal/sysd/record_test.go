@@ -314,8 +314,13 @@ func TestRunRecord(t *testing.T) {
 			if !ok || r.ID != id || r.PID != sts[i].MainPID {
 				t.Fatalf("%s: record %q; the manager says pid %d, invocation %s", u, b, sts[i].MainPID, id)
 			}
-			if r.Start < sts[i].Start || r.Start-sts[i].Start > uint64(10*time.Second/time.Microsecond) {
-				t.Errorf("%s: the record's start %d is not just after the manager's %d", u, r.Start, sts[i].Start)
+			// the exec step's clock, read before it execs; the manager
+			// takes its ExecMainStartTimestamp in the parent after the
+			// fork, which a loaded machine can run after the child has
+			// got that far (4 ms seen at load 13): near, on either side
+			const us = uint64(time.Microsecond)
+			if r.Start+uint64(time.Second)/us < sts[i].Start || r.Start > sts[i].Start+uint64(10*time.Second)/us {
+				t.Errorf("%s: the record's start %d is not near the manager's %d", u, r.Start, sts[i].Start)
 			}
 			out[i] = r
 		}

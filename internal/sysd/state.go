@@ -59,8 +59,9 @@ const lastRunFresh = uint64(time.Minute / time.Microsecond)
 //	                                                        at the last run's times the step kept,
 //	                                                        ended before that last start (else 0)
 //	activating or deactivating, the step marks   EXITED    (autorestart=false: systemd restarts
-//	  a late end (shim.WaitEnded)                           a core dump or an OOM kill all the same;
-//	                                                        the step refuses that restart)
+//	  a late end (shim.WaitEnded)                           a core dump, an OOM kill or the exit
+//	                                                        status forced (the step's own) all the
+//	                                                        same; the step refuses that restart)
 //	failed before the program ran, the step      EXITED    at the run's times and end the step kept
 //	  refused the restart after a late end
 //	inactive or failed, died within startsecs    FATAL     (its restart was refused)

@@ -260,10 +260,11 @@ autorestart=false
 		s.notef("runs: quit %d; core dumped: %v", s.count("quit.runs"), err == nil)
 	},
 }, {
-	// What the units cannot retry under autorestart=false: a death
-	// within startsecs by exit status 254, the one the compatibility
-	// step keeps to give up with (docs/MAPPING.md). supervisord retries
-	// it startretries times, then FATAL; the unit is FATAL after one run.
+	// Exit status 254 under autorestart=false, the one the compatibility
+	// step keeps to give up with (docs/MAPPING.md): within startsecs
+	// supervisord retries it startretries times, then FATAL (the unit
+	// forces the program's 254 to restart); after startsecs it is EXITED,
+	// not restarted (the forced restart is refused by the step).
 	name: "startsecs-early-254",
 	cfg: fallbacktest.Config{Sections: `
 [program:exit254]
@@ -271,11 +272,17 @@ command=/bin/sh -c 'echo run >> {DIR}/exit254.runs; sleep 0.3; exit 254'
 startsecs=3
 startretries=1
 autorestart=false
+
+[program:late254]
+command=/bin/sh -c 'echo run >> {DIR}/late254.runs; sleep 1.2; exit 254'
+startsecs=1
+autorestart=false
 `},
 	steps: func(s *side) {
 		s.wait("FATAL", "exit254")
+		s.wait("EXITED", "late254")
 		s.ctl("status")
-		s.notef("runs: exit254 %d", s.count("exit254.runs"))
+		s.notef("runs: exit254 %d, late254 %d", s.count("exit254.runs"), s.count("late254.runs"))
 	},
 }, {
 	// Each stopsignal reaches the program, which exits on it; a program
