@@ -31,8 +31,11 @@ const hugePage = 2 << 20
 // that range, which the runtime then hands out to the allocations that
 // follow, lowest addresses first. All of it is advice: where transparent
 // huge pages are off ("never") or the runtime places its heap otherwise,
-// nothing changes but this call's few microseconds. It must be called
-// with the collector off (debug.SetGCPercent(-1)) and before the work.
+// nothing changes but this call's few microseconds. Where memory is too
+// fragmented for a free huge page, the kernel compacts some first
+// (/sys/kernel/mm/transparent_hugepage/defrag "madvise", the default) or
+// falls back to small pages. It must be called with the collector off
+// (debug.SetGCPercent(-1)) and before the work.
 func HugeHeap() {
 	b := make([]byte, hugeHeap)
 	start := uintptr(unsafe.Pointer(&b[0]))
