@@ -43,6 +43,11 @@ type track struct {
 	backoff int           // Supervisor's backoff counter, as its state machine keeps it
 	timer   *time.Timer   // set while the state is STARTING by the clock (startsecs, no step)
 	minUp   time.Duration // startsecs
+	// the run of the program last read or replayed (replay.go): its pid
+	// and start (µs), and whether its end was reported
+	runPID   uint32
+	runStart uint64
+	endDone  bool
 }
 
 // settle corrects what status reads for a moment that has no state of
@@ -112,7 +117,9 @@ func (m *Manager) WatchStates(ctx context.Context, tracks *Tracks, ready func(),
 		return fmt.Errorf("watching the units: %w", err)
 	}
 	defer c.Close()
-	sigs := make(chan *godbus.Signal, 256)
+	// room for the signals of many restarts while a reading is under
+	// way (godbus delivers the rest late, out of order, not lost)
+	sigs := make(chan *godbus.Signal, 1024)
 	c.Signal(sigs)
 	if !m.ep.private {
 		if err := c.AddMatchSignalContext(ctx, godbus.WithMatchInterface("org.freedesktop.DBus.Properties"),
@@ -142,7 +149,8 @@ func (m *Manager) WatchStates(ctx context.Context, tracks *Tracks, ready func(),
 		}
 		tracks.mu.Unlock()
 	}()
-	if err := m.observe(ctx, tracks, procs, due, emit); err != nil {
+	runs := runLog{} // the runs the signals told since the last reading (replay.go)
+	if err := m.observe(ctx, tracks, procs, runs, due, emit); err != nil {
 		return fmt.Errorf("watching the units: %w", err)
 	}
 	if ready != nil {
@@ -161,7 +169,11 @@ func (m *Manager) WatchStates(ctx context.Context, tracks *Tracks, ready func(),
 			}
 			if p := unitOfSignal(byPath, s); p != nil {
 				dirty = append(dirty, p)
+				runs.note(p.unit, s.Body)
 			}
+		}
+		if m.watchHold != nil {
+			m.watchHold()
 		}
 		// take every signal already there: one read for all of them
 	drain:
@@ -171,14 +183,17 @@ func (m *Manager) WatchStates(ctx context.Context, tracks *Tracks, ready func(),
 				if !ok {
 					break drain
 				}
-				if p := unitOfSignal(byPath, s); p != nil && !slices.Contains(dirty, p) {
-					dirty = append(dirty, p)
+				if p := unitOfSignal(byPath, s); p != nil {
+					if !slices.Contains(dirty, p) {
+						dirty = append(dirty, p)
+					}
+					runs.note(p.unit, s.Body)
 				}
 			default:
 				break drain
 			}
 		}
-		if err := m.observe(ctx, tracks, dirty, due, emit); err != nil {
+		if err := m.observe(ctx, tracks, dirty, runs, due, emit); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -200,8 +215,9 @@ func unitOfSignal(byPath map[godbus.ObjectPath]*proc, s *godbus.Signal) *proc {
 }
 
 // observe reads the units of procs and reports the transitions since
-// their tracks.
-func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, due chan<- *proc, emit func(StateChange)) error {
+// their tracks, with the runs between that their signals told (runs,
+// which it empties of what it reported).
+func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, runs runLog, due chan<- *proc, emit func(StateChange)) error {
 	if len(procs) == 0 {
 		return nil
 	}
@@ -228,8 +244,16 @@ func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, du
 			}
 			tracks.by[p.unit] = tr
 		} else {
+			missed := tr.replay(p, runs[p.unit], sts[i])
+			out = append(out, missed...)
 			cur = tr.settle(cur, sts[i])
 			out = append(out, tr.advance(p, cur, sts[i], invs[i])...)
+		}
+		tr.follow(sts[i])
+		if kept := keepRuns(runs[p.unit], tr); len(kept) > 0 {
+			runs[p.unit] = kept
+		} else {
+			delete(runs, p.unit)
 		}
 		tr.minUp = p.p.MinUptime
 		if tr.timer != nil {
