@@ -142,9 +142,12 @@ func (tr *track) replay(p *proc, runs []seenRun, st unitState) []StateChange {
 		cur := supervisorState(p.p, u, now)
 		out = append(out, tr.advance(p, cur, u, inv)...)
 	}
-	// the run's own readings; false where the replay must end
-	end := func(r seenRun, inv string) bool {
-		if r.exit == 0 || !r.restarted {
+	// the run's end; false where the replay must end
+	end := func(r seenRun, inv string, last bool) bool {
+		if r.exit == 0 || !r.restarted || last && st.Ended {
+			// no end told, or no automatic restart after it, or the
+			// one after it refused by the compatibility step (a late
+			// end under autorestart=false: EXITED, the reading's)
 			return false
 		}
 		u := unitState{Active: "activating", Sub: "auto-restart", RunPID: r.pid, Start: r.start, Exit: r.exit, Code: r.code, Status: r.status}
@@ -152,13 +155,14 @@ func (tr *track) replay(p *proc, runs []seenRun, st unitState) []StateChange {
 		tr.endDone = true
 		return true
 	}
-	for _, r := range runs {
+	for i, r := range runs {
+		last := i == len(runs)-1
 		switch {
 		case st.Start != 0 && r.pid == st.RunPID:
 			// the reading's own run, and nothing after it
 			return out
 		case r.pid == tr.runPID:
-			if !tr.endDone && !end(r, tr.run) {
+			if !tr.endDone && !end(r, tr.run, last) {
 				return out
 			}
 			continue
@@ -183,7 +187,7 @@ func (tr *track) replay(p *proc, runs []seenRun, st unitState) []StateChange {
 			see(unitState{Active: "active", Sub: "running", MainPID: r.pid, RunPID: r.pid, Start: r.start},
 				inv, micro(r.start).Add(p.p.MinUptime))
 		}
-		if !end(r, inv) {
+		if !end(r, inv, last) {
 			return out
 		}
 	}

@@ -105,7 +105,10 @@ func (t *Tracks) PID(unit string) int {
 // coalesces the changes of one turn of its loop, and a read comes after
 // the signal): emit gets every transition of Supervisor's state machine
 // between the state last reported and the one read, in Supervisor's
-// order (path), with the backoff counter as Supervisor keeps it.
+// order (path), with the backoff counter as Supervisor keeps it. Whole
+// runs between two readings (a program that crashes and is restarted
+// every 100 ms, read late on a loaded machine) are replayed first from
+// the snapshots the signals carry (replay.go), so that none is lost.
 //
 // It costs nothing while the units are idle: the manager pushes the
 // signals; the only timer is one per process that is STARTING by the

@@ -206,4 +206,15 @@ func TestReplayMissedRuns(t *testing.T) {
 	if out := tr.replay(p, l["x.service"], read); len(out) != 0 {
 		t.Errorf("a stop and a start replayed as %+v", out)
 	}
+
+	// a core dump past startsecs under autorestart=false: systemd's
+	// restart, which the compatibility step refuses, is no crash
+	tr = &track{state: status.Running, run: "a", pid: 10, runPID: 10, runStart: 100 * s}
+	l = runLog{}
+	l.note("x.service", serviceSignal(100*s, 105*s, 10, 3, 6, 0))
+	l.note("x.service", serviceSignal(100*s, 105*s, 10, 3, 6, 1))
+	read = unitState{Load: "loaded", Active: "failed", Sub: "failed", Ended: true, LastStart: 100 * s, LastStop: 105 * s, LastCode: 3, LastStatus: 6}
+	if out := tr.replay(p, l["x.service"], read); len(out) != 0 {
+		t.Errorf("a refused restart replayed as %+v", out)
+	}
 }
