@@ -300,3 +300,31 @@ startsecs=1
 		}
 	}
 }
+
+// BenchmarkWatchWakeUp is the watch's cost per wake-up for one unit: the
+// reading it always made (readRuns), and what the replay of missed runs
+// adds to it, the note taken of each signal (replay.go), which makes no
+// call to the manager.
+func BenchmarkWatchWakeUp(b *testing.B) {
+	b.Run("reading", func(b *testing.B) {
+		sm, m, _ := setup(b, programs(1, ""))
+		sm.Systemctl("start", "supersede.target")
+		waitAll(b, m, status.Running, 1)
+		units := []string{m.procs[0].unit}
+		for b.Loop() {
+			if _, _, err := m.readRuns(context.Background(), units); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("note", func(b *testing.B) {
+		body := serviceSignal(1_700_000_000_000_000, 0, 4242, 0, 0, 3)
+		l := runLog{}
+		for b.Loop() {
+			l.note("x.service", body)
+			if len(l["x.service"]) > 8 {
+				clear(l)
+			}
+		}
+	})
+}
