@@ -94,18 +94,32 @@ func (l runLog) note(unit string, body []any) {
 	l[unit] = append(runs, r)
 }
 
-// runEnded marks the end of the track's run as reported (a reading or a
-// replay showed it ended): its replay must not report it again.
+// runEnded marks the end of the track's run as reported where the
+// reading st showed it (the unit left the run: waiting to restart,
+// stopping, stopped): its replay must not report it again. A program
+// dead while its unit is still in its start steps reads STARTING: its
+// end is not reported yet.
 func (tr *track) runEnded(st unitState) {
-	if st.RunPID != 0 && st.RunPID == tr.runPID && st.Exit != 0 {
+	inRun := st.Active == "active" || st.Active == "reloading" || st.Active == "activating" && st.Sub != "auto-restart"
+	if st.RunPID != 0 && st.RunPID == tr.runPID && st.Exit != 0 && !inRun {
 		tr.endDone = true
 	}
 }
 
 // follow makes the run a reading is of (st) the track's run.
 func (tr *track) follow(st unitState) {
-	if st.Start == 0 || st.RunPID == 0 {
+	if st.Start == 0 {
 		return
+	}
+	if st.RunPID == 0 {
+		// read from ExecMain* (ExecStart's status is not kept across
+		// a daemon-reload): a running program's pid, else an ended
+		// run known by its start alone
+		st.RunPID = st.MainPID
+		if st.RunPID == 0 {
+			tr.runPID, tr.runStart, tr.endDone = 0, st.Start, true
+			return
+		}
 	}
 	if st.RunPID != tr.runPID {
 		tr.runPID, tr.runStart, tr.endDone = st.RunPID, st.Start, false
@@ -114,16 +128,16 @@ func (tr *track) follow(st unitState) {
 }
 
 // replay reports the runs of runs that came between the track's run and
-// the one st (the reading about to be taken) is of, and the end of the
-// track's run where the reading does not show it: each as the readings a
-// watch reading often enough would have taken — its start, its RUNNING
-// if it lived startsecs, its end with the automatic restart that
-// followed — through supervisorState and advance. It goes on only while
+// the one st (the reading about to be taken, begun at readAt, µs) is
+// of, and the end of the track's run where the reading does not show it:
+// each as the readings a watch reading often enough would have taken —
+// its start, its RUNNING if it lived startsecs, its end with the
+// automatic restart that followed — through supervisorState and advance. It goes on only while
 // Supervisor's state machine would take each step by itself: a run
 // that ended without an automatic restart after it (a stop, a restart
 // asked for) ends the replay, and the reading then goes on from there as
 // before. It returns the transitions.
-func (tr *track) replay(p *proc, runs []seenRun, st unitState) []StateChange {
+func (tr *track) replay(p *proc, runs []seenRun, st unitState, readAt uint64) []StateChange {
 	if len(runs) == 0 {
 		return nil
 	}
@@ -158,16 +172,17 @@ func (tr *track) replay(p *proc, runs []seenRun, st unitState) []StateChange {
 	for i, r := range runs {
 		last := i == len(runs)-1
 		switch {
-		case st.Start != 0 && r.pid == st.RunPID:
-			// the reading's own run, and nothing after it
+		case st.Start != 0 && r.pid == st.RunPID, r.start >= readAt:
+			// the reading's own run, or one begun after the reading
+			// began: the next reading's
 			return out
 		case r.pid == tr.runPID:
 			if !tr.endDone && !end(r, tr.run, last) {
 				return out
 			}
 			continue
-		case r.start < tr.runStart:
-			continue // before the track's run: long reported
+		case r.start <= tr.runStart:
+			continue // the track's run known by its start alone, or one before: reported
 		}
 		// a run the readings missed: Supervisor starts it by itself
 		// from BACKOFF and after an end that restarts (STARTING

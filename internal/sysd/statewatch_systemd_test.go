@@ -197,7 +197,7 @@ func TestWatchStatesMissesNoRestart(t *testing.T) {
 [program:crashy]
 command=/bin/sh -c "exit 1"
 autostart=false
-startsecs=1
+startsecs=3
 startretries=3
 environment=SHIM_TEST_SECOND=100ms
 

@@ -186,7 +186,7 @@ func TestReplayMissedRuns(t *testing.T) {
 	l.note("x.service", serviceSignal(109*s, 0, 12, 0, 0, 2))
 	read := unitState{Load: "loaded", Active: "active", Sub: "running", MainPID: 12, RunPID: 12, Start: 109 * s}
 	var got []string
-	out := tr.replay(p, l["x.service"], read)
+	out := tr.replay(p, l["x.service"], read, 1<<62)
 	out = append(out, tr.advance(p, supervisorState(p.p, read, time.UnixMicro(111*s)), read, "c")...)
 	for _, c := range out {
 		got = append(got, fmt.Sprintf("%v>%v:%d:%v:%d", c.From, c.To, c.Tries, c.Expected, c.PID))
@@ -203,7 +203,7 @@ func TestReplayMissedRuns(t *testing.T) {
 	l.note("x.service", serviceSignal(100*s, 105*s, 10, 2, 15, 0))
 	l.note("x.service", serviceSignal(106*s, 0, 11, 0, 0, 0))
 	read = unitState{Load: "loaded", Active: "active", Sub: "running", MainPID: 11, RunPID: 11, Start: 106 * s}
-	if out := tr.replay(p, l["x.service"], read); len(out) != 0 {
+	if out := tr.replay(p, l["x.service"], read, 1<<62); len(out) != 0 {
 		t.Errorf("a stop and a start replayed as %+v", out)
 	}
 
@@ -214,7 +214,7 @@ func TestReplayMissedRuns(t *testing.T) {
 	l.note("x.service", serviceSignal(100*s, 105*s, 10, 3, 6, 0))
 	l.note("x.service", serviceSignal(100*s, 105*s, 10, 3, 6, 1))
 	read = unitState{Load: "loaded", Active: "failed", Sub: "failed", Ended: true, LastStart: 100 * s, LastStop: 105 * s, LastCode: 3, LastStatus: 6}
-	if out := tr.replay(p, l["x.service"], read); len(out) != 0 {
+	if out := tr.replay(p, l["x.service"], read, 1<<62); len(out) != 0 {
 		t.Errorf("a refused restart replayed as %+v", out)
 	}
 }
