@@ -303,16 +303,30 @@ startsecs=1
 
 // BenchmarkWatchWakeUp is the watch's cost per wake-up for one unit: the
 // reading it always made (readRuns), and what the replay of missed runs
-// adds to it, the note taken of each signal (replay.go), which makes no
-// call to the manager.
+// adds to it: the note taken of each signal (replay.go), and on a
+// wake-up where a unit started anew, the Ping that takes the signals
+// still on their way (sync).
 func BenchmarkWatchWakeUp(b *testing.B) {
+	sm, m, _ := setup(b, programs(1, ""))
+	sm.Systemctl("start", "supersede.target")
+	waitAll(b, m, status.Running, 1)
 	b.Run("reading", func(b *testing.B) {
-		sm, m, _ := setup(b, programs(1, ""))
-		sm.Systemctl("start", "supersede.target")
-		waitAll(b, m, status.Running, 1)
 		units := []string{m.procs[0].unit}
 		for b.Loop() {
 			if _, _, err := m.readRuns(context.Background(), units); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sync", func(b *testing.B) {
+		c, err := dialEndpoint(context.Background(), m.ep)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		obj := c.Object(destSystemd, "/org/freedesktop/systemd1")
+		for b.Loop() {
+			if err := obj.Call("org.freedesktop.DBus.Peer.Ping", 0).Err; err != nil {
 				b.Fatal(err)
 			}
 		}
