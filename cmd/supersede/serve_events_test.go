@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 // program for each scenario, started by the test once the listener is
 // RUNNING.
 const eventsPrograms = `[eventlistener:watch]
-command=PYTHON LISTENER %(here)s/events.log crashy,clean,longrun,victim,talker victim
+command=PYTHON LISTENER %(here)s/events.log crashy,clean,longrun,victim,talker,killed victim
 events=PROCESS_STATE,PROCESS_LOG
 startsecs=0
 
@@ -26,7 +27,7 @@ startsecs=0
 command=/bin/sh -c "exit 1"
 autostart=false
 startsecs=10
-startretries=2
+startretries=3
 
 [program:clean]
 command=/bin/sh -c "sleep 4; exit 0"
@@ -48,16 +49,24 @@ stdout_events_enabled=true
 command=/bin/sleep 1001
 autostart=false
 startsecs=1
+
+[program:killed]
+command=/bin/sleep 1002
+autostart=false
+autorestart=true
+startsecs=1
 `
 
 // (crashy's startsecs and clean's run are long enough that a loaded
 // machine does not make supervisord, which decides both on its loop's
 // 1 s turns, see a crash as a run or an exit as a crash.)
 
-// eventsScenario drives the processes through a crash loop (crashy: BACKOFF
-// until FATAL), an expected exit (clean), a start and a stop (longrun),
-// and the listener's memmon-style restart (victim), waiting for each to
-// settle, then returns the events the listener logged, normalised: each
+// eventsScenario drives the processes through a crash loop (crashy: four
+// starts, BACKOFF until FATAL), a program killed three times once
+// RUNNING and restarted each time (killed: SIGKILL, autorestart=true)
+// while crashy loops, an expected exit (clean), a start
+// and a stop (longrun), and the listener's memmon-style restart
+// (victim), waiting for each to settle, then returns the events the listener logged, normalised: each
 // process's events in order, the processes apart (their events interleave
 // only where the scenarios overlap, which they do not, but the order
 // between processes is not what is compared), pids written as PID (0
@@ -65,7 +74,15 @@ startsecs=1
 func eventsScenario(t *testing.T, w *world, dir string) string {
 	t.Helper()
 	w.waitState(t, "watch", "RUNNING", 0)
-	w.ctl("start", "crashy")
+	w.ctl("start", "crashy", "killed")
+	pid := w.waitState(t, "killed", "RUNNING", 0)
+	for range 3 {
+		// the listener must hear each restart, however close they come
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		pid = w.waitState(t, "killed", "RUNNING", pid)
+	}
 	w.waitState(t, "crashy", "FATAL", 0)
 	w.ctl("start", "clean")
 	w.waitState(t, "clean", "EXITED", 0)
@@ -76,7 +93,7 @@ func eventsScenario(t *testing.T, w *world, dir string) string {
 	w.ctl("start", "talker")
 	w.ctl("start", "victim")
 	// the listener restarts victim when it hears it RUNNING
-	want := map[string]int{"crashy": 7, "clean": 3, "longrun": 4, "victim": 6, "talker": 2, "talker log": 1}
+	want := map[string]int{"crashy": 9, "killed": 11, "clean": 3, "longrun": 4, "victim": 6, "talker": 2, "talker log": 1}
 	log := filepath.Join(dir, "events.log")
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -99,7 +116,7 @@ func eventsScenario(t *testing.T, w *world, dir string) string {
 	w.waitState(t, "victim", "RUNNING", 0)
 	byProc, _ := readEvents(t, log)
 	var b strings.Builder
-	for _, name := range []string{"crashy", "clean", "longrun", "victim", "talker", "talker log"} {
+	for _, name := range []string{"crashy", "killed", "clean", "longrun", "victim", "talker", "talker log"} {
 		fmt.Fprintf(&b, "%s:\n", name)
 		for _, e := range byProc[name] {
 			b.WriteString("  " + e + "\n")

@@ -34,7 +34,11 @@
 //     sysd.WatchStates, which derives Supervisor's state with the same
 //     function status uses and fills in the transitions a reading skipped
 //     along Supervisor's state machine, with its backoff counter (tries),
-//     expected and pid; a run is told by its start's InvocationID.
+//     expected and pid; a run is told by its start's InvocationID. No
+//     restart attempt is lost to a late reading: each run the signals
+//     reported (every Service PropertiesChanged carries the run's
+//     ExecMain* and NRestarts) that came and went between two readings
+//     is replayed as the readings it would have given (sysd's replay.go).
 //     An ended program's unit running its stop steps, which status
 //     shows as STOPPING, is taken as Supervisor's EXITED there, so no
 //     transition goes through it (sysd's track.settle); the

@@ -81,6 +81,11 @@ type Manager struct {
 	next      *translate.Config // read by Reload, applied by AddGroup
 	removed   map[string]bool   // groups RemoveGroup took out while their units stay (generator)
 	stopJobs  map[string]chan string
+
+	// watchHold, set by tests only, is called by WatchStates as it wakes
+	// up for a signal, before it takes the signals there and reads the
+	// units: a test holds the watch in it, as a loaded machine may.
+	watchHold func()
 }
 
 // proc is one configured process and its unit.

@@ -17,6 +17,7 @@ import (
 type unitState struct {
 	Load, Active, Sub string
 	MainPID           uint32
+	RunPID            uint32 // the pid of the last run's program, kept after it ended (ExecStart's); 0 if not read
 	Start             uint64 // ExecMainStartTimestamp, µs since the epoch; 0 = never started
 	Exit              uint64 // ExecMainExitTimestamp
 	ActiveExit        uint64 // ActiveExitTimestamp: when the unit left "active"
@@ -551,6 +552,7 @@ func (st *unitState) execStart(d *decoder) {
 	pid := d.u32()
 	code := d.u32()
 	st.Code, st.Status = int32(code), int32(d.u32())
+	st.RunPID = pid
 	if code == 0 && st.Exit == 0 {
 		st.MainPID = pid // still running
 	}

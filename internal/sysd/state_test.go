@@ -250,7 +250,7 @@ func TestWireDecoding(t *testing.T) {
 		if err != nil || n != 4 {
 			t.Fatalf("%v: %d replies, %v", order, n, err)
 		}
-		want := unitState{MainPID: 4242, Start: 1700000000000000, ActiveExit: 77, Result: "start-limit-hit"}
+		want := unitState{MainPID: 4242, RunPID: 4242, Start: 1700000000000000, ActiveExit: 77, Result: "start-limit-hit"}
 		if st != want {
 			t.Errorf("%v: got %+v, want %+v", order, st, want)
 		}

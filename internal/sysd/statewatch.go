@@ -43,6 +43,12 @@ type track struct {
 	backoff int           // Supervisor's backoff counter, as its state machine keeps it
 	timer   *time.Timer   // set while the state is STARTING by the clock (startsecs, no step)
 	minUp   time.Duration // startsecs
+	// the run of the program last read or replayed (replay.go): its pid
+	// and start (µs), and whether its end was reported
+	runPID   uint32
+	runStart uint64
+	endDone  bool
+	inv      string // the InvocationID of the last reading
 }
 
 // settle corrects what status reads for a moment that has no state of
@@ -100,7 +106,10 @@ func (t *Tracks) PID(unit string) int {
 // coalesces the changes of one turn of its loop, and a read comes after
 // the signal): emit gets every transition of Supervisor's state machine
 // between the state last reported and the one read, in Supervisor's
-// order (path), with the backoff counter as Supervisor keeps it.
+// order (path), with the backoff counter as Supervisor keeps it. Whole
+// runs between two readings (a program that crashes and is restarted
+// every 100 ms, read late on a loaded machine) are replayed first from
+// the snapshots the signals carry (replay.go), so that none is lost.
 //
 // It costs nothing while the units are idle: the manager pushes the
 // signals; the only timer is one per process that is STARTING by the
@@ -112,7 +121,9 @@ func (m *Manager) WatchStates(ctx context.Context, tracks *Tracks, ready func(),
 		return fmt.Errorf("watching the units: %w", err)
 	}
 	defer c.Close()
-	sigs := make(chan *godbus.Signal, 256)
+	// room for the signals of many restarts while a reading is under
+	// way (godbus delivers the rest late, out of order, not lost)
+	sigs := make(chan *godbus.Signal, 1024)
 	c.Signal(sigs)
 	if !m.ep.private {
 		if err := c.AddMatchSignalContext(ctx, godbus.WithMatchInterface("org.freedesktop.DBus.Properties"),
@@ -142,43 +153,68 @@ func (m *Manager) WatchStates(ctx context.Context, tracks *Tracks, ready func(),
 		}
 		tracks.mu.Unlock()
 	}()
-	if err := m.observe(ctx, tracks, procs, due, emit); err != nil {
+	runs := runLog{} // the runs the signals told since the last reading (replay.go)
+	var dirty []*proc
+	take := func(s *godbus.Signal) {
+		if p := unitOfSignal(byPath, s); p != nil {
+			if !slices.Contains(dirty, p) {
+				dirty = append(dirty, p)
+			}
+			runs.note(p.unit, s.Body)
+		}
+	}
+	// take every signal already there: one read for all of them
+	drain := func() {
+		for {
+			select {
+			case s, ok := <-sigs:
+				if !ok {
+					return // the loop's next wait says so
+				}
+				take(s)
+			default:
+				return
+			}
+		}
+	}
+	// sync takes the signals the manager sent before a reading that
+	// came in while it was made (a reading that shows a new start must
+	// find the runs before it in the log): the manager answers a Ping
+	// on the watch's connection after every signal it sent there
+	// before, and godbus hands the signals over before the answer. The
+	// units they are about are read again (what came after the reading).
+	sync := func() error {
+		err := c.Object(destSystemd, "/org/freedesktop/systemd1").CallWithContext(ctx, "org.freedesktop.DBus.Peer.Ping", 0).Err
+		drain()
+		return err
+	}
+	if err := m.observe(ctx, tracks, procs, runs, sync, due, emit); err != nil {
 		return fmt.Errorf("watching the units: %w", err)
 	}
 	if ready != nil {
 		ready()
 	}
 	for {
-		var dirty []*proc
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case p := <-due:
-			dirty = append(dirty, p)
-		case s, ok := <-sigs:
-			if !ok {
-				return fmt.Errorf("watching the units: the connection to %s closed", m.ep.addr)
-			}
-			if p := unitOfSignal(byPath, s); p != nil {
-				dirty = append(dirty, p)
-			}
-		}
-		// take every signal already there: one read for all of them
-	drain:
-		for {
+		if len(dirty) == 0 {
 			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case p := <-due:
+				dirty = append(dirty, p)
 			case s, ok := <-sigs:
 				if !ok {
-					break drain
+					return fmt.Errorf("watching the units: the connection to %s closed", m.ep.addr)
 				}
-				if p := unitOfSignal(byPath, s); p != nil && !slices.Contains(dirty, p) {
-					dirty = append(dirty, p)
-				}
-			default:
-				break drain
+				take(s)
 			}
 		}
-		if err := m.observe(ctx, tracks, dirty, due, emit); err != nil {
+		if m.watchHold != nil {
+			m.watchHold()
+		}
+		drain()
+		batch := dirty
+		dirty = nil
+		if err := m.observe(ctx, tracks, batch, runs, sync, due, emit); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -200,8 +236,12 @@ func unitOfSignal(byPath map[godbus.ObjectPath]*proc, s *godbus.Signal) *proc {
 }
 
 // observe reads the units of procs and reports the transitions since
-// their tracks.
-func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, due chan<- *proc, emit func(StateChange)) error {
+// their tracks, with the runs between that their signals told (runs,
+// which it empties of what it reported). Where a unit was started anew
+// since its last reading (its InvocationID moved), it first calls sync,
+// once, to take the signals sent before the reading into runs: on a
+// loaded machine they may still be on their way.
+func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, runs runLog, sync func() error, due chan<- *proc, emit func(StateChange)) error {
 	if len(procs) == 0 {
 		return nil
 	}
@@ -209,9 +249,25 @@ func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, du
 	for i, p := range procs {
 		units[i] = p.unit
 	}
+	// the wall clock, as systemd's timestamps: a run that began after
+	// the reading did (its signals taken by sync) is the next reading's
+	readAt := uint64(time.Now().UnixMicro())
 	sts, invs, err := m.readRuns(ctx, units)
 	if err != nil {
 		return err
+	}
+	tracks.mu.Lock()
+	moved := false
+	for i, p := range procs {
+		if tr := tracks.by[p.unit]; tr != nil && tr.inv != invs[i] {
+			moved = true
+		}
+	}
+	tracks.mu.Unlock()
+	if moved {
+		if err := sync(); err != nil {
+			return err
+		}
 	}
 	now := m.now()
 	var out []StateChange
@@ -228,8 +284,17 @@ func (m *Manager) observe(ctx context.Context, tracks *Tracks, procs []*proc, du
 			}
 			tracks.by[p.unit] = tr
 		} else {
+			missed := tr.replay(p, runs[p.unit], sts[i], readAt)
+			out = append(out, missed...)
 			cur = tr.settle(cur, sts[i])
 			out = append(out, tr.advance(p, cur, sts[i], invs[i])...)
+		}
+		tr.follow(sts[i])
+		tr.inv = invs[i]
+		if kept := keepRuns(runs[p.unit], tr); len(kept) > 0 {
+			runs[p.unit] = kept
+		} else {
+			delete(runs, p.unit)
 		}
 		tr.minUp = p.p.MinUptime
 		if tr.timer != nil {

@@ -1,9 +1,12 @@
 package sysd
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
+
+	godbus "github.com/godbus/dbus/v5"
 
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/translate"
@@ -129,5 +132,89 @@ func TestAdvanceMissedRun(t *testing.T) {
 	// the same start read again is no new run
 	if c := tr.advance(p, status.Process{State: status.Running, PID: 11}, unitState{Load: "loaded", Active: "active", Sub: "running", Start: 3}, "b"); len(c) != 0 {
 		t.Errorf("the same run again: %+v", c)
+	}
+}
+
+// serviceSignal is the body of a PropertiesChanged signal of a unit's
+// Service interface with the ExecMain* snapshot and NRestarts.
+func serviceSignal(start, exit uint64, pid uint32, code, st int32, restarts uint32) []any {
+	return []any{ifaceService, map[string]godbus.Variant{
+		"ExecMainStartTimestamp": godbus.MakeVariant(start),
+		"ExecMainExitTimestamp":  godbus.MakeVariant(exit),
+		"ExecMainPID":            godbus.MakeVariant(pid),
+		"ExecMainCode":           godbus.MakeVariant(code),
+		"ExecMainStatus":         godbus.MakeVariant(st),
+		"NRestarts":              godbus.MakeVariant(restarts),
+	}, []string{}}
+}
+
+// The signals' snapshots make one run each, whatever order they come
+// in: its start, end and pid, the automatic restarts before it, and
+// whether one followed it (NRestarts counted while its end still shows).
+func TestRunLogNote(t *testing.T) {
+	l := runLog{}
+	l.note("x.service", serviceSignal(2_000_000, 2_100_000, 11, 1, 1, 4)) // the restart after run 11 queued
+	l.note("x.service", serviceSignal(1_000_000, 0, 10, 0, 0, 2))         // run 10 going on
+	l.note("x.service", serviceSignal(0, 0, 0, 0, 0, 4))                  // a start begins: no run
+	l.note("x.service", serviceSignal(2_000_000, 0, 11, 0, 0, 3))         // run 11 going on
+	l.note("x.service", serviceSignal(1_000_000, 1_500_000, 10, 2, 9, 2)) // run 10 killed
+	l.note("x.service", []any{ifaceUnit, map[string]godbus.Variant{"ActiveState": godbus.MakeVariant("active")}, []string{}})
+	want := []seenRun{
+		{start: 2_000_000, exit: 2_100_000, pid: 11, code: 1, status: 1, restarts: 3, restarted: true},
+		{start: 1_000_000, exit: 1_500_000, pid: 10, code: 2, status: 9, restarts: 2},
+	}
+	if got := l["x.service"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("runs\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// A run the readings missed whole, between a RUNNING one and the one
+// read now, is reported with its own pids and end (a SIGKILL: not
+// expected, however the run read now may end); a run whose end no
+// automatic restart followed (a stop, then a start asked for) is not
+// replayed as a crash.
+func TestReplayMissedRuns(t *testing.T) {
+	p := &proc{p: &translate.Process{Name: "x", ExitCodes: []int{0}, MinUptime: time.Second}, g: &translate.Group{Name: "x"}, unit: "x.service"}
+	const s = 1_000_000 // µs
+	tr := &track{state: status.Running, run: "a", pid: 10, runPID: 10, runStart: 100 * s}
+	l := runLog{}
+	l.note("x.service", serviceSignal(100*s, 105*s, 10, 2, 9, 0))
+	l.note("x.service", serviceSignal(100*s, 105*s, 10, 2, 9, 1))
+	l.note("x.service", serviceSignal(106*s, 0, 11, 0, 0, 1))
+	l.note("x.service", serviceSignal(106*s, 108*s, 11, 2, 9, 1))
+	l.note("x.service", serviceSignal(106*s, 108*s, 11, 2, 9, 2))
+	l.note("x.service", serviceSignal(109*s, 0, 12, 0, 0, 2))
+	read := unitState{Load: "loaded", Active: "active", Sub: "running", MainPID: 12, RunPID: 12, Start: 109 * s}
+	var got []string
+	out := tr.replay(p, l["x.service"], read, 1<<62)
+	out = append(out, tr.advance(p, supervisorState(p.p, read, time.UnixMicro(111*s)), read, "c")...)
+	for _, c := range out {
+		got = append(got, fmt.Sprintf("%v>%v:%d:%v:%d", c.From, c.To, c.Tries, c.Expected, c.PID))
+	}
+	want := []string{"RUNNING>EXITED:0:false:10", "EXITED>STARTING:0:false:0", "STARTING>RUNNING:0:false:11",
+		"RUNNING>EXITED:0:false:11", "EXITED>STARTING:0:false:0", "STARTING>RUNNING:0:false:12"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events\n%v\nwant\n%v", got, want)
+	}
+
+	// stopped, then started again: no automatic restart counted
+	tr = &track{state: status.Running, run: "a", pid: 10, runPID: 10, runStart: 100 * s}
+	l = runLog{}
+	l.note("x.service", serviceSignal(100*s, 105*s, 10, 2, 15, 0))
+	l.note("x.service", serviceSignal(106*s, 0, 11, 0, 0, 0))
+	read = unitState{Load: "loaded", Active: "active", Sub: "running", MainPID: 11, RunPID: 11, Start: 106 * s}
+	if out := tr.replay(p, l["x.service"], read, 1<<62); len(out) != 0 {
+		t.Errorf("a stop and a start replayed as %+v", out)
+	}
+
+	// a core dump past startsecs under autorestart=false: systemd's
+	// restart, which the compatibility step refuses, is no crash
+	tr = &track{state: status.Running, run: "a", pid: 10, runPID: 10, runStart: 100 * s}
+	l = runLog{}
+	l.note("x.service", serviceSignal(100*s, 105*s, 10, 3, 6, 0))
+	l.note("x.service", serviceSignal(100*s, 105*s, 10, 3, 6, 1))
+	read = unitState{Load: "loaded", Active: "failed", Sub: "failed", Ended: true, LastStart: 100 * s, LastStop: 105 * s, LastCode: 3, LastStatus: 6}
+	if out := tr.replay(p, l["x.service"], read, 1<<62); len(out) != 0 {
+		t.Errorf("a refused restart replayed as %+v", out)
 	}
 }
