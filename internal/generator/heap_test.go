@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -16,7 +17,23 @@ import (
 // runs in a child process (HugeHeap collects garbage and is meant for a
 // process's start).
 func TestHugeHeap(t *testing.T) {
-	if os.Getenv("SUPERSEDE_TEST_HUGEHEAP") == "1" {
+	switch os.Getenv("SUPERSEDE_TEST_HUGEHEAP") {
+	case "plain":
+		// the control: 16 MB of a mapping of its own, advised as
+		// HugeHeap advises the heap, and touched
+		m, err := syscall.Mmap(-1, 0, 16<<20+hugePage, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Madvise(m, syscall.MADV_HUGEPAGE); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < len(m); i += 4096 {
+			m[i] = 1
+		}
+		os.Stdout.WriteString("AnonHugePages " + strconv.Itoa(anonHuge(t)) + "\n")
+		return
+	case "1":
 		debug.SetGCPercent(-1)
 		HugeHeap()
 		var keep [][]byte
@@ -33,21 +50,31 @@ func TestHugeHeap(t *testing.T) {
 	if err != nil || bytes.Contains(mode, []byte("[never]")) {
 		t.Skipf("transparent huge pages are off on this host (%q, %v): HugeHeap changes nothing here", mode, err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHugeHeap$")
-	cmd.Env = append(os.Environ(), "SUPERSEDE_TEST_HUGEHEAP=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	child := func(how string) int {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHugeHeap$")
+		cmd.Env = append(os.Environ(), "SUPERSEDE_TEST_HUGEHEAP="+how)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		_, v, ok := strings.Cut(string(out), "AnonHugePages ")
+		if !ok {
+			t.Fatalf("child said: %s", out)
+		}
+		kb, _ := strconv.Atoi(strings.Fields(v)[0])
+		return kb
 	}
-	_, v, ok := strings.Cut(string(out), "AnonHugePages ")
-	if !ok {
-		t.Fatalf("child said: %s", out)
-	}
-	kb, _ := strconv.Atoi(strings.Fields(v)[0])
 	// At least half of the 16 MB: some of it goes to the pages before the
 	// prepared range, or to one huge page not yet filled.
-	if kb < 8<<10 {
-		t.Fatalf("AnonHugePages: %d kB after 16 MB of small allocations; want 8 MB or more", kb)
+	if kb := child("1"); kb < 8<<10 {
+		// A host whose memory has no huge page free, even after the
+		// compaction madvise asks for, gives none to anyone: asked
+		// plainly for the same, the kernel says which.
+		if plain := child("plain"); plain < 8<<10 {
+			t.Skipf("the kernel gives no huge pages now, even to a plain madvised mapping (%d kB of 16 MB): memory too fragmented here to tell whether HugeHeap works", plain)
+		}
+		t.Fatalf("AnonHugePages: %d kB after 16 MB of small allocations, where a plain madvised mapping gets them; want 8 MB or more", kb)
 	}
 }
 
