@@ -475,9 +475,35 @@ func TestMigrateFailingGroupGoesBack(t *testing.T) {
 	h.waitSupervisord("RUNNING", "early", "needsenv", "late:late1")
 	units := map[string]string{"early": "early.service", "needsenv": "needsenv.service", "late:late1": "late@late1.service"}
 
+	// Another user's process with the program's syslog identifier
+	// writes to the journal meanwhile: not the program's output, which
+	// migrate must not show as such (under a user manager it takes only
+	// this user's lines).
+	decoyCtx, stopDecoy := context.WithCancel(context.Background())
+	decoyDone := make(chan struct{})
+	go func() {
+		defer close(decoyDone)
+		for decoyCtx.Err() == nil {
+			cmd := h.sm.Command(decoyCtx, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+				"systemd-cat", "-t", "needsenv", "echo", "DECOY of another user")
+			cmd.Run()
+			select {
+			case <-decoyCtx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
 	r := h.migrate(nil)
+	stopDecoy()
+	<-decoyDone
 	if r.code != 1 {
 		t.Fatalf("migrate exited %d, want 1:\n%s", r.code, r)
+	}
+	if strings.Contains(r.stdout, "DECOY") {
+		t.Errorf("migrate shows another user's journal lines as the program's output:\n%s", r)
+	}
+	if out := h.sm.Journal("-t", "needsenv", "_UID=65534"); !strings.Contains(out, "DECOY") {
+		t.Errorf("the decoy lines did not reach the journal, so the test shows nothing: %q", out)
 	}
 	for _, want := range []string{
 		"needsenv: did not reach RUNNING under systemd",

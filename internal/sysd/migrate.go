@@ -3,6 +3,7 @@ package sysd
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 )
@@ -97,11 +98,15 @@ func (m *Manager) ResetFailed(ctx context.Context, unit string) error {
 // journald then often cannot tell its unit (the cgroup of a process
 // that is gone), so the lines it wrote since since are also matched by
 // their syslog identifier (SyslogIdentifier=, the process name) from the
-// stdout stream.
+// stdout stream: under a user manager, of this user's processes only
+// (the system's programs and other users' may share the name).
 func (m *Manager) ReadOutput(ctx context.Context, unit, ident string, since time.Time, n int) ([]byte, error) {
 	args := []string{"--since", "@" + strconv.FormatInt(since.Unix(), 10), "-n", strconv.Itoa(n)}
 	args = append(args, m.journalMatch(unit)...)
 	args = append(args, "+", "SYSLOG_IDENTIFIER="+ident, "_TRANSPORT=stdout")
+	if m.opts.Scope == User {
+		args = append(args, "_UID="+strconv.Itoa(os.Getuid()))
+	}
 	out, err := journalctl(ctx, args...)
 	if err != nil {
 		return nil, err
