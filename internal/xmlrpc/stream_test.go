@@ -153,4 +153,3 @@ func TestSafeCut(t *testing.T) {
 		}
 	}
 }
-
