@@ -33,8 +33,11 @@ import (
 // read whole and sent with its Content-Length.
 const inlineMax = 1 << 20
 
-// streamPiece is how much of the file a streamed answer reads at a time.
-const streamPiece = 64 << 10
+// streamPiece is how much of the file a streamed answer reads at a time:
+// with its escaped form (up to three times as much), what a client that
+// stops reading holds of the daemon's memory until WriteTimeout, at
+// most MaxConns times over.
+const streamPiece = 16 << 10
 
 // lazyText is a string value whose bytes are those of a file's Section,
 // read only when the answer is written; idx is its place in the
