@@ -355,7 +355,7 @@ func (d *runner) serve(ctx context.Context, s *fallback.Supervisor, cfg *transla
 	sdcancel()
 	cancel()
 	wg.Wait()
-	daemon.RemoveSockets(cfg.Servers)
+	daemon.CloseListeners(lns)
 	return err
 }
 

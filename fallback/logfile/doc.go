@@ -11,7 +11,8 @@
 //   - CreateAuto and ClearAutoDir: AUTO log names in childlogdir.
 //   - Syslog: the *_syslog and logfile=syslog destination (/dev/log).
 //   - MainLog: the daemon's own log, an slog.Handler writing Supervisor's
-//     "YYYY-MM-DD HH:MM:SS,mmm LEVEL message" lines.
+//     "YYYY-MM-DD HH:MM:SS,mmm LEVEL message" lines; to a pipe or a tty
+//     without ever waiting for its reader (behind.go).
 //   - Pump: one goroutine and one epoll set that move the output of every
 //     child pipe into its File, applying strip_ansi, capture mode
 //     (PROCESS_COMMUNICATION), per-line prefixes and syslog, and handing

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // ErrClosed is returned by writes to a File that was closed, or whose
@@ -161,6 +162,39 @@ func (f *File) Rotates() bool {
 	f.s.mu.Lock()
 	defer f.s.mu.Unlock()
 	return f.s.maxBytes > 0 && !f.s.special
+}
+
+// tryWrite is Write without waiting: it writes what a full pipe or tty
+// takes now and returns syscall.EAGAIN with the count if that is not
+// all of p. It does not roll the file over (special files never do).
+func (f *File) tryWrite(p []byte) (int, error) {
+	s := f.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.closed.Load() {
+		return 0, ErrClosed
+	}
+	if s.lineOpen {
+		n, err := s.writeSome([]byte{'\n'})
+		if n == 0 {
+			return 0, err
+		}
+		s.lineOpen = false
+	}
+	return s.writeSome(p)
+}
+
+// waitWritable waits up to d for the file to take a write, without
+// holding it (the pump writes to the same descriptor meanwhile).
+func (f *File) waitWritable(d time.Duration) {
+	f.s.mu.Lock()
+	fd := f.s.fd
+	f.s.mu.Unlock()
+	if fd < 0 {
+		time.Sleep(d)
+		return
+	}
+	pollWritable(fd, d)
 }
 
 // Special reports whether the file is a standard stream or another file

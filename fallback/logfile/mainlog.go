@@ -107,9 +107,12 @@ type mainCore struct {
 	mu     sync.Mutex // orders lines across handlers
 	stdout *File
 	file   *File
-	syslog *Syslog
-	buf    []byte
-	clock  bool // cfg.Now was given: it dates records, not their own time
+	// slow writes stdout, and file when it is special (a pipe, a tty),
+	// without waiting for their readers (behind.go).
+	slowOut, slowFile *behind
+	syslog            *Syslog
+	buf               []byte
+	clock             bool // cfg.Now was given: it dates records, not their own time
 }
 
 // OpenMainLog opens the main log's destinations.
@@ -142,6 +145,18 @@ func OpenMainLog(c MainLogConfig) (*MainLog, error) {
 		}
 		core.file = f
 	}
+	// A line that reports dropped lines, dated now, at WARN.
+	line := func(msg string) []byte { return AppendLine(nil, core.cfg.Now(), LevelWarn, msg) }
+	if core.stdout != nil {
+		core.slowOut = newBehind(core.stdout, line)
+	}
+	if core.file != nil && core.file.special() {
+		if core.stdout != nil && core.file.s == core.stdout.s {
+			core.slowFile = core.slowOut // one descriptor, one queue
+		} else {
+			core.slowFile = newBehind(core.file, line)
+		}
+	}
 	return &MainLog{core: core}, nil
 }
 
@@ -168,10 +183,14 @@ func (c *mainCore) emit(t time.Time, level slog.Level, msg string) {
 	// Errors writing the log have nowhere to go; Supervisor prints a
 	// traceback to stderr and carries on.
 	if c.stdout != nil {
-		c.stdout.Write(c.buf)
+		c.slowOut.write(c.buf)
 	}
 	if c.file != nil {
-		c.file.Write(c.buf)
+		if c.slowFile != nil {
+			c.slowFile.write(c.buf)
+		} else {
+			c.file.Write(c.buf)
+		}
 	}
 	if c.syslog != nil {
 		// SyslogHandler: one message per line of the message, each

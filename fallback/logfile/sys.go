@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -67,6 +68,17 @@ func waitWritable(fd int) error {
 		}
 		return nil
 	}
+}
+
+// pollWritable waits up to d for fd to take a write (or to fail).
+func pollWritable(fd int, d time.Duration) {
+	pfd := struct {
+		fd      int32
+		events  int16
+		revents int16
+	}{int32(fd), pollOut, 0}
+	ts := syscall.NsecToTimespec(d.Nanoseconds())
+	syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
 }
 
 // pending is how many bytes a pipe holds (FIONREAD).

@@ -64,13 +64,15 @@ func Listen(servers []translate.Server, log *slog.Logger) ([]net.Listener, error
 	return lns, nil
 }
 
-// RemoveSockets removes the unix sockets of servers, as supervisord
-// does when it stops.
-func RemoveSockets(servers []translate.Server) {
-	for _, c := range servers {
-		if c.Unix {
-			os.Remove(c.File)
-		}
+// CloseListeners closes the daemon's listeners when it stops or
+// restarts. Each unix socket file is removed, as supervisord removes it,
+// but only while it is still the daemon's own: supervisord removes
+// whatever the path holds by then, a file put there or the live socket of
+// another daemon started on the path after this one's was deleted, which
+// then stops answering for good.
+func CloseListeners(lns []net.Listener) {
+	for _, ln := range lns {
+		ln.Close()
 	}
 }
 
@@ -102,6 +104,9 @@ func Inherit(n int, servers []translate.Server) ([]net.Listener, error) {
 				l.Close()
 			}
 			return nil, fmt.Errorf("inherited socket of %s: %w", servers[i].Section, err)
+		}
+		if ul, ok := ln.(*net.UnixListener); ok && servers[i].Unix {
+			ln = xmlrpc.AdoptUnix(ul, servers[i].File)
 		}
 		lns = append(lns, ln)
 	}

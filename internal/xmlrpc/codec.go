@@ -126,6 +126,8 @@ func encodeValue(buf *bytes.Buffer, v any) error {
 		buf.WriteString("<value><string>")
 		escapeText(buf, v)
 		buf.WriteString("</string></value>")
+	case lazyText:
+		encodeLazy(buf, v)
 	case float64:
 		buf.WriteString("<value><double>")
 		buf.WriteString(pythonRepr(v))

@@ -6,6 +6,12 @@
 // supervisor.* and system.* method, the unix and inet listeners, and a
 // client for supersede ctl.
 //
+// Answers are Python's xmlrpc.client output byte for byte, sent with
+// their Content-Length; a log read of more than 1 MiB (readLog,
+// read/tailProcess*Log) is the same XML written as the file is read,
+// chunked, so that no client's read makes the daemon hold a log file in
+// memory (stream.go).
+//
 // The server serves a Backend, declared here, that supervises the
 // processes; the package owns everything that is wire format: method
 // names, fault codes, state codes, result structs, name resolution and

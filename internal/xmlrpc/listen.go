@@ -96,18 +96,36 @@ func inUse(path string) bool {
 	return true
 }
 
+// AdoptUnix is ListenUnix's listener for a socket bound at path by
+// another process (a daemonizing parent passing it on): closing it
+// removes path if it is still the socket that is there now, never
+// another file put there since (another daemon's live socket).
+func AdoptUnix(l *net.UnixListener, path string) net.Listener {
+	l.SetUnlinkOnClose(false)
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().Type() != fs.ModeSocket {
+		// Gone already: nothing of ours to remove at close.
+		return &unixListener{UnixListener: l, path: path, ino: 0, gone: true}
+	}
+	return &unixListener{UnixListener: l, path: path, ino: inode(fi)}
+}
+
 // unixListener removes its socket file when closed, unless the file has
 // been replaced by another one meanwhile.
 type unixListener struct {
 	*net.UnixListener
 	path string
 	ino  uint64
+	gone bool // no socket file of ours to remove
 	once sync.Once
 }
 
 func (l *unixListener) Close() error {
 	err := l.UnixListener.Close()
 	l.once.Do(func() {
+		if l.gone {
+			return
+		}
 		if fi, serr := os.Lstat(l.path); serr == nil && inode(fi) == l.ino {
 			os.Remove(l.path)
 		}

@@ -198,3 +198,51 @@ func TestListenUnixPermissionsHonoured(t *testing.T) {
 		}
 	}
 }
+
+// TestAdoptUnix: a socket passed on by a daemonizing parent is removed
+// at close while it is still at its path, and a file put at the path
+// since (another daemon's socket, anything) is left alone.
+func TestAdoptUnix(t *testing.T) {
+	dir := t.TempDir()
+	adopt := func(path string) net.Listener {
+		t.Helper()
+		l, err := ListenUnix(path, 0o700, -1, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := l.(*unixListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		// The parent's listener goes (without removing the file), as the
+		// parent exits after Daemonize.
+		l.(*unixListener).UnixListener.Close()
+		fl, err := net.FileListener(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return AdoptUnix(fl.(*net.UnixListener), path)
+	}
+
+	own := filepath.Join(dir, "own.sock")
+	adopt(own).Close()
+	if _, err := os.Lstat(own); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the adopted socket is still there after Close: %v", err)
+	}
+
+	replaced := filepath.Join(dir, "replaced.sock")
+	l := adopt(replaced)
+	os.Remove(replaced)
+	other, err := net.Listen("unix", replaced)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	l.Close()
+	if c, err := net.Dial("unix", replaced); err != nil {
+		t.Errorf("another listener's socket at the path was removed by the adopted one's Close: %v", err)
+	} else {
+		c.Close()
+	}
+}

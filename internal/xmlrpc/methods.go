@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/supersede/supersede/internal/logread"
 	"github.com/supersede/supersede/internal/status"
 	"github.com/supersede/supersede/translate"
 )
@@ -866,11 +865,11 @@ func readLog(ctx context.Context, s *Server, args []any) (any, *Fault) {
 	if !exists(path) {
 		return nil, noFile(path)
 	}
-	data, err := logread.Read(path, offset, length)
+	v, err := readFile(ctx, path, offset, length)
 	if err != nil {
 		return nil, toFault(err, "")
 	}
-	return string(data), nil
+	return v, nil
 }
 
 func clearLog(ctx context.Context, s *Server, _ []any) (any, *Fault) {
@@ -916,11 +915,11 @@ func readProcessLog(c channel) func(context.Context, *Server, []any) (any, *Faul
 		if !exists(path) {
 			return nil, noFile(path)
 		}
-		data, err := logread.Read(path, offset, length)
+		v, err := readFile(ctx, path, offset, length)
 		if err != nil {
 			return nil, toFault(err, "")
 		}
-		return string(data), nil
+		return v, nil
 	}
 }
 
@@ -937,8 +936,7 @@ func tailProcessLog(c channel) func(context.Context, *Server, []any) (any, *Faul
 		if !exists(path) {
 			return []any{"", 0, false}, nil
 		}
-		data, next, overflow := logread.Tail(path, offset, length)
-		return []any{string(data), next, overflow}, nil
+		return tailFile(ctx, path, offset, length), nil
 	}
 }
 

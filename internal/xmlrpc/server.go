@@ -331,7 +331,9 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest)
 		return
 	}
-	value, fault := s.call(r.Context(), name, params)
+	callCtx, secs := withSections(r.Context())
+	defer secs.close()
+	value, fault := s.call(callCtx, name, params)
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer putBuf(buf)
 	if fault != nil {
@@ -339,6 +341,13 @@ func (s *Server) serveRPC(w http.ResponseWriter, r *http.Request) {
 	} else if err := encodeResponse(buf, value); err != nil {
 		s.log.Error("XML-RPC response cannot be encoded", "method", name, "err", err)
 		httpError(w, http.StatusInternalServerError)
+		return
+	}
+	if fault == nil && secs.len() > 0 {
+		// Large log reads: written as they are read (stream.go).
+		if err := s.writeStreamed(w, rc, buf.Bytes(), secs); err != nil {
+			s.log.Debug("XML-RPC streamed answer cut short", "method", name, "err", err)
+		}
 		return
 	}
 	rc.SetWriteDeadline(time.Now().Add(s.lim.WriteTimeout))
