@@ -75,6 +75,17 @@ func onlySupersede(t *testing.T, f func(t *testing.T, impl fallbacktest.Impl)) {
 	f(t, fallbacktest.Supersede)
 }
 
+// aloneSupersede is onlySupersede for a case that keeps both cores busy
+// for seconds (a flood, megabytes through the real supervisorctl): it
+// runs before the parallel cases start, not beside them, whose latency
+// bounds it would break on CI's two cores (it did: a nesting answer took
+// 4.5 s against its 2 s bound).
+func aloneSupersede(t *testing.T, f func(t *testing.T, impl fallbacktest.Impl)) {
+	t.Helper()
+	fallbacktest.RequireSupersede(t)
+	f(t, fallbacktest.Supersede)
+}
+
 // config is a case's configuration: {DIR} stands for the daemon's
 // directory, {HELPER} for the helper program (this test binary).
 type config struct {

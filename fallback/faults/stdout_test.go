@@ -20,7 +20,7 @@ import (
 // many lines it dropped once the pipe is read again. (supervisord blocks
 // in its next log write for good, and so did supersede: not run here.)
 func TestStdoutNotRead(t *testing.T) {
-	onlySupersede(t, func(t *testing.T, impl fallbacktest.Impl) {
+	aloneSupersede(t, func(t *testing.T, impl fallbacktest.Impl) {
 		const programs = 4
 		var sections strings.Builder
 		for i := range programs {
