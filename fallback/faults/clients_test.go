@@ -69,6 +69,12 @@ func TestSlowClients(t *testing.T) {
 			abandons = 20 // of each kind
 		)
 		d := startDaemon(t, impl, config{sections: "[program:p]\ncommand=sleep 1000\nstartsecs=0\n"})
+		// counted once p runs: its pipes and log files, opened as it is
+		// spawned, are no leak (a loaded CI counted before the spawn)
+		waitFor(t, string(impl)+": p RUNNING", readyBound, func() bool {
+			info, _, err := d.processInfo(answerBound)
+			return err == nil && info["p"] == "RUNNING"
+		})
 		baseFDs := d.fds()
 		mem := d.memory()
 		ctx, cancel := context.WithTimeout(context.Background(), trickle)
