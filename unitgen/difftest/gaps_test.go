@@ -208,8 +208,11 @@ startsecs=0
 		s.wait("RUNNING", "fine")
 		s.wait("FATAL", "nodir", "nocmd")
 		s.ctl("status")
-		// two starts, each with Supervisor's two lines
-		s.waitTailN("couldn't chdir", 2, "nodir", "stderr")
+		// Supervisor's two lines. How many starts wrote them varies on
+		// both sides from run to run (one or two pairs: seen on the real
+		// supervisord as on the units), so the lines are compared, not
+		// their count.
+		s.tailLines("child process was not spawned", "nodir", "stderr")
 		s.ctl("tail", "nocmd", "stderr")
 	},
 }, {

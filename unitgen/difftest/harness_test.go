@@ -586,18 +586,32 @@ func (s *side) waitRestarted(name string, old int) {
 // waitTail polls `tail NAME [stderr]` until it shows want (the journal
 // may hold a line back for a moment), then records the run.
 func (s *side) waitTail(want string, args ...string) {
-	s.waitTailN(want, 1, args...)
-}
-
-// waitTailN is waitTail until want is there n times: the lines of
-// several runs, which journald may take in later than the state the
-// scenario waited for (it reads each run's stream on its own).
-func (s *side) waitTailN(want string, n int, args ...string) {
 	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(s.rawCtl(append([]string{"tail"}, args...)...).Stdout, want) < n && time.Now().Before(deadline) {
+	for !strings.Contains(s.rawCtl(append([]string{"tail"}, args...)...).Stdout, want) && time.Now().Before(deadline) {
 		time.Sleep(pollInterval)
 	}
 	s.ctl(append([]string{"tail"}, args...)...)
+}
+
+// tailLines polls `tail NAME [stderr]` until it shows want, then records
+// its distinct lines, sorted: what was written, not how many runs wrote
+// it, for a scenario where that count is the reference's timing.
+func (s *side) tailLines(want string, args ...string) {
+	args = append([]string{"tail"}, args...)
+	deadline := time.Now().Add(10 * time.Second)
+	r := s.rawCtl(args...)
+	for !strings.Contains(r.Stdout, want) && time.Now().Before(deadline) {
+		time.Sleep(pollInterval)
+		r = s.rawCtl(args...)
+	}
+	var lines []string
+	for _, l := range strings.Split(s.norm(r.Stdout), "\n") {
+		if l != "" && !slices.Contains(lines, l) {
+			lines = append(lines, l)
+		}
+	}
+	slices.Sort(lines)
+	s.notef("supervisorctl %s, its distinct lines: %q", strings.Join(args, " "), lines)
 }
 
 // follow runs a command that does not end by itself (`tail -f`) until its
