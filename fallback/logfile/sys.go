@@ -53,32 +53,32 @@ func Pipe() (r, w int, err error) {
 
 // waitWritable blocks until fd can be written (or has an error).
 func waitWritable(fd int) error {
+	return pollWritable(fd, -1)
+}
+
+// pollWritable waits up to d (for ever when d < 0) for fd to take a
+// write, or to fail; a timed wait that a signal interrupts just ends.
+func pollWritable(fd int, d time.Duration) error {
 	pfd := struct {
 		fd      int32
 		events  int16
 		revents int16
 	}{int32(fd), pollOut, 0}
+	var ts *syscall.Timespec
+	if d >= 0 {
+		t := syscall.NsecToTimespec(d.Nanoseconds())
+		ts = &t
+	}
 	for {
-		_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
-		if e == syscall.EINTR {
+		_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(ts)), 0, 0, 0)
+		switch {
+		case e == syscall.EINTR && ts == nil:
 			continue
-		}
-		if e != 0 {
+		case e != 0 && e != syscall.EINTR:
 			return e
 		}
 		return nil
 	}
-}
-
-// pollWritable waits up to d for fd to take a write (or to fail).
-func pollWritable(fd int, d time.Duration) {
-	pfd := struct {
-		fd      int32
-		events  int16
-		revents int16
-	}{int32(fd), pollOut, 0}
-	ts := syscall.NsecToTimespec(d.Nanoseconds())
-	syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
 }
 
 // pending is how many bytes a pipe holds (FIONREAD).
